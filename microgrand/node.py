@@ -1,0 +1,513 @@
+"""`Node`: one scalar in a computation graph, and the operator sugar that builds graphs.
+
+A Node holds a float ``value``, a ``grad``, an optional ``name``, the primitive ``op`` that
+made it and its ``parents`` (a tuple, in argument order). Every operator just looks up a row
+of the op table (`microgrand.ops`), runs its forward function and records the result.
+
+Why it looks the way it does:
+- ``__slots__`` and no per-node closures: a node is one small object plus a parents tuple,
+  and a graph holds no reference cycles, so memory is small and reference counting alone
+  frees a graph (the cyclic garbage collector finds nothing to do).
+- Every value is a finite float. A forward op that would give inf or nan, or that is
+  undefined (log(0)), raises an exception naming the op, the node and the value.
+- Numbers combined with nodes become *constants*: leaves that the drawings and `explain`
+  can tell from the user's leaves (``J = 3v``). Constants are immutable and hold no
+  gradient, so equal constants are shared between uses to save memory and time.
+- A leaf's value may be set (gradient descent does it); each node remembers when it was
+  made, so a backward pass can tell that a leaf changed after the graph was built on it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import threading
+from collections.abc import Callable
+from typing import Any, Union
+
+from microgrand import engine
+from microgrand.ops import (
+    ADD,
+    BCE_WITH_LOGITS,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    SUB,
+    TABLE,
+    TANH,
+    Op,
+)
+
+Number = Union[int, float]
+
+# A node's "stamp" orders events: making a node and setting a leaf's value each take the
+# next tick. Parents are always made before their children, so sorting by stamp is a
+# topological order, and a leaf whose stamp is newer than a consumer's was set after it.
+_tick = itertools.count(1).__next__
+
+
+class _Kind:
+    """What sort of leaf a node is; kept in the node's op slot, so it costs no memory."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+PARAMETER = _Kind("parameter")  # a user's leaf that gets a gradient
+DATA = _Kind("data")  # a user's leaf marked requires_grad=False (x, y of the lecture)
+CONSTANT = _Kind("constant")  # a number combined with a node
+
+_EMPTY: tuple[Node, ...] = ()
+_new = object.__new__
+
+
+def describe(node: Node) -> str:
+    """How an error message names a node: its name, or what made it."""
+    if node._name is not None:
+        return repr(_short(node._name))
+    if node._op is CONSTANT:
+        return f"the constant {node._v!r}"
+    if isinstance(node._op, Op):
+        return f"an unnamed {node._op.name} node"
+    return "an unnamed leaf"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def to_float(value: object, what: str) -> float:
+    """Check that `value` is a finite real number and return it as a built-in float."""
+    kind = type(value)
+    if kind is float:
+        result: float = value  # type: ignore[assignment]
+    elif kind is int:
+        try:
+            result = float(value)  # type: ignore[arg-type]
+        except OverflowError:
+            raise ValueError(f"{what}: {value} is too large for a float") from None
+    elif isinstance(value, bool) or kind.__name__ in ("bool_", "bool"):
+        raise TypeError(
+            f"{what}: got the boolean {value!r}; booleans are not accepted as numbers "
+            "(mixing them in is almost always a bug): write 1.0 or 0.0"
+        )
+    elif isinstance(value, Node):
+        raise TypeError(f"{what}: expected a real number, got a Node ({value!r})")
+    elif isinstance(value, numbers.Real):
+        try:
+            result = float(value)
+        except OverflowError:
+            raise ValueError(f"{what}: {value} is too large for a float") from None
+    else:
+        raise TypeError(
+            f"{what}: expected a real number (int, float, numpy real scalar or Fraction), "
+            f"got {kind.__name__} {_short(repr(value))}"
+        )
+    if result - result != 0.0:  # true for inf and nan only
+        raise ValueError(f"{what}: the value must be finite, got {result!r}")
+    return result
+
+
+# Equal constants are shared: they are immutable and never hold a gradient. The cache is
+# bounded (cleared when full) so a long run with ever-new constants cannot grow it forever.
+_CONSTANTS: dict[float, Node] = {}
+_CONSTANTS_MAX = 4096
+_constants_lock = threading.Lock()
+
+
+def constant(value: object, op_name: str) -> Node:
+    """The constant node for a number combined with a node by op `op_name`."""
+    v = to_float(value, f"{op_name}: the number combined with a Node")
+    node = _CONSTANTS.get(v)
+    if node is None or (v == 0.0 and math.copysign(1.0, v) != math.copysign(1.0, node._v)):
+        node = _new(Node)
+        node._v = v
+        node.grad = 0.0
+        node._name = None
+        node._op = CONSTANT
+        node._parents = _EMPTY
+        node._stamp = 0
+        if v != 0.0:  # 0.0 == -0.0: keep zeros out of the cache so the sign survives
+            with _constants_lock:
+                if len(_CONSTANTS) >= _CONSTANTS_MAX:
+                    _CONSTANTS.clear()
+                _CONSTANTS[v] = node
+    return node
+
+
+def _operand(other: object, op: Op) -> Node:
+    if other.__class__ is Node:
+        return other  # type: ignore[return-value]
+    return constant(other, op.name)
+
+
+def _forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Exception:
+    """Turn an exception from a forward function into one that names op, nodes and values."""
+    shown = ", ".join(f"{describe(n)} = {n._v!r}" for n in inputs)
+    if op is LOG:
+        (x,) = inputs
+        message = f"log(x) needs x > 0, but x = {x._v!r} ({describe(x)})."
+        hint = _saturation_hint(x)
+        return ValueError(message + (" " + hint if hint else ""))
+    if isinstance(error, ZeroDivisionError):
+        return ZeroDivisionError(f"{op.name}: division by zero ({shown})")
+    if isinstance(error, OverflowError):
+        return OverflowError(f"{op.name}: the result is too large for a float ({shown})")
+    if op is POW:
+        return ValueError(
+            f"pow: a negative base needs a whole-number exponent ({shown}); "
+            "a fractional power of a negative number is not real"
+        )
+    return type(error)(f"{op.name}: {error} ({shown})")
+
+
+def _saturation_hint(x: Node) -> str:
+    """Explain log(0) that came from a sigmoid which rounded to exactly 0 or 1."""
+    source = x
+    if x._op is SUB and x._parents[0]._op is CONSTANT and x._parents[1]._op is SIGMOID:
+        source = x._parents[1]
+    if source._op is not SIGMOID:
+        return ""
+    z = source._parents[0]
+    return (
+        f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds to exactly "
+        f"{source._v!r} in floating point, so log(a) or log(1 - a) is log(0). "
+        "Compute the loss with microgrand.bce_with_logits(z, y), which never forms log(0)."
+    )
+
+
+def _not_finite(op: Op, inputs: tuple[Node, ...], value: float) -> OverflowError:
+    shown = ", ".join(f"{describe(n)} = {n._v!r}" for n in inputs)
+    return OverflowError(
+        f"{op.name}: the result {value!r} is not a finite float ({shown}); "
+        "values this large usually mean a learning rate or an input is far too big"
+    )
+
+
+def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
+    """Make the operator method for a two-input op (`reflected`: number on the left)."""
+    forward = op.forward
+
+    def method(self: Node, other: object) -> Node:
+        other_node = other if other.__class__ is Node else _operand(other, op)
+        if reflected:
+            x, y = other_node, self
+        else:
+            x, y = self, other_node
+        try:
+            v = forward(x._v, y._v)
+        except (ArithmeticError, ValueError) as error:
+            raise _forward_error(op, (x, y), error) from None
+        if v - v != 0.0:
+            raise _not_finite(op, (x, y), v)
+        node = _new(Node)
+        node._v = v
+        node.grad = 0.0
+        node._name = None
+        node._op = op
+        node._parents = (x, y)
+        node._stamp = _tick()
+        return node
+
+    method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
+    method.__doc__ = f"Record `{op.name}` ({op.template.format('x', 'y')})."
+    return method
+
+
+def _unary(op: Op) -> Callable[[Node], Node]:
+    """Make the method for a one-input op."""
+    forward = op.forward
+
+    def method(self: Node) -> Node:
+        try:
+            v = forward(self._v)
+        except (ArithmeticError, ValueError) as error:
+            raise _forward_error(op, (self,), error) from None
+        if v - v != 0.0:
+            raise _not_finite(op, (self,), v)
+        node = _new(Node)
+        node._v = v
+        node.grad = 0.0
+        node._name = None
+        node._op = op
+        node._parents = (self,)
+        node._stamp = _tick()
+        return node
+
+    method.__name__ = op.name
+    method.__doc__ = f"Record `{op.name}`: {op.template.format('x')}."
+    return method
+
+
+def _check_name(name: object) -> str | None:
+    if name is None or type(name) is str:
+        return name
+    if isinstance(name, str):
+        return str(name)
+    raise TypeError(f"a node's name must be a str or None, got {type(name).__name__}")
+
+
+class Node:
+    """A scalar value in a computation graph, with its gradient after `backward()`.
+
+    Args:
+        value: a finite real number (int, float, numpy real scalar, Fraction), stored as
+            a float.
+        name: an optional label, used by drawings, `explain` and error messages.
+        requires_grad: False marks the leaf as data (the lecture's x1, x2 and y): it is
+            drawn without a backward arrow and its grad stays 0.0.
+    """
+
+    __slots__ = ("_v", "grad", "_name", "_op", "_parents", "_stamp")
+
+    _v: float
+    grad: float
+    _name: str | None
+    _op: Op | _Kind
+    _parents: tuple[Node, ...]
+    _stamp: int
+
+    def __init__(self, value: Number, name: str | None = None, *, requires_grad: bool = True):
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
+        self._v = to_float(value, "Node")
+        self.grad = 0.0
+        self._name = _check_name(name)
+        self._op = PARAMETER if requires_grad else DATA
+        self._parents = _EMPTY
+        self._stamp = _tick()
+
+    # --- attributes -------------------------------------------------------------------
+    @property
+    def value(self) -> float:
+        """The node's value; a leaf's may be set, a computed node's may not."""
+        return self._v
+
+    @value.setter
+    def value(self, new: Number) -> None:
+        if self._op is not PARAMETER and self._op is not DATA:
+            what = "a constant" if self._op is CONSTANT else f"a computed ({self.op}) node"
+            raise AttributeError(
+                f"cannot set the value of {describe(self)}: it is {what}, whose value follows "
+                "from its inputs. Set a leaf's value and build the graph again."
+            )
+        self._v = to_float(new, f"setting the value of {describe(self)}")
+        self._stamp = _tick()
+
+    @property
+    def name(self) -> str | None:
+        """The node's label, or None."""
+        return self._name
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        self._name = _check_name(name)
+
+    @property
+    def op(self) -> str | None:
+        """The name of the primitive that made this node; None for leaves and constants."""
+        op = self._op
+        return op.name if op.__class__ is Op else None  # type: ignore[union-attr]
+
+    @property
+    def parents(self) -> tuple[Node, ...]:
+        """The op's inputs, in argument order (empty for leaves)."""
+        return self._parents
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for nodes no op made: parameters, data and constants."""
+        return self._op.__class__ is _Kind
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a number that was combined with a node (``3`` in ``3 * v``)."""
+        return self._op is CONSTANT
+
+    @property
+    def requires_grad(self) -> bool:
+        """False for data leaves and constants: backward leaves their grad at 0.0."""
+        return self._op is not DATA and self._op is not CONSTANT
+
+    def named(self, name: str) -> Node:
+        """Set the name and return this same node, for one-liners: ``(a * b).named("u")``."""
+        self._name = _check_name(name)
+        return self
+
+    # --- graph-wide -------------------------------------------------------------------
+    def backward(self) -> None:
+        """Set every node's grad in this node's graph to d(self)/d(node).
+
+        Unlike PyTorch, which adds into the leaves' ``.grad`` on every call, this
+        recomputes: calling it twice gives the same numbers, never doubled ones.
+        """
+        engine.backward(self)
+
+    def zero_grad(self) -> None:
+        """Set the grad of every node in this node's graph to 0.0."""
+        engine.zero_grad(self)
+
+    # --- operators --------------------------------------------------------------------
+    __add__ = _binary(ADD)
+    __radd__ = _binary(ADD, reflected=True)
+    __sub__ = _binary(SUB)
+    __rsub__ = _binary(SUB, reflected=True)
+    __mul__ = _binary(MUL)
+    __rmul__ = _binary(MUL, reflected=True)
+    __truediv__ = _binary(DIV)
+    __rtruediv__ = _binary(DIV, reflected=True)
+    _pow = _binary(POW)
+    __neg__ = _unary(NEG)
+    exp = _unary(EXP)
+    log = _unary(LOG)
+    sigmoid = _unary(SIGMOID)
+    tanh = _unary(TANH)
+    relu = _unary(RELU)
+
+    def __pow__(self, exponent: Number) -> Node:
+        """Record ``self ** exponent``; the exponent must be a number, not a Node."""
+        if isinstance(exponent, Node):
+            raise TypeError(
+                "pow: the exponent must be a number, not a Node; "
+                "for a Node exponent write (exponent * base.log()).exp()"
+            )
+        return self._pow(exponent)
+
+    def __rpow__(self, base: object) -> Node:
+        raise TypeError(
+            f"pow: {_short(repr(base))} ** Node is not supported: the exponent must be a number; "
+            "for a number base write (node * math.log(base)).exp()"
+        )
+
+    # --- Python protocols -------------------------------------------------------------
+    def __repr__(self) -> str:
+        extra = "" if self.op is None else f", op={self.op!r}"
+        if self._op is CONSTANT:
+            extra = ", constant"
+        elif self._op is DATA:
+            extra = ", data"
+        name = self._name
+        if name is None:
+            return f"Node({self._v!r}, grad={self.grad!r}{extra})"
+        if name.isidentifier() and name.isprintable() and len(name) <= 40:
+            return f"Node({name}={self._v!r}, grad={self.grad!r}{extra})"
+        return f"Node(name={_short(name)!r}, value={self._v!r}, grad={self.grad!r}{extra})"
+
+    def __copy__(self) -> Node:
+        """A new node with the same value, name, op and (shared) parents."""
+        node = _new(Node)
+        node._v, node.grad, node._name = self._v, self.grad, self._name
+        node._op, node._parents = self._op, self._parents
+        node._stamp = _tick() if self._op is not CONSTANT else 0
+        return node
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Node:
+        """Copy this node's whole graph, iteratively; nodes already in `memo` are reused."""
+        copy = memo.get(id(self))
+        if copy is None:
+            for node in engine.ancestors(self):
+                if id(node) not in memo:
+                    memo[id(node)] = _rebuild(
+                        node._v,
+                        node.grad,
+                        node._name,
+                        _op_key(node._op),
+                        tuple(memo[id(p)] for p in node._parents),
+                    )
+            copy = memo[id(self)]
+        return copy  # type: ignore[no-any-return]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without recursion: the first node pickled lists its whole graph in
+        stamp order, so every node's parents are already pickled when it is."""
+        state = _pickling
+        pending: dict[int, bool] | None = getattr(state, "pending", None)
+        record = (self._v, self.grad, self._name, _op_key(self._op), self._parents)
+        if pending is not None and pending.pop(id(self), False):
+            return (_rebuild, record)
+        graph = engine.ancestors(self)[:-1]
+        state.pending = {id(node): True for node in graph}
+        return (_rebuild_last, (graph, _PicklingDone(), *record))
+
+
+_pickling = threading.local()
+
+
+class _PicklingDone:
+    """Pickled right after a graph's list of nodes: forgets which nodes were pending."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        _pickling.pending = None
+        return (_PicklingDone, ())
+
+
+def _op_key(op: Op | _Kind) -> str:
+    return op.name if isinstance(op, Op) else op.label
+
+
+_KINDS = {kind.label: kind for kind in (PARAMETER, DATA, CONSTANT)}
+
+
+def _rebuild(
+    value: float, grad: float, name: str | None, op: str, parents: tuple[Node, ...]
+) -> Node:
+    """Make a node from its pickled record (a fresh stamp, in the order of rebuilding)."""
+    node = _new(Node)
+    node._v, node.grad, node._name, node._parents = value, grad, name, parents
+    node._op = _KINDS[op] if op in _KINDS else TABLE[op]
+    node._stamp = 0 if node._op is CONSTANT else _tick()
+    return node
+
+
+def _rebuild_last(
+    graph: list[Node],
+    done: object,
+    value: float,
+    grad: float,
+    name: str | None,
+    op: str,
+    parents: tuple[Node, ...],
+) -> Node:
+    """Rebuild the node that was pickled first; `graph` (its ancestors) is rebuilt already."""
+    return _rebuild(value, grad, name, op, parents)
+
+
+def bce_with_logits(z: Node, y: Number) -> Node:
+    """The lecture's loss ``L(sigmoid(z), y)`` as one numerically stable primitive.
+
+    Its local derivative is exactly the lecture's ``dz = a - y``, and it never forms
+    log(0), so saturated examples (|z| > ~37) cannot crash a long training run.
+
+    Args:
+        z: the logit, a Node.
+        y: the label, a number in [0, 1].
+    """
+    if not isinstance(z, Node):
+        raise TypeError(
+            f"bce_with_logits: z must be a Node (the logit), got {type(z).__name__}"
+        )
+    if isinstance(y, Node):
+        raise TypeError(
+            "bce_with_logits: y must be a number in [0, 1] (the label), not a Node; "
+            "pass y.value if it is a data leaf"
+        )
+    label = to_float(y, "bce_with_logits: the label y")
+    if not 0.0 <= label <= 1.0:
+        raise ValueError(f"bce_with_logits: the label y must be in [0, 1], got {label!r}")
+    return _bce(z, label)
+
+
+_bce = _binary(BCE_WITH_LOGITS)
