@@ -1,0 +1,1 @@
+"""Benchmarks: microgrand against micrograd, PyTorch scalars and the hand-written closed form."""
