@@ -316,3 +316,47 @@ def test_sum_builtin() -> None:
     assert isinstance(total2, Node)
     total2.backward()
     assert all(leaf.grad == 1.0 for leaf in leaves)
+
+
+def test_data_leaf_as_root_keeps_grad_zero() -> None:
+    """Documented: leaves made with requires_grad=False keep grad 0.0 after backward."""
+    x = Node(3.0, "x", requires_grad=False)
+    x.backward()
+    assert x.grad == 0.0
+
+
+def test_leaf_set_before_a_newer_graph_reuses_an_older_node() -> None:
+    """Not stale: w was set before every node that uses it was made.
+
+    A feature h computed once and reused in every step of gradient descent, while the
+    weight is updated between steps, is the shape of this test.
+    """
+    u = Node(1.5, "u")
+    h = (u * 2).named("h")  # made before w is set, but does not use w
+    w = Node(1.0, "w")
+    for step in range(3):
+        w.value = 3.0 + step
+        L = h * w
+        L.backward()
+        assert L.value == 3.0 * (3.0 + step)
+        assert w.grad == 3.0
+        assert h.grad == 3.0 + step
+        assert u.grad == 2 * (3.0 + step)
+
+
+def test_gradient_descent_steps_with_a_fixed_feature() -> None:
+    """The lecture's loop: the data graph part is built once, the weights are set each step."""
+    x1 = Node(2.0, "x1", requires_grad=False)
+    x2 = Node(-1.0, "x2", requires_grad=False)
+    feature = (x1 * x2).named("x1x2")
+    w, b = Node(0.3, "w"), Node(0.1, "b")
+    for _ in range(5):
+        z = w * feature + b
+        L = bce_with_logits(z, 1.0)
+        L.backward()
+        dz = z.sigmoid().value - 1.0
+        assert z.grad == dz
+        assert close(w.grad, feature.value * dz)
+        assert close(b.grad, dz)
+        w.value = w.value - 0.5 * w.grad
+        b.value = b.value - 0.5 * b.grad
