@@ -1,0 +1,186 @@
+"""`compare`: autograd, the lecture's formulas and finite differences, side by side.
+
+For each quantity of the one-example lecture (L, da, dz, dw1, dw2, db) one row holds the
+value backward() gives, the value of the lecture's hand-derived formula
+(`microgrand.lecture`, which knows nothing of nodes) and a central finite difference of
+the graph itself. The table prints values with 4 significant digits, as the lecture
+does, and the differences from autograd computed on the exact floats ("0": bit for bit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from microgrand import lecture
+from microgrand.explain import number, topological_order
+from microgrand.logreg import LectureGraph, lecture_graph
+from microgrand.node import Node
+from microgrand.ops import TABLE
+
+FORMULAS = {
+    "L": "-(y log a + (1-y) log(1-a))",
+    "da": "-y/a + (1-y)/(1-a)",
+    "dz": "a - y",
+    "dw1": "x1 * dz",
+    "dw2": "x2 * dz",
+    "db": "dz",
+}
+HEADER = ("", "lecture formula", "autograd", "lecture", "finite diff", "Δ lecture", "Δ finite")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One quantity three ways; `finite_difference` is None for L (a value, not a slope).
+
+    `max_diff` is the largest difference between any two of the three values.
+    """
+
+    quantity: str
+    formula: str
+    autograd: float
+    closed_form: float
+    finite_difference: float | None
+    max_diff: float
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The rows of `compare` and the graph they were read from (grads filled in)."""
+
+    rows: tuple[Row, ...]
+    graph: LectureGraph
+
+    @property
+    def max_formula_diff(self) -> float:
+        """The largest |autograd - formula| over all rows."""
+        return max(abs(r.autograd - r.closed_form) for r in self.rows)
+
+    @property
+    def max_numeric_diff(self) -> float:
+        """The largest |autograd - finite difference| over the derivative rows."""
+        return max(
+            abs(r.autograd - r.finite_difference)
+            for r in self.rows
+            if r.finite_difference is not None
+        )
+
+    def table(self) -> list[list[str]]:
+        """The rows as text cells, header first."""
+        cells = [list(HEADER)]
+        for r in self.rows:
+            fd, fd_diff = "—", "—"
+            if r.finite_difference is not None:
+                fd = number(r.finite_difference)
+                fd_diff = _diff(abs(r.autograd - r.finite_difference))
+            cells.append(
+                [
+                    r.quantity,
+                    r.formula,
+                    number(r.autograd),
+                    number(r.closed_form),
+                    fd,
+                    _diff(abs(r.autograd - r.closed_form)),
+                    fd_diff,
+                ]
+            )
+        return cells
+
+    def __str__(self) -> str:
+        cells = self.table()
+        widths = [max(len(row[i]) for row in cells) for i in range(len(HEADER))]
+        lines = []
+        for row in cells:
+            parts = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+            parts += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+            lines.append("  ".join(parts).rstrip())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        cells = self.table()
+        head = "".join(f"<th>{escape(c)}</th>" for c in cells[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells[1:]
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _diff(value: float) -> str:
+    """A difference: exactly "0" when the floats are equal, else 2 significant digits."""
+    return "0" if value == 0.0 else f"{value:.1e}"
+
+
+def compare(
+    x1: float = 2.0,
+    x2: float = -1.0,
+    w1: float = 0.3,
+    w2: float = 0.5,
+    b: float = 0.1,
+    y: float = 1.0,
+    *,
+    eps: float = 1e-6,
+) -> Comparison:
+    """Build the lecture graph at this point, backpropagate and compare every quantity."""
+    graph = lecture_graph(x1, x2, w1, w2, b, y)
+    graph.L.backward()
+    oracle = lecture.one_example(x1, x2, w1, w2, b, y)
+    order = topological_order(graph.L)
+    autograd = {
+        "L": graph.L.value,
+        "da": graph.a.grad,
+        "dz": graph.z.grad,
+        "dw1": graph.w1.grad,
+        "dw2": graph.w2.grad,
+        "db": graph.b.grad,
+    }
+    closed = {
+        "L": oracle.L,
+        "da": oracle.da,
+        "dz": oracle.dz,
+        "dw1": oracle.dw1,
+        "dw2": oracle.dw2,
+        "db": oracle.db,
+    }
+    wrt = {"da": graph.a, "dz": graph.z, "dw1": graph.w1, "dw2": graph.w2, "db": graph.b}
+    rows = []
+    for quantity, formula in FORMULAS.items():
+        fd = None
+        if quantity in wrt:
+            fd = finite_difference(order, wrt[quantity], eps)
+        values = [autograd[quantity], closed[quantity]] + ([] if fd is None else [fd])
+        rows.append(
+            Row(
+                quantity,
+                formula,
+                autograd[quantity],
+                closed[quantity],
+                fd,
+                max(values) - min(values),
+            )
+        )
+    return Comparison(tuple(rows), graph)
+
+
+def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float:
+    """d(last node of `order`)/d(node) by central differences, re-running the forward pass.
+
+    `node` may be any node, not only a leaf (da, dz): its value is replaced by value ± h
+    and every node after it in `order` is recomputed with the op table's forward rules.
+    """
+    h = eps * max(1.0, abs(node.value))
+    return (_evaluate(order, node, node.value + h) - _evaluate(order, node, node.value - h)) / (
+        2.0 * h
+    )
+
+
+def _evaluate(order: list[Node], node: Node, value: float) -> float:
+    values: dict[int, float] = {id(node): value}
+    for current in order:
+        if id(current) in values:
+            continue
+        if current.op is None:
+            values[id(current)] = current.value
+        else:
+            inputs = (values[id(p)] for p in current.parents)
+            values[id(current)] = TABLE[current.op].forward(*inputs)
+    return values[id(order[-1])]

@@ -1,0 +1,211 @@
+"""The lecture's graphs built from Nodes with the lecture's names, and gradient descent.
+
+`lecture_graph` is the one-example graph of the slide (x1, x2, w1, w2, b -> z -> a -> L)
+with the loss written out from primitive ops, so that ``da`` is a real node's gradient;
+`three_abc_graph` is the earlier lecture's J = 3(a + bc). `step` is one gradient-descent
+step exactly as the lecture writes it, and `train` runs full-batch gradient descent on m
+examples with autograd computing the gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from microgrand.node import Node, bce_with_logits
+
+
+class LectureGraph(NamedTuple):
+    """The one-example graph; every node carries the lecture's name.
+
+    x1, x2 and y are data (``requires_grad=False``): their grad stays 0.0 and drawings give
+    them no backward arrow. After ``g.L.backward()``, ``g.w1.grad`` is the lecture's dw1.
+    """
+
+    x1: Node
+    x2: Node
+    w1: Node
+    w2: Node
+    b: Node
+    y: Node
+    z: Node
+    a: Node
+    L: Node
+
+
+def lecture_graph(
+    x1: float = 2.0,
+    x2: float = -1.0,
+    w1: float = 0.3,
+    w2: float = 0.5,
+    b: float = 0.1,
+    y: float = 1.0,
+) -> LectureGraph:
+    """Build z = w1 x1 + w2 x2 + b, a = σ(z), L(a, y) = -(y log a + (1-y) log(1-a)).
+
+    The defaults are the demo's point (z = 0.2). Raises ValueError if a rounds to 0 or 1,
+    where the lecture's loss takes log(0) (use `bce_with_logits` for such points).
+    """
+    x1_node = Node(x1, "x1", requires_grad=False)
+    x2_node = Node(x2, "x2", requires_grad=False)
+    y_node = Node(y, "y", requires_grad=False)
+    return _build(x1_node, x2_node, Node(w1, "w1"), Node(w2, "w2"), Node(b, "b"), y_node)
+
+
+def _build(x1: Node, x2: Node, w1: Node, w2: Node, b: Node, y: Node) -> LectureGraph:
+    z = (w1 * x1 + w2 * x2 + b).named("z")
+    a = z.sigmoid().named("a")
+    L = (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
+    return LectureGraph(x1, x2, w1, w2, b, y, z, a, L)
+
+
+def rebuild(graph: LectureGraph) -> LectureGraph:
+    """The graph again from the same leaves (after their values were set)."""
+    return _build(graph.x1, graph.x2, graph.w1, graph.w2, graph.b, graph.y)
+
+
+def step(graph: LectureGraph, alpha: float) -> LectureGraph:
+    """One gradient-descent step on one example, as the lecture writes it.
+
+    Backpropagates from L, then w1 := w1 - α dw1, w2 := w2 - α dw2, b := b - α db on the
+    same leaf nodes, and returns the graph rebuilt from them (a graph is a record of one
+    forward pass, so it is built again for the new values).
+    """
+    graph.L.backward()
+    for leaf in (graph.w1, graph.w2, graph.b):
+        leaf.value = leaf.value - alpha * leaf.grad
+    return rebuild(graph)
+
+
+class ThreeABCGraph(NamedTuple):
+    """The earlier lecture's graph: u = bc, v = a + u, J = 3v."""
+
+    a: Node
+    b: Node
+    c: Node
+    u: Node
+    v: Node
+    J: Node
+
+
+def three_abc_graph(a: float = 5.0, b: float = 3.0, c: float = 2.0) -> ThreeABCGraph:
+    """Build J = 3(a + bc) with the lecture's names (at a=5, b=3, c=2: J = 33)."""
+    a_node, b_node, c_node = Node(a, "a"), Node(b, "b"), Node(c, "c")
+    u = (b_node * c_node).named("u")
+    v = (a_node + u).named("v")
+    J = (3 * v).named("J")
+    return ThreeABCGraph(a_node, b_node, c_node, u, v, J)
+
+
+class Parameters(NamedTuple):
+    """The logistic-regression parameters as plain floats."""
+
+    w1: float
+    w2: float
+    b: float
+
+
+class BatchGraph(NamedTuple):
+    """J on m examples and the parameter leaves it was built from."""
+
+    w1: Node
+    w2: Node
+    b: Node
+    J: Node
+
+
+def data_nodes(values: Sequence[float]) -> list[Node]:
+    """One data leaf per value, made once and reused by every epoch's graph.
+
+    Data leaves never change, so reusing them keeps graphs valid, and Node * Node skips
+    the conversion of a float into a constant node on every use.
+    """
+    return [Node(v, requires_grad=False) for v in values]
+
+
+def batch_graph(
+    params: Parameters, x1: Sequence[Node], x2: Sequence[Node], y: Sequence[float]
+) -> BatchGraph:
+    """Build J = (1/m) Σ L(σ(z_i), y_i) with z_i = w1 x1_i + w2 x2_i + b.
+
+    One `bce_with_logits` per example (stable: no log(0) for saturated examples), summed
+    in a chain and multiplied by 1/m: about six nodes per example.
+    """
+    m = len(y)
+    if m == 0 or len(x1) != m or len(x2) != m:
+        raise ValueError(
+            f"batch_graph: x1, x2 and y must have the same positive length, "
+            f"got {len(x1)}, {len(x2)}, {m}"
+        )
+    w1, w2, b = Node(params.w1, "w1"), Node(params.w2, "w2"), Node(params.b, "b")
+    total = bce_with_logits(w1 * x1[0] + w2 * x2[0] + b, y[0])
+    for i in range(1, m):
+        total = total + bce_with_logits(w1 * x1[i] + w2 * x2[i] + b, y[i])
+    return BatchGraph(w1, w2, b, (total * (1.0 / m)).named("J"))
+
+
+ZERO = Parameters(0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """What full-batch gradient descent returns.
+
+    Attributes:
+        losses: J before each update, one per epoch (``losses[0]`` at the start).
+        params: the parameters after the last update.
+        final_loss: J at `params`.
+    """
+
+    losses: list[float]
+    params: Parameters
+    final_loss: float
+
+
+def train(
+    x1: Sequence[float],
+    x2: Sequence[float],
+    y: Sequence[float],
+    *,
+    alpha: float = 0.1,
+    epochs: int = 1000,
+    start: Parameters = ZERO,
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> TrainResult:
+    """Full-batch gradient descent on m examples, autograd computing the gradients.
+
+    Each epoch builds J on all examples, backpropagates and updates w1, w2 and b by
+    ``alpha`` times their gradients. `on_epoch(epoch, J)` is called after each epoch.
+    """
+    if epochs < 0:
+        raise ValueError(f"train: epochs must be 0 or more, got {epochs}")
+    x1_nodes, x2_nodes = data_nodes(x1), data_nodes(x2)
+    labels = list(y)
+    params = start
+    losses: list[float] = []
+    for epoch in range(epochs):
+        graph = batch_graph(params, x1_nodes, x2_nodes, labels)
+        graph.J.backward()
+        losses.append(graph.J.value)
+        params = Parameters(
+            params.w1 - alpha * graph.w1.grad,
+            params.w2 - alpha * graph.w2.grad,
+            params.b - alpha * graph.b.grad,
+        )
+        if on_epoch is not None:
+            on_epoch(epoch, graph.J.value)
+    final = batch_graph(params, x1_nodes, x2_nodes, labels).J.value
+    return TrainResult(losses=losses, params=params, final_loss=final)
+
+
+def accuracy(
+    params: Parameters, x1: Sequence[float], x2: Sequence[float], y: Sequence[float]
+) -> float:
+    """The fraction of examples whose prediction (a >= 0.5, i.e. z >= 0) equals the label."""
+    w1, w2, b = params
+    right = sum(
+        (w1 * u + w2 * v + b >= 0.0) == (label == 1.0)
+        for u, v, label in zip(x1, x2, y, strict=True)
+    )
+    return right / len(y)
