@@ -1,0 +1,183 @@
+"""gradcheck: it passes on every correct op, and it fails on a wrong derivative."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from microgrand import GradcheckError, gradcheck, ops
+from microgrand import node as node_module
+from microgrand.gradcheck import numeric_grads
+from microgrand.node import Node, bce_with_logits
+
+# One graph per op, at a point inside its domain, each leaf used once.
+PER_OP: dict[str, tuple[Callable[..., Node], list[float]]] = {
+    "add": (lambda a, b: a + b, [0.3, -1.2]),
+    "sub": (lambda a, b: a - b, [0.3, -1.2]),
+    "mul": (lambda a, b: a * b, [0.3, -1.2]),
+    "div": (lambda a, b: a / b, [0.3, -1.2]),
+    "pow": (lambda a: a**2.5, [1.7]),
+    "neg": (lambda a: -a, [0.3]),
+    "exp": (lambda a: a.exp(), [0.3]),
+    "log": (lambda a: a.log(), [0.3]),
+    "sigmoid": (lambda a: a.sigmoid(), [0.3]),
+    "tanh": (lambda a: a.tanh(), [0.3]),
+    "relu": (lambda a: a.relu(), [0.3]),
+    "bce_with_logits": (lambda a: bce_with_logits(a, 0.25), [0.3]),
+}
+
+
+def test_every_op_has_a_gradcheck_case() -> None:
+    assert set(ops.TABLE) <= set(PER_OP), "add a gradcheck case for the new op"
+
+
+@pytest.mark.parametrize("name", sorted(PER_OP))
+def test_gradcheck_passes_on_each_op(name: str) -> None:
+    fn, values = PER_OP[name]
+    assert gradcheck(fn, values) is True
+
+
+def test_gradcheck_passes_on_the_lecture_graph() -> None:
+    def loss(w1: Node, w2: Node, b: Node) -> Node:
+        a = (w1 * 2.0 + w2 * -1.0 + b).sigmoid()
+        return -(1.0 * a.log() + 0.0 * (1 - a).log())
+
+    assert gradcheck(loss, [0.3, 0.5, 0.1]) is True
+
+
+def test_gradcheck_passes_with_fan_out() -> None:
+    assert gradcheck(lambda a, b: (a * b + a).tanh() * a / (b * b + 1), [0.7, -0.4]) is True
+
+
+@pytest.fixture
+def wrong_mul() -> Iterator[ops.Op]:
+    """The mul row with a deliberately wrong partial (d(xy)/dx = x instead of y).
+
+    Op rows are frozen; tests may still swap a field, as long as they put it back.
+    """
+    row = ops.MUL
+    right = row.partials
+    object.__setattr__(row, "partials", lambda out, x, y: (x, x))
+    try:
+        yield row
+    finally:
+        object.__setattr__(row, "partials", right)
+
+
+def test_gradcheck_fails_on_a_wrong_derivative(wrong_mul: ops.Op) -> None:
+    a, b = Node(2.0, "a"), Node(3.0, "b")
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda p, q: p * q, [a, b])
+    message = str(info.value)
+    assert re.search(r"MISMATCH a: value 2\.0, analytic 2\.0, numeric (2\.99999|3\.0000)", message)
+    assert re.search(r"ok +b: value 3\.0, analytic 2\.0, numeric (1\.99999|2\.0000)", message)
+    assert "MISMATCH b" not in message
+    assert "atol=1e-05" in message
+    assert "rtol=0.001" in message
+
+
+def test_gradcheck_reports_the_input_that_passes(wrong_mul: ops.Op) -> None:
+    """Only the inputs whose derivative is wrong are marked."""
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda p, q: q * p, [Node(2.0, "p"), Node(3.0, "q")])
+    lines = str(info.value).splitlines()
+    assert any(line.strip().startswith("ok") and " p: value 2.0" in line for line in lines)
+    assert any("MISMATCH q" in line for line in lines)
+
+
+def test_gradcheck_unnamed_inputs_are_numbered(wrong_mul: ops.Op) -> None:
+    with pytest.raises(GradcheckError, match=r"MISMATCH input 0: value 2.0.*\n.*input 1"):
+        gradcheck(lambda p, q: p * q, [2.0, 5.0])
+
+
+def test_gradcheck_error_is_an_assertion_error(wrong_mul: ops.Op) -> None:
+    assert issubclass(GradcheckError, AssertionError)
+    with pytest.raises(AssertionError):
+        gradcheck(lambda p, q: p * q, [2.0, 5.0])
+
+
+def test_gradcheck_can_return_false(wrong_mul: ops.Op) -> None:
+    assert gradcheck(lambda p, q: p * q, [2.0, 5.0], raise_exception=False) is False
+
+
+def test_wrong_derivative_fixture_restores_the_row() -> None:
+    assert gradcheck(lambda p, q: p * q, [2.0, 5.0]) is True
+
+
+def test_gradcheck_fails_on_a_wrong_registered_op() -> None:
+    """A new row with a wrong rule, recorded by hand the way the Node operators do."""
+    wrong = ops.Op(
+        "test_wrong_square",
+        "sq",
+        "sq({0})",
+        5,
+        lambda x: x * x,
+        lambda out, x: (3.0 * x,),
+        ("3 * x",),
+    )
+    make_method = getattr(node_module, "_unary", None)
+    if make_method is None:
+        pytest.skip("microgrand.node no longer has the _unary helper this test records with")
+    ops.register(wrong)
+    try:
+        square = make_method(wrong)
+        with pytest.raises(GradcheckError, match=r"MISMATCH w: value 1.5, analytic 4.5"):
+            gradcheck(lambda w: square(w), [Node(1.5, "w")])
+    finally:
+        del ops.TABLE[wrong.name]
+    assert wrong.name not in ops.TABLE
+
+
+def test_gradcheck_tolerances_are_pytorchs(wrong_mul: ops.Op) -> None:
+    """|analytic - numeric| <= atol + rtol |numeric|, atol=1e-5 and rtol=1e-3 by default.
+
+    With the wrong rule, d(pq)/dp comes out as p = 1.0 where it is q = 1.0001.
+    """
+    assert gradcheck(lambda p, q: p * q, [1.0, 1.0001], raise_exception=False) is True
+    assert gradcheck(lambda p, q: p * q, [1.0, 1.0001], rtol=1e-5, raise_exception=False) is False
+    assert gradcheck(lambda p, q: p * q, [1.0, 1.0001], rtol=0, atol=2e-4) is True
+
+
+def test_gradcheck_fn_returning_a_number() -> None:
+    with pytest.raises(TypeError, match=r"fn must return a Node.*got float"):
+        gradcheck(lambda a: a.value * 2, [1.0])
+
+
+def test_gradcheck_inputs_must_be_a_sequence() -> None:
+    with pytest.raises(TypeError, match="inputs must be a sequence"):
+        gradcheck(lambda a: a * 2, Node(1.0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="inputs must be a sequence"):
+        gradcheck(lambda a: a * 2, 1.0)  # type: ignore[arg-type]
+
+
+def test_gradcheck_bad_input_value() -> None:
+    with pytest.raises(ValueError, match=r"gradcheck: input 1.*finite"):
+        gradcheck(lambda a, b: a * b, [1.0, math.nan])
+    with pytest.raises(TypeError, match=r"gradcheck: input 0.*boolean"):
+        gradcheck(lambda a: a * 2, [True])
+
+
+def test_gradcheck_leaves_the_callers_nodes_alone() -> None:
+    w, b = Node(0.5, "w"), Node(-0.25, "b")
+    L = (w * 2.0 + b).sigmoid()
+    L.backward()
+    before = [(n.value, n.grad, n.name) for n in (w, b, L)]
+    assert gradcheck(lambda p, q: (p * 2.0 + q).sigmoid(), [w, b]) is True
+    assert [(n.value, n.grad, n.name) for n in (w, b, L)] == before
+
+
+def test_gradcheck_leaves_the_callers_nodes_alone_on_failure(wrong_mul: ops.Op) -> None:
+    w, b = Node(0.5, "w"), Node(-0.25, "b")
+    w.grad, b.grad = 7.0, 8.0
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda p, q: p * q, [w, b])
+    assert (w.value, w.grad, b.value, b.grad) == (0.5, 7.0, -0.25, 8.0)
+
+
+def test_numeric_grads_central_differences() -> None:
+    grads = numeric_grads(lambda a, b: a * a * b, [3.0, 2.0], ["a", "b"])
+    assert math.isclose(grads[0], 12.0, rel_tol=1e-8)
+    assert math.isclose(grads[1], 9.0, rel_tol=1e-8)
