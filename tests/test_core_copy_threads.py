@@ -1,0 +1,253 @@
+"""copy, deepcopy and pickle give independent, still-connected graphs; threads do not mix."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from microgrand.node import Node, bce_with_logits
+
+
+def lecture() -> dict[str, Node]:
+    """The lecture's graph with its names, after one backward pass."""
+    x1 = Node(2.0, "x1", requires_grad=False)
+    x2 = Node(-1.0, "x2", requires_grad=False)
+    w1, w2, b = Node(0.3, "w1"), Node(0.5, "w2"), Node(0.1, "b")
+    z = (w1 * x1 + w2 * x2 + b).named("z")
+    a = z.sigmoid().named("a")
+    L = (-(1.0 * a.log() + 0.0 * (1 - a).log())).named("L")
+    L.backward()
+    return {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "z": z, "a": a, "L": L}
+
+
+def snapshot(nodes: dict[str, Node]) -> dict[str, tuple[float, float, str | None, str | None]]:
+    """Everything a copy could disturb: value, grad, name and op of each node."""
+    return {key: (n.value, n.grad, n.name, n.op) for key, n in nodes.items()}
+
+
+def pickle_round_trip(obj: object) -> object:
+    return pickle.loads(pickle.dumps(obj))
+
+
+COPIERS = [copy.deepcopy, pickle_round_trip]
+COPIER_IDS = ["deepcopy", "pickle"]
+
+
+def descend(node: Node, *path: int) -> Node:
+    """The node reached by following parents[i] for each i of path."""
+    for i in path:
+        node = node.parents[i]
+    return node
+
+
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+def test_copy_has_the_same_values_and_grads(copier: object) -> None:
+    g = lecture()
+    before = snapshot(g)
+    L2 = copier(g["L"])  # type: ignore[operator]
+    assert isinstance(L2, Node)
+    assert L2 is not g["L"]
+    assert (L2.value, L2.grad, L2.name, L2.op) == before["L"]
+    # L = neg(add(mul(1, log a), mul(0, log(1 - a)))), a = sigmoid(z)
+    a2 = descend(L2, 0, 0, 1, 0)
+    assert (a2.value, a2.grad, a2.name, a2.op) == before["a"]
+    z2 = a2.parents[0]
+    assert (z2.value, z2.grad, z2.name, z2.op) == before["z"]
+    w1_copy = descend(z2, 0, 0, 0)
+    assert (w1_copy.value, w1_copy.grad, w1_copy.name, w1_copy.op) == before["w1"]
+
+
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+def test_copying_leaves_the_original_alone(copier: object) -> None:
+    g = lecture()
+    before = snapshot(g)
+    copier(g["L"])  # type: ignore[operator]
+    assert snapshot(g) == before
+
+
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+def test_copy_is_independent(copier: object) -> None:
+    g = lecture()
+    before = snapshot(g)
+    L2, w1_copy = copier([g["L"], g["w1"]])  # type: ignore[operator]
+    before = snapshot(g)  # (copying is tested not to change it in the test above)
+    assert w1_copy is not g["w1"]
+    L2.zero_grad()
+    w1_copy.value = 5.0
+    w1_copy.grad = 123.0
+    assert snapshot(g) == before
+    # the copy can be rebuilt and backpropagated on its own
+    z2 = w1_copy * 2.0 + 1.0
+    z2.backward()
+    assert w1_copy.grad == 2.0
+    assert snapshot(g) == before
+
+
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+def test_copy_backward_gives_the_same_grads(copier: object) -> None:
+    g = lecture()
+    dw1, db = g["w1"].grad, g["b"].grad
+    L2, w1_copy, b_copy = copier([g["L"], g["w1"], g["b"]])  # type: ignore[operator]
+    w1_copy.grad = b_copy.grad = 0.0
+    L2.backward()
+    assert w1_copy.grad == dw1
+    assert b_copy.grad == db
+
+
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+@pytest.mark.parametrize("order", [("L", "z", "w1"), ("z", "L", "w1"), ("w1", "z", "L")])
+def test_nodes_copied_together_stay_connected(copier: object, order: tuple[str, ...]) -> None:
+    g = lecture()
+    copies = dict(zip(order, copier([g[key] for key in order]), strict=True))  # type: ignore[operator]
+    L2, z2, w1_copy = copies["L"], copies["z"], copies["w1"]
+    assert descend(L2, 0, 0, 1, 0, 0) is z2
+    # z = add(add(mul(w1, x1), mul(w2, x2)), b)
+    assert descend(z2, 0, 0, 0) is w1_copy
+    assert z2 is not g["z"]
+    w1_copy.value = 1.0  # the copies share one graph, so the copied L is now stale
+    with pytest.raises(RuntimeError, match="leaf 'w1'"):
+        L2.backward()
+    g["L"].backward()  # the original is not
+
+
+def test_deepcopy_of_a_dict_of_nodes() -> None:
+    g = lecture()
+    g2 = copy.deepcopy(g)
+    assert descend(g2["L"], 0, 0, 1, 0) is g2["a"]
+    assert descend(g2["a"], 0, 0, 0, 1) is g2["x1"]
+    assert not g2["x1"].requires_grad
+    assert descend(g2["L"], 0, 0, 0).is_constant
+
+
+def test_pickle_the_same_graph_twice_in_a_row() -> None:
+    g = lecture()
+    first = pickle.dumps(g["L"])
+    second = pickle.dumps(g["L"])
+    for data in (first, second):
+        L2 = pickle.loads(data)
+        assert L2.value == g["L"].value
+        assert descend(L2, 0, 0, 1, 0, 0).name == "z"
+
+
+def test_pickle_a_node_after_its_descendant() -> None:
+    g = lecture()
+    pickle.dumps(g["L"])
+    z2 = pickle.loads(pickle.dumps(g["z"]))
+    assert (z2.name, z2.value, z2.grad) == ("z", g["z"].value, g["z"].grad)
+    w1_copy = descend(z2, 0, 0, 0)
+    assert w1_copy.name == "w1"
+    z2.backward()
+    assert w1_copy.grad == 2.0
+
+
+def test_pickle_with_one_pickler_twice() -> None:
+    """Two dumps through one Pickler share its memo: the second refers to the first."""
+    import io
+
+    g = lecture()
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer)
+    pickler.dump(g["z"])
+    pickler.dump(g["L"])
+    buffer.seek(0)
+    unpickler = pickle.Unpickler(buffer)
+    z2 = unpickler.load()
+    L2 = unpickler.load()
+    assert descend(L2, 0, 0, 1, 0, 0) is z2
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_pickle_every_protocol(protocol: int) -> None:
+    g = lecture()
+    L2 = pickle.loads(pickle.dumps(g["L"], protocol=protocol))
+    assert L2.value == g["L"].value
+    L2.backward()
+    assert descend(L2, 0, 0, 1, 0, 0).grad == -0.45016600268752205
+
+
+def test_pickled_data_leaves_and_constants_keep_their_kind() -> None:
+    g = lecture()
+    L2 = pickle_round_trip(g["L"])
+    assert isinstance(L2, Node)
+    one = descend(L2, 0, 0, 0)
+    x1 = descend(L2, 0, 0, 1, 0, 0, 0, 0, 1)
+    assert one.is_constant and one.value == 1.0
+    assert x1.name == "x1" and not x1.requires_grad and not x1.is_constant
+    with pytest.raises(AttributeError):
+        one.value = 2.0
+
+
+def test_shallow_copy_shares_parents() -> None:
+    w = Node(2.0, "w")
+    L = (w * w).named("L")
+    L2 = copy.copy(L)
+    assert L2 is not L
+    assert L2.parents == L.parents
+    assert (L2.value, L2.name, L2.op) == (4.0, "L", "mul")
+    L2.backward()
+    assert w.grad == 4.0
+
+
+def test_shallow_copy_of_a_stale_graph_is_stale_too() -> None:
+    """copy.copy must not hide that a leaf changed after the graph was built on it."""
+    w = Node(2.0, "w")
+    L = w * w
+    w.value = 3.0
+    with pytest.raises(RuntimeError, match="leaf 'w'"):
+        L.backward()
+    L2 = copy.copy(L)
+    assert L2.value == 4.0  # computed from w = 2.0
+    with pytest.raises(RuntimeError, match="leaf 'w'"):
+        L2.backward()
+
+
+# --- threads ------------------------------------------------------------------------------
+
+
+def train(seed: int) -> list[float]:
+    """Build and backprop many small graphs (sharing constants with other threads)."""
+    results: list[float] = []
+    for step in range(300):
+        x1 = Node(((seed * 7 + step) % 13) / 6.5 - 1.0, "x1", requires_grad=False)
+        x2 = Node(((seed * 3 + step) % 11) / 5.5 - 1.0, "x2", requires_grad=False)
+        w1, w2, b = Node(0.3, "w1"), Node(-0.5, "w2"), Node(0.1, "b")
+        z = w1 * x1 + w2 * x2 + b
+        a = z.sigmoid()
+        y = float((seed + step) % 2)
+        L = -(y * a.log() + (1 - y) * (1 - a).log()) + 0.5 * (w1 * w1 + w2 * w2)
+        L.backward()
+        fused = bce_with_logits(z, y)
+        fused.backward()
+        results += [L.value, w1.grad, w2.grad, b.grad, z.grad, fused.value]
+    return results
+
+
+def test_threads_give_the_same_results_as_one_thread() -> None:
+    seeds = list(range(8))
+    alone = [train(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(train, seeds))
+    assert together == alone
+    assert all(math.isfinite(v) for run in alone for v in run)
+
+
+def test_pickling_on_threads() -> None:
+    def round_trip(seed: int) -> list[float]:
+        grads = []
+        for _ in range(50):
+            g = lecture()
+            L2, z2 = pickle.loads(pickle.dumps([g["L"], g["z"]]))
+            assert descend(L2, 0, 0, 1, 0, 0) is z2
+            L2.backward()
+            grads.append(z2.grad)
+        return grads
+
+    alone = [round_trip(seed) for seed in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(round_trip, range(8)))
+    assert together == alone
+    assert all(grad == -0.45016600268752205 for run in alone for grad in run)
