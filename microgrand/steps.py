@@ -1,0 +1,246 @@
+"""Backprop, step by step: one drawing per step of the backward pass, and an HTML page.
+
+`steps(L)` runs ``L.backward()`` and then replays it in the order the engine runs it:
+the engine visits the computed nodes newest first (reverse topological order), and each
+visit passes the node's gradient on to its inputs. Every frame shows the gradients known
+so far (the others as ``?``) and highlights those that were just completed.
+
+Granularity: the ops view has one step per primitive op, exactly the engine's loop. The
+lecture view has one step per box (named node): a box's step covers the unnamed nodes
+folded into it, which the engine visits right after the box or interleaved with other
+boxes' nodes; the boxes themselves come in the engine's order.
+
+Frames: the first shows only the output's gradient (dL/dL = 1), then one frame per step,
+and the last is the complete drawing, identical to ``draw(L)``.
+
+`save_steps(L, "backprop.html")` writes one self-contained page (inline SVGs, a few lines
+of plain JavaScript, nothing fetched from the network) with Previous/Next buttons and a
+slider.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from microgrand.render import (
+    MAX_NODES,
+    TIMEOUT,
+    Drawing,
+    Graph,
+    Lecture,
+    Options,
+    Progress,
+    clean_text,
+    display_name,
+    draw,
+    fmt,
+    lecture_source,
+    ops_source,
+)
+
+if TYPE_CHECKING:
+    from microgrand.node import Node
+    from microgrand.render import PathLike
+
+__all__ = ["save_steps", "steps", "steps_html"]
+
+
+def _units(graph: Graph, view: str) -> list[tuple[Node, list[Node]]]:
+    """The backward pass as steps: (the node stepped through, the nodes it covers)."""
+    if view == "ops":
+        return [(node, [node]) for node in graph.computed_newest_first]
+    model = Lecture(graph)
+    position = {id(node): i for i, node in enumerate(graph.order)}
+    boxes = sorted(model.boxes, key=lambda box: position[id(box)], reverse=True)
+    return [(box, model.folded(box)) for box in boxes]
+
+
+def _label(node: Node, graph: Graph, lecture: Lecture | None) -> str:
+    if lecture is not None and id(node) in lecture.names:
+        return lecture.names[id(node)]
+    if node.name is not None:
+        return display_name(node.name)
+    return f"the unnamed {node.op or 'leaf'} node ({fmt(node.value)})"
+
+
+def _grad_text(node: Node, graph: Graph, lecture: Lecture | None) -> str:
+    if lecture is not None or node.name is not None:
+        return f"d{_label(node, graph, lecture)} = {fmt(node.grad)}"
+    return f"the grad of {_label(node, graph, lecture)} = {fmt(node.grad)}"
+
+
+def steps(
+    root: Node,
+    *,
+    view: str = "lecture",
+    values: bool = True,
+    formulas: bool | None = None,
+    engine: str | None = None,
+    max_nodes: int = MAX_NODES,
+    timeout: float = TIMEOUT,
+) -> Iterator[Drawing]:
+    """Yield one drawing per step of root's backward pass (runs ``root.backward()`` first).
+
+    Each drawing's ``caption`` says what the step did. The arguments are those of `draw`.
+    """
+    if view not in ("lecture", "ops"):
+        raise ValueError(f"steps: view must be 'lecture' or 'ops', got {view!r}")
+    options = Options(view, values, True, formulas, max_nodes)
+    graph = Graph(root, max_nodes)
+    root.backward()
+    units = _units(graph, view)
+    lecture = Lecture(graph) if view == "lecture" else None
+    watched = (
+        [*lecture.inputs, *lecture.boxes]
+        if lecture is not None
+        else [n for n in graph.order if not n.is_constant]
+    )
+    watched = [n for n in watched if n.requires_grad]
+    build = ops_source if view == "ops" else lecture_source
+    summary = f"<microgrand backprop step of {_label(root, graph, lecture)}, {view} view>"
+    total = len(units)
+
+    def frame(progress: Progress, caption: str) -> Drawing:
+        source = build(graph, options, progress)
+        return Drawing(source, summary, engine=engine, caption=caption, timeout=timeout)
+
+    root_name = _label(root, graph, lecture)
+    processed: set[int] = set()
+    known = {id(root)}
+    yield frame(
+        Progress(frozenset(), frozenset({id(root)})),
+        f"Start: d{root_name}/d{root_name} = 1. Every other gradient is still unknown (?).",
+    )
+    for step, (node, covered) in enumerate(units, start=1):
+        processed.update(id(n) for n in covered)
+        progress = Progress(frozenset(processed), frozenset())
+        fresh = [n for n in watched if id(n) not in known and graph.grad_known(n, progress)]
+        known.update(id(n) for n in fresh)
+        through = _label(node, graph, lecture)
+        done = ", ".join(_grad_text(n, graph, lecture) for n in fresh)
+        caption = f"Step {step} of {total}: backward through {through}; " + (
+            f"now known: {done}." if done else "no gradient is complete yet."
+        )
+        yield frame(Progress(frozenset(processed), frozenset(id(n) for n in fresh)), caption)
+    final = draw(
+        root,
+        view=view,
+        values=values,
+        formulas=formulas,
+        engine=engine,
+        max_nodes=max_nodes,
+        timeout=timeout,
+    )
+    final.caption = "Done: every gradient is known (this is the full drawing)."
+    yield final
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
+.controls { display: flex; gap: 0.75rem; align-items: center; margin-bottom: 0.5rem; }
+.controls input[type=range] { flex: 1; max-width: 32rem; }
+#caption { min-height: 1.5em; font-size: 1.05rem; }
+.frame svg { max-width: 100%; height: auto; }
+"""
+
+_SCRIPT = """
+(function () {
+  var frames = document.querySelectorAll(".frame");
+  var slider = document.getElementById("slider");
+  var counter = document.getElementById("counter");
+  var caption = document.getElementById("caption");
+  var prev = document.getElementById("prev");
+  var next = document.getElementById("next");
+  var current = 0;
+  function show(i) {
+    current = Math.max(0, Math.min(frames.length - 1, i));
+    for (var k = 0; k < frames.length; k++) { frames[k].hidden = k !== current; }
+    slider.value = String(current);
+    counter.textContent = (current + 1) + " / " + frames.length;
+    caption.textContent = frames[current].getAttribute("data-caption");
+    prev.disabled = current === 0;
+    next.disabled = current === frames.length - 1;
+    document.body.setAttribute("data-step", String(current));
+  }
+  prev.addEventListener("click", function () { show(current - 1); });
+  next.addEventListener("click", function () { show(current + 1); });
+  slider.addEventListener("input", function () { show(Number(slider.value)); });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowRight") { show(current + 1); }
+    if (event.key === "ArrowLeft") { show(current - 1); }
+  });
+  show(0);
+})();
+"""
+
+
+def _inline(svg: str) -> str:
+    """An SVG document as an element to put inside HTML (no XML prolog or doctype)."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+def steps_html(frames: list[Drawing], title: str = "Backprop, step by step") -> str:
+    """One self-contained HTML page showing the frames with Previous/Next and a slider."""
+    if not frames:
+        raise ValueError("steps_html: no frames to show")
+    parts = []
+    for index, drawing in enumerate(frames):
+        hidden = "" if index == 0 else " hidden"
+        parts.append(
+            f'<div class="frame" data-caption="{html.escape(drawing.caption, quote=True)}"'
+            f"{hidden}>\n{_inline(drawing.svg())}\n</div>"
+        )
+    safe_title = html.escape(clean_text(title), quote=True)
+    last = len(frames) - 1
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{safe_title}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f'<body data-step="0">\n<h1>{safe_title}</h1>\n'
+        '<div class="controls">\n'
+        '<button id="prev" type="button">Previous</button>\n'
+        f'<input id="slider" type="range" min="0" max="{last}" value="0" '
+        'aria-label="step">\n'
+        '<button id="next" type="button">Next</button>\n'
+        f'<span id="counter">1 / {len(frames)}</span>\n</div>\n'
+        '<p id="caption"></p>\n'
+        + "\n".join(parts)
+        + f"\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"
+    )
+
+
+def save_steps(
+    root: Node,
+    path: PathLike,
+    *,
+    view: str = "lecture",
+    values: bool = True,
+    formulas: bool | None = None,
+    engine: str | None = None,
+    max_nodes: int = MAX_NODES,
+    timeout: float = TIMEOUT,
+) -> Path:
+    """Write the step-by-step backward pass of root as one self-contained HTML page.
+
+    Raises:
+        RendererNotFoundError: no layout program (dot or graphviz-pure) is installed.
+    """
+    frames = list(
+        steps(
+            root,
+            view=view,
+            values=values,
+            formulas=formulas,
+            engine=engine,
+            max_nodes=max_nodes,
+            timeout=timeout,
+        )
+    )
+    name = display_name(root.name) if root.name is not None else "the output"
+    target = Path(path)
+    target.write_text(steps_html(frames, f"Backprop, step by step: {name}"), encoding="utf-8")
+    return target
