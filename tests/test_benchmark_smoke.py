@@ -1,0 +1,91 @@
+"""Smoke tests of the benchmark: it runs, and every engine's numbers match the closed form.
+
+Timings are never asserted (this machine is shared and noisy); only that the benchmark
+finishes and that its own results check says microgrand is right. micrograd and torch are
+optional: one run hides them to prove the benchmark still works without them.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import workloads as w  # noqa: E402
+
+# `sys.modules[name] = None` makes `import name` raise ImportError, as if not installed.
+WITHOUT_PEERS = """\
+import runpy, sys
+for name in ("torch", "micrograd", "micrograd.engine"):
+    sys.modules[name] = None
+sys.argv = [{run!r}, "--quick"]
+runpy.run_path({run!r}, run_name="__main__")
+"""
+
+
+def _run(args: list[str]) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    return output
+
+
+def _check_ok(output: str, system: str) -> bool:
+    return re.search(rf"^\s*CHECK OK {re.escape(system)}:", output, re.MULTILINE) is not None
+
+
+@pytest.mark.slow
+def test_quick_run_checks_microgrand() -> None:
+    output = _run([str(RUN), "--quick"])
+    assert _check_ok(output, "microgrand"), output
+    assert _check_ok(output, "microgrand (bce_with_logits)"), output
+    assert "CHECK FAILED" not in output, output
+    assert "TARGETS" in output
+
+
+@pytest.mark.slow
+def test_quick_run_without_micrograd_and_torch() -> None:
+    output = _run(["-c", WITHOUT_PEERS.format(run=str(RUN))])
+    assert "note: micrograd is not installed" in output, output
+    assert "note: torch is not installed" in output, output
+    assert _check_ok(output, "microgrand"), output
+    assert "CHECK FAILED" not in output, output
+
+
+def test_microgrand_workloads_match_the_closed_form() -> None:
+    example = w.make_data(1)[0]
+    want = w.one_closed(example)
+    assert w.mismatches(w.one_microgrand(example), want, w.GRAD_NAMES) == ""
+    assert w.mismatches(w.one_microgrand_bce(example), want, w.GRAD_NAMES) == ""
+    data = w.make_data(50)
+    want = w.batch_closed(data)
+    assert w.mismatches(w.batch_microgrand(data), want, w.GRAD_NAMES) == ""
+    assert w.mismatches(w.batch_microgrand_bce(data), want, w.GRAD_NAMES) == ""
+    chain = w.chain_closed(2_000)
+    got = w.chain_microgrand(2_000)
+    assert w.mismatches((got.value, got.grad), (chain.value, chain.grad), w.CHAIN_NAMES) == ""
+
+
+def test_the_check_can_fail() -> None:
+    # A checker that cannot fail proves nothing: a gradient off by 1e-6 must be caught.
+    want = w.one_closed(w.make_data(1)[0])
+    wrong = (want[0], want[1] * (1 + 1e-6), want[2], want[3])
+    assert "dw1" in w.mismatches(wrong, want, w.GRAD_NAMES)
+
+
+def test_micrograd_extras_match_the_closed_form() -> None:
+    engine = pytest.importorskip("micrograd.engine")
+    w.install_micrograd_extras(engine.Value)
+    data = w.make_data(20)
+    got = w.batch_micrograd(engine.Value, data)
+    assert w.mismatches(got, w.batch_closed(data), w.GRAD_NAMES) == ""
