@@ -1,0 +1,130 @@
+"""The ``microgrand draw`` command: draw a graph typed on the command line.
+
+    microgrand draw "u = b*c; v = a + u; J = 3*v" a=5 b=3 c=2 -o J.svg
+    microgrand draw --lecture -o lecture.png
+    microgrand draw --lecture -o backprop.html      # the backward pass, step by step
+
+`register(subparsers)` adds the subcommand to the parser of `microgrand.cli`. The text
+is parsed by `microgrand.parse` (Python's `ast` and a whitelist, never `eval`); errors in
+it are one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from microgrand.render import ENGINES, VIEWS
+
+PROG = "microgrand draw"
+
+EXAMPLES = """\
+examples:
+  microgrand draw "u = b*c; v = a + u; J = 3*v" a=5 b=3 c=2 -o J.svg
+  microgrand draw "z = w1*x1 + w2*x2 + b; a = sigmoid(z)" x1=2 x2=-1 w1=0.3 w2=0.5 b=0.1 \\
+      --data x1,x2 -o z.png
+  microgrand draw --lecture -o lecture.png
+  microgrand draw --lecture --view ops --no-values -o ops.svg
+  microgrand draw --lecture -o backprop.html     (the backward pass, step by step)
+
+Each 'name = expression' names a node; 'name=number' gives a leaf its value. Expressions
+allow numbers, names, + - * / **, parentheses and sigmoid, log, exp, tanh, relu,
+bce_with_logits(z, y). Leaves listed in --data are data (requires_grad=False): they get no
+backward arrow and no gradient, like the lecture's x1, x2 and y.
+"""
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``draw`` subcommand to the subparsers of the `microgrand` parser."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "draw",
+        help="draw a graph typed on the command line (or the lecture's) as SVG, PNG or DOT",
+        description="Draw a computation graph, values and gradients included, the way the "
+        "lecture draws it (or one box per op with --view ops).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "statements",
+        nargs="*",
+        metavar="STATEMENT",
+        help="'name = expression' statements (separated by ';') and name=value leaves",
+    )
+    parser.add_argument(
+        "--lecture",
+        action="store_true",
+        help="draw the lecture's logistic-regression graph (x1, x2, w1, w2, b -> z -> a -> L)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where to write: .svg, .png, .dot, or .html for the step-by-step backward pass "
+        "(default: the DOT text on stdout)",
+    )
+    parser.add_argument("--view", choices=VIEWS, default="lecture", help="(default lecture)")
+    parser.add_argument("--no-values", action="store_true", help="leave the values out")
+    parser.add_argument("--no-grads", action="store_true", help="leave the gradients out")
+    parser.add_argument(
+        "--data",
+        default="",
+        metavar="NAMES",
+        help="comma-separated leaves that are data (requires_grad=False), e.g. x1,x2",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="layout program (default: dot if on PATH, else graphviz-pure)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``microgrand draw``; returns the exit code (2 for errors in the typed graph)."""
+    from microgrand.parse import ParseError, build
+    from microgrand.render import GraphTooLargeError, RenderError, draw
+
+    if args.lecture and args.statements:
+        return _fail("give either --lecture or statements, not both", 2)
+    data = [name.strip() for name in args.data.split(",") if name.strip()]
+    suffixes = (".svg", ".png", ".dot", ".gv", ".html", ".htm")
+    if args.output is not None and not args.output.lower().endswith(suffixes):
+        return _fail(f"cannot tell the format from {args.output!r}: use {', '.join(suffixes)}", 2)
+    try:
+        if args.lecture:
+            from microgrand.logreg import lecture_graph
+
+            root = lecture_graph().L
+        else:
+            root = build(args.statements, data=data)
+        root.backward()
+        output = args.output
+        if output is not None and output.lower().endswith((".html", ".htm")):
+            from microgrand.steps import save_steps
+
+            save_steps(root, output, view=args.view, values=not args.no_values, engine=args.engine)
+            return 0
+        drawing = draw(
+            root,
+            view=args.view,
+            values=not args.no_values,
+            grads=not args.no_grads,
+            engine=args.engine,
+        )
+        if output is None:
+            sys.stdout.write(drawing.source)
+        else:
+            drawing.save(output)
+    except (ParseError, GraphTooLargeError) as error:
+        return _fail(str(error), 2)
+    except (RenderError, OSError, ValueError, ArithmeticError, TypeError) as error:
+        return _fail(str(error).splitlines()[0] if str(error) else type(error).__name__, 1)
+    return 0

@@ -1,0 +1,317 @@
+"""A safe parser for graphs typed on the command line: ``"u = b*c; v = a + u; J = 3*v"``.
+
+Each statement is ``name = expression``. A statement whose right side is a plain number
+(``a = 5``, ``x2 = -1``) makes a leaf; any other makes a named node. Expressions allow
+numbers, names defined earlier (leaves may be given anywhere), ``+ - * / **``, parentheses
+and calls to the op table's functions (``sigmoid(z)``, ``log(a)``, ``exp``, ``tanh``,
+``relu``, ``bce_with_logits(z, y)``).
+
+The text is parsed with Python's `ast` and checked against a whitelist; nothing is ever
+evaluated by Python (no `eval`): the checked tree is walked with an explicit stack, and
+each node of it is turned into a `Node` operation. Anything else (attribute access, calls
+to other functions, imports, lambdas, subscripts, strings, ...) is a `ParseError` with a
+one-line message that quotes the statement and points at the offending part.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from microgrand import node as _node
+from microgrand.node import Node
+from microgrand.ops import TABLE
+
+__all__ = ["FUNCTIONS", "ParseError", "build"]
+
+Value = Node | float
+
+MAX_STATEMENT = 2000
+MAX_TOTAL = 20000
+
+# The callable ops: those the table writes as a call (``σ(z)``, ``log(a)``).
+FUNCTIONS = tuple(sorted(name for name, op in TABLE.items() if op.precedence >= 5))
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Value]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+_FORBIDDEN = {
+    ast.Attribute: "attribute access is not allowed",
+    ast.Subscript: "subscripts are not allowed",
+    ast.Lambda: "lambdas are not allowed",
+    ast.Import: "imports are not allowed",
+    ast.ImportFrom: "imports are not allowed",
+    ast.Starred: "starred arguments are not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "and/or is not allowed",
+    ast.IfExp: "conditional expressions are not allowed",
+    ast.NamedExpr: "the walrus operator is not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.List: "lists are not allowed",
+    ast.Tuple: "tuples are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.Await: "await is not allowed",
+    ast.Yield: "yield is not allowed",
+    ast.YieldFrom: "yield is not allowed",
+}
+
+
+class ParseError(ValueError):
+    """The typed graph is not valid; the message is one line and names the problem."""
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _where(statement: str, node: ast.AST | None) -> str:
+    column = getattr(node, "col_offset", None)
+    snippet = ast.get_source_segment(statement, node) if node is not None else None
+    place = f" at column {column + 1}" if column is not None else ""
+    shown = f" ({_short(snippet, 40)!r})" if snippet and snippet != statement.strip() else ""
+    return f"in {_short(statement)!r}{place}{shown}"
+
+
+def _error(statement: str, node: ast.AST | None, message: str) -> ParseError:
+    return ParseError(f"{message} {_where(statement, node)}")
+
+
+def _split(texts: Sequence[str]) -> list[str]:
+    total = sum(len(t) for t in texts)
+    if total > MAX_TOTAL:
+        raise ParseError(f"the graph text is too long ({total} characters, at most {MAX_TOTAL})")
+    statements = []
+    for text in texts:
+        for piece in text.replace("\n", ";").split(";"):
+            if piece.strip():
+                statements.append(piece.strip())
+    return statements
+
+
+def _parse(statement: str) -> tuple[str, ast.expr]:
+    if len(statement) > MAX_STATEMENT:
+        raise ParseError(
+            f"a statement is too long ({len(statement)} characters, at most {MAX_STATEMENT})"
+        )
+    try:
+        module = ast.parse(statement, mode="exec")
+    except SyntaxError as error:
+        column = f" at column {error.offset}" if error.offset else ""
+        raise ParseError(f"syntax error in {statement!r}{column}: {error.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ParseError(f"{statement[:40]!r}… is too deeply nested or invalid") from None
+    if len(module.body) != 1:
+        raise ParseError(f"expected one 'name = expression' in {statement!r}")
+    (stmt,) = module.body
+    if type(stmt) in _FORBIDDEN:
+        raise _error(statement, stmt, _FORBIDDEN[type(stmt)])
+    if not isinstance(stmt, ast.Assign):
+        raise _error(statement, stmt, "expected 'name = expression' (like 'u = b*c' or 'a = 5')")
+    if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+        raise _error(statement, stmt.targets[0], "the left side must be a single name")
+    name = stmt.targets[0].id
+    if name in FUNCTIONS:
+        raise _error(statement, stmt.targets[0], f"{name!r} is a function, not a name")
+    return name, stmt.value
+
+
+def _number(expr: ast.expr) -> float | None:
+    """The value of a plain number (``5``, ``-1``, ``+0.5``, ``1e-3``), else None."""
+    sign = 1.0
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        sign = -1.0 if isinstance(expr.op, ast.USub) else 1.0
+        expr = expr.operand
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, (int, float)):
+        if isinstance(expr.value, bool):
+            return None
+        try:
+            value = sign * float(expr.value)
+        except OverflowError:
+            return None
+        return value if value - value == 0.0 else None
+    return None
+
+
+def _children(expr: ast.expr, statement: str) -> list[ast.expr]:
+    if isinstance(expr, ast.BinOp):
+        if type(expr.op) not in _BINARY:
+            symbol = {
+                ast.FloorDiv: "//",
+                ast.Mod: "%",
+                ast.MatMult: "@",
+                ast.LShift: "<<",
+                ast.RShift: ">>",
+                ast.BitAnd: "&",
+                ast.BitOr: "|",
+                ast.BitXor: "^",
+            }.get(type(expr.op), type(expr.op).__name__)
+            raise _error(statement, expr, f"the operator {symbol} is not allowed (use + - * / **)")
+        return [expr.left, expr.right]
+    if isinstance(expr, ast.UnaryOp):
+        if not isinstance(expr.op, (ast.USub, ast.UAdd)):
+            raise _error(statement, expr, "only unary - and + are allowed")
+        return [expr.operand]
+    if isinstance(expr, ast.Call):
+        if not isinstance(expr.func, ast.Name) or expr.func.id not in FUNCTIONS:
+            what = expr.func.id if isinstance(expr.func, ast.Name) else "this"
+            raise _error(
+                statement,
+                expr,
+                f"calls to {what!r} are not allowed (allowed: {', '.join(FUNCTIONS)})",
+            )
+        if expr.keywords:
+            raise _error(statement, expr, "keyword arguments are not allowed")
+        op = TABLE[expr.func.id]
+        if len(expr.args) != op.arity:
+            raise _error(
+                statement,
+                expr,
+                f"{expr.func.id} takes {op.arity} argument{'s' if op.arity > 1 else ''}, "
+                f"got {len(expr.args)}",
+            )
+        return list(expr.args)
+    if isinstance(expr, (ast.Name, ast.Constant)):
+        return []
+    message = _FORBIDDEN.get(type(expr), f"{type(expr).__name__} is not allowed")
+    raise _error(statement, expr, message)
+
+
+def _call(name: str, args: list[Value]) -> Value:
+    op = TABLE[name]
+    if not any(isinstance(a, Node) for a in args):
+        return float(op.forward(*args))
+    if op.arity == 1:
+        method: Callable[[], Value] = getattr(args[0], name)
+        return method()
+    function: Callable[..., Value] = getattr(_node, name)
+    return function(*args)
+
+
+def _evaluate(expr: ast.expr, env: dict[str, Node], statement: str, later: set[str]) -> Value:
+    """Turn a checked expression into Nodes, iteratively (deep expressions cannot recurse)."""
+    stack: list[tuple[ast.expr, bool]] = [(expr, False)]
+    results: list[Value] = []
+    while stack:
+        item, ready = stack.pop()
+        if not ready:
+            children = _children(item, statement)
+            stack.append((item, True))
+            stack.extend((child, False) for child in reversed(children))
+            continue
+        try:
+            results.append(_apply(item, results, env, statement, later))
+        except ParseError:
+            raise
+        except (ArithmeticError, ValueError, TypeError) as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise _error(statement, item, message) from None
+    return results[0]
+
+
+def _apply(
+    item: ast.expr, results: list[Value], env: dict[str, Node], statement: str, later: set[str]
+) -> Value:
+    if isinstance(item, ast.Constant):
+        if not isinstance(item.value, (int, float)) or isinstance(item.value, bool):
+            raise _error(statement, item, f"only numbers are allowed, got {item.value!r}")
+        try:
+            value = float(item.value)
+        except OverflowError:
+            raise _error(statement, item, "the number is too large for a float") from None
+        if value - value != 0.0:
+            raise _error(statement, item, "the number must be finite")
+        return value
+    if isinstance(item, ast.Name):
+        if item.id in env:
+            return env[item.id]
+        if item.id in FUNCTIONS:
+            raise _error(statement, item, f"{item.id} is a function: call it, {item.id}(z)")
+        if item.id in later:
+            raise _error(
+                statement, item, f"{item.id!r} is used before it is defined (order matters)"
+            )
+        raise _error(statement, item, f"unknown name {item.id!r} (give it a value: {item.id}=1.0)")
+    if isinstance(item, ast.UnaryOp):
+        operand = results.pop()
+        return -operand if isinstance(item.op, ast.USub) else operand
+    if isinstance(item, ast.BinOp):
+        right = results.pop()
+        left = results.pop()
+        if isinstance(left, float) and isinstance(right, float) and isinstance(item.op, ast.Pow):
+            try:
+                return float(left**right)
+            except OverflowError:
+                raise _error(statement, item, "the result is too large for a float") from None
+        operation: Callable[[Value, Value], Value] = _BINARY[type(item.op)]
+        result = operation(left, right)
+        return result
+    assert isinstance(item, ast.Call) and isinstance(item.func, ast.Name)
+    count = len(item.args)
+    args = results[len(results) - count :]
+    del results[len(results) - count :]
+    return _call(item.func.id, args)
+
+
+def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
+    """Build the graph the statements describe and return its last computed node.
+
+    Args:
+        texts: statements separated by ``;`` or newlines, in one string or several
+            (the command line passes ``"u = b*c; v = a + u; J = 3*v" a=5 b=3 c=2``).
+        data: names of leaves that are data (``requires_grad=False``, no red arrow).
+
+    Raises:
+        ParseError: with a one-line message naming the statement and the problem.
+    """
+    statements = _split([texts] if isinstance(texts, str) else list(texts))
+    if not statements:
+        raise ParseError("nothing to draw: give statements like 'u = b*c; J = 3*u' a=5 b=3 c=2")
+    parsed = [(statement, *_parse(statement)) for statement in statements]
+    env: dict[str, Node] = {}
+    defined: set[str] = set()
+    for statement, name, expr in parsed:
+        if name in defined:
+            raise ParseError(f"{name!r} is defined twice (again in {statement!r})")
+        defined.add(name)
+        value = _number(expr)
+        if value is not None:
+            env[name] = Node(value, name, requires_grad=name not in data)
+    unknown_data = set(data) - set(env)
+    if unknown_data:
+        raise ParseError(
+            f"--data names {', '.join(sorted(unknown_data))}, which "
+            f"{'is' if len(unknown_data) == 1 else 'are'} not given a value (x1=2)"
+        )
+    computed = [(s, n, e) for s, n, e in parsed if n not in env]
+    if not computed:
+        raise ParseError(
+            "nothing to draw: every statement only gives a value; add one like J = 3*a"
+        )
+    later = {name for _, name, _ in computed}
+    root: Node | None = None
+    for statement, name, expr in computed:
+        later.discard(name)
+        result = _evaluate(expr, env, statement, later)
+        if isinstance(result, float):
+            node = Node(result, name, requires_grad=name not in data)
+        elif result.name is not None or result.is_leaf:
+            raise ParseError(
+                f"{statement!r} only renames {result.name or 'a leaf'}: write an expression"
+            )
+        else:
+            node = result.named(name)
+        env[name] = node
+        root = node
+    assert root is not None
+    return root
