@@ -2,23 +2,44 @@
 
 The engine reads each node's op row (its `partials` rule) and never special-cases an op.
 Nothing here recurses: graphs a million nodes deep are walked with an explicit stack,
-and the topological order comes from the stamps nodes take when they are made (a node is
-always made after its parents), so it is one sort instead of a recursive search.
+and the topological order comes from the stamps computed nodes take when they are made
+(a node is always made after its parents), so it is one sort instead of a recursive
+search. Leaves are stamped only when their value is set, which is how a backward pass
+tells that a graph was built on a value that has changed since.
 """
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from microgrand.node import Node
+    from microgrand.ops import Op
+
+
+class Kind:
+    """What sort of leaf a node is. A node keeps it in its op slot, so it costs no memory."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+PARAMETER = Kind("parameter")  # a user's leaf that gets a gradient
+DATA = Kind("data")  # a user's leaf marked requires_grad=False (x, y of the lecture)
+CONSTANT = Kind("constant")  # a number combined with a node: immutable, no gradient
 
 _by_stamp = attrgetter("_stamp")
 
 
 def _collect(root: Node) -> tuple[list[Node], list[Node]]:
-    """The computed nodes of root's graph, newest first, and its leaves.
+    """The computed nodes of root's graph, newest first, and its leaves; all grads 0.0.
 
     Raises RuntimeError when a leaf's value was set after a node that uses it was made:
     that node's value, and every gradient through it, would be stale.
@@ -27,22 +48,37 @@ def _collect(root: Node) -> tuple[list[Node], list[Node]]:
     stack = [root]
     computed: list[Node] = []
     leaves: list[Node] = []
+    # Bound methods: this loop runs once per node, and attribute lookups add up.
+    pop, push, mark = stack.pop, stack.append, seen.add
+    add_computed, add_leaf = computed.append, leaves.append
     while stack:
-        node = stack.pop()
-        parents = node._parents
-        if not parents:
-            leaves.append(node)
+        node = pop()
+        node.grad = 0.0
+        x = node._p0
+        if x is None:
+            add_leaf(node)
             continue
-        computed.append(node)
-        stamp = node._stamp
-        for parent in parents:
-            if parent._stamp > stamp:
-                raise _stale(parent, node)
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
+        add_computed(node)
+        if x not in seen:
+            mark(x)
+            push(x)
+        y = node._p1
+        if y is not None and y not in seen:
+            mark(y)
+            push(y)
     computed.sort(key=_by_stamp, reverse=True)
+    # A leaf's stamp is 0 until its value is set. When no leaf was set after the oldest
+    # computed node was made, nothing can be stale; only otherwise check edge by edge.
+    if leaves and computed and max(map(_by_stamp, leaves)) > computed[-1]._stamp:
+        _check_fresh(computed)
     return computed, leaves
+
+
+def _check_fresh(computed: list[Node]) -> None:
+    for node in computed:
+        for parent in (node._p0, node._p1):
+            if parent is not None and parent._stamp > node._stamp:
+                raise _stale(parent, node)
 
 
 def _stale(leaf: Node, user: Node) -> RuntimeError:
@@ -65,11 +101,7 @@ def ancestors(root: Node) -> list[Node]:
 
 def zero_grad(root: Node) -> None:
     """Set the grad of every node in root's graph to 0.0."""
-    computed, leaves = _collect(root)
-    for node in computed:
-        node.grad = 0.0
-    for node in leaves:
-        node.grad = 0.0
+    _collect(root)
 
 
 def backward(root: Node) -> None:
@@ -77,48 +109,86 @@ def backward(root: Node) -> None:
 
     The grads are recomputed from zero each time (PyTorch adds into leaves instead), so
     calling this twice gives the same numbers.
+
+    One pass does it all. Computed nodes wait in a heap keyed by their stamp and come out
+    newest first: a node is always newer than its parents, so by the time a node comes
+    out, every node that uses it has passed its gradient on (reverse topological order,
+    without a separate sort). A node's grad starts from 0.0 the first time it is reached.
     """
-    computed, leaves = _collect(root)
-    for node in computed:
-        node.grad = 0.0
-    for node in leaves:
-        node.grad = 0.0
     root.grad = 1.0
+    if root._p0 is None:
+        return
+    seen = {root}
+    leaves: list[Node] = []
+    heap = [(-root._stamp, root)]
+    pop, push, mark, add_leaf = heappop, heappush, seen.add, leaves.append
+    node = root
     try:
-        for node in computed:
+        while heap:
+            node = pop(heap)[1]
             g = node.grad
             if g - g != 0.0:  # inf or nan: some product on the way here overflowed
-                raise _gradient_overflow(node, computed)
-            parents = node._parents
+                raise _gradient_overflow(node, root)
+            x: Node = node._p0  # type: ignore[assignment]
+            y = node._p1
+            op: Op = node._op  # type: ignore[assignment]
+            fixed = op.fixed
             try:
-                if len(parents) == 2:
-                    x, y = parents
-                    dx, dy = node._op.partials(node._v, x._v, y._v)  # type: ignore[union-attr]
-                    x.grad += g * dx
-                    y.grad += g * dy
+                if fixed is not None:
+                    if y is None:
+                        (dx,) = fixed
+                    else:
+                        dx, dy = fixed
+                elif y is None:
+                    (dx,) = op.partials(node._v, x._v)
                 else:
-                    (x,) = parents
-                    (dx,) = node._op.partials(node._v, x._v)  # type: ignore[union-attr]
-                    x.grad += g * dx
+                    dx, dy = op.partials(node._v, x._v, y._v)
             except (ArithmeticError, ValueError) as error:
                 raise _partial_error(node, error) from None
-        for node in leaves:
-            g = node.grad
-            if g - g != 0.0 and node.requires_grad:
-                raise _gradient_overflow(node, computed)
-    finally:
-        # Constants and data leaves received products like any input; they hold no
-        # gradient, so put them back to 0.0 (also when a check above raised).
-        for node in leaves:
-            if not node.requires_grad:
-                node.grad = 0.0
+            if x in seen:
+                x.grad += g * dx
+            else:
+                mark(x)
+                x.grad = g * dx
+                if x._p0 is None:
+                    add_leaf(x)
+                else:
+                    push(heap, (-x._stamp, x))
+            if y is not None:
+                if y in seen:
+                    y.grad += g * dy
+                else:
+                    mark(y)
+                    y.grad = g * dy
+                    if y._p0 is None:
+                        add_leaf(y)
+                    else:
+                        push(heap, (-y._stamp, y))
+        # `node` is now the oldest computed node. Leaves are stamped only when set: if
+        # none was set after it was made, no node of the graph can be stale.
+        if leaves and max(map(_by_stamp, leaves)) > node._stamp:
+            _check_fresh(_collect(root)[0])
+        for leaf in leaves:
+            if leaf._op is PARAMETER:
+                g = leaf.grad
+                if g - g != 0.0:
+                    raise _gradient_overflow(leaf, root)
+            else:
+                # Constants and data leaves received products like any input; they hold
+                # no gradient, so they go back to 0.0.
+                leaf.grad = 0.0
+    except BaseException:
+        # Leave no half-computed gradients behind.
+        for other in seen:
+            other.grad = 0.0
+        raise
 
 
 def _partial_error(node: Node, error: Exception) -> Exception:
     """A local derivative could not be computed (0 ** 0.5 at 0 has an infinite slope)."""
     from microgrand.node import describe
 
-    inputs = ", ".join(f"{describe(p)} = {p._v!r}" for p in node._parents)
+    inputs = ", ".join(f"{describe(p)} = {p._v!r}" for p in node.parents)
     op = node.op
     return OverflowError(
         f"backward through {op} ({describe(node)}): the local derivative is infinite or "
@@ -126,11 +196,12 @@ def _partial_error(node: Node, error: Exception) -> Exception:
     )
 
 
-def _gradient_overflow(node: Node, computed: list[Node]) -> OverflowError:
+def _gradient_overflow(node: Node, root: Node) -> OverflowError:
     """Name the ops whose products made `node`'s gradient inf or nan."""
     from microgrand.node import describe
 
-    users = sorted({user.op or "?" for user in computed if node in user._parents})
+    computed, _ = _collect(root)
+    users = sorted({user.op or "?" for user in computed if node in user.parents})
     return OverflowError(
         f"backward: the gradient of {describe(node)} is {node.grad!r}, not a finite float; "
         f"it overflowed in the chain-rule products through {', '.join(users)}. "

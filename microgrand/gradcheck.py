@@ -18,11 +18,10 @@ class GradcheckError(AssertionError):
 
 
 def _evaluate(fn: Callable[..., Node], values: Sequence[float], names: Sequence[str]) -> Node:
-    out = fn(*(Node(v, name=n) for v, n in zip(values, names)))
+    out = fn(*(Node(v, name=n) for v, n in zip(values, names, strict=True)))
     if not isinstance(out, Node):
         raise TypeError(
-            f"gradcheck: fn must return a Node (the output of the graph), got "
-            f"{type(out).__name__}"
+            f"gradcheck: fn must return a Node (the output of the graph), got {type(out).__name__}"
         )
     return out
 
@@ -75,17 +74,16 @@ def gradcheck(
         else:
             values.append(to_float(item, f"gradcheck: input {i}"))
             names.append(f"input {i}")
-    leaves = [Node(v, name=n) for v, n in zip(values, names)]
+    leaves = [Node(v, name=n) for v, n in zip(values, names, strict=True)]
     out = fn(*leaves)
     if not isinstance(out, Node):
         raise TypeError(
-            f"gradcheck: fn must return a Node (the output of the graph), got "
-            f"{type(out).__name__}"
+            f"gradcheck: fn must return a Node (the output of the graph), got {type(out).__name__}"
         )
     out.backward()
     analytic = [leaf.grad for leaf in leaves]
     numeric = numeric_grads(fn, values, names, eps)
-    ok = [abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric)]
+    ok = [abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric, strict=True)]
     if all(ok):
         return True
     if not raise_exception:
@@ -93,7 +91,7 @@ def gradcheck(
     rows = [
         f"  {'MISMATCH' if not good else 'ok      '} {name}: value {v!r}, "
         f"analytic {a!r}, numeric {n!r}, difference {abs(a - n):.3g}"
-        for name, v, a, n, good in zip(names, values, analytic, numeric, ok)
+        for name, v, a, n, good in zip(names, values, analytic, numeric, ok, strict=True)
     ]
     raise GradcheckError(
         f"gradcheck: backprop and central differences (eps={eps}) disagree beyond "

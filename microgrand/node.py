@@ -5,9 +5,10 @@ made it and its ``parents`` (a tuple, in argument order). Every operator just lo
 of the op table (`microgrand.ops`), runs its forward function and records the result.
 
 Why it looks the way it does:
-- ``__slots__`` and no per-node closures: a node is one small object plus a parents tuple,
-  and a graph holds no reference cycles, so memory is small and reference counting alone
-  frees a graph (the cyclic garbage collector finds nothing to do).
+- ``__slots__``, no per-node closures and the (at most two) parents in slots of their own
+  rather than in a tuple: a node is one small object, the only one per node that the
+  cyclic garbage collector has to track, and a graph holds no reference cycles, so
+  reference counting alone frees it.
 - Every value is a finite float. A forward op that would give inf or nan, or that is
   undefined (log(0)), raises an exception naming the op, the node and the value.
 - Numbers combined with nodes become *constants*: leaves that the drawings and `explain`
@@ -24,9 +25,10 @@ import math
 import numbers
 import threading
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 from microgrand import engine
+from microgrand.engine import CONSTANT, DATA, PARAMETER, Kind
 from microgrand.ops import (
     ADD,
     BCE_WITH_LOGITS,
@@ -44,31 +46,15 @@ from microgrand.ops import (
     Op,
 )
 
-Number = Union[int, float]
+Number = int | float
 
-# A node's "stamp" orders events: making a node and setting a leaf's value each take the
-# next tick. Parents are always made before their children, so sorting by stamp is a
-# topological order, and a leaf whose stamp is newer than a consumer's was set after it.
+# A node's "stamp" orders events: making a computed node and setting a leaf's value each
+# take the next tick (a leaf that was never set has stamp 0). Parents are always made
+# before their children, so sorting by stamp is a topological order, and a leaf whose
+# stamp is newer than a consumer's was set after that consumer was computed from it.
 _tick = itertools.count(1).__next__
 
 
-class _Kind:
-    """What sort of leaf a node is; kept in the node's op slot, so it costs no memory."""
-
-    __slots__ = ("label",)
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def __repr__(self) -> str:
-        return self.label
-
-
-PARAMETER = _Kind("parameter")  # a user's leaf that gets a gradient
-DATA = _Kind("data")  # a user's leaf marked requires_grad=False (x, y of the lecture)
-CONSTANT = _Kind("constant")  # a number combined with a node
-
-_EMPTY: tuple[Node, ...] = ()
 _new = object.__new__
 
 
@@ -123,33 +109,36 @@ def to_float(value: object, what: str) -> float:
 # bounded (cleared when full) so a long run with ever-new constants cannot grow it forever.
 _CONSTANTS: dict[float, Node] = {}
 _CONSTANTS_MAX = 4096
+_CACHED = frozenset({float, int})  # the types whose values are looked up in the cache
 _constants_lock = threading.Lock()
 
 
 def constant(value: object, op_name: str) -> Node:
     """The constant node for a number combined with a node by op `op_name`."""
     v = to_float(value, f"{op_name}: the number combined with a Node")
+    if v == 0.0:
+        # 0.0 == -0.0 as dict keys, but x * -0.0 and x * 0.0 differ in sign: two nodes.
+        return _NEGATIVE_ZERO if math.copysign(1.0, v) < 0.0 else _ZERO
     node = _CONSTANTS.get(v)
-    if node is None or (v == 0.0 and math.copysign(1.0, v) != math.copysign(1.0, node._v)):
-        node = _new(Node)
-        node._v = v
-        node.grad = 0.0
-        node._name = None
-        node._op = CONSTANT
-        node._parents = _EMPTY
-        node._stamp = 0
-        if v != 0.0:  # 0.0 == -0.0: keep zeros out of the cache so the sign survives
-            with _constants_lock:
-                if len(_CONSTANTS) >= _CONSTANTS_MAX:
-                    _CONSTANTS.clear()
-                _CONSTANTS[v] = node
+    if node is None:
+        node = _new_constant(v)
+        with _constants_lock:
+            if len(_CONSTANTS) >= _CONSTANTS_MAX:
+                _CONSTANTS.clear()
+            _CONSTANTS[v] = node
     return node
 
 
-def _operand(other: object, op: Op) -> Node:
-    if other.__class__ is Node:
-        return other  # type: ignore[return-value]
-    return constant(other, op.name)
+def _new_constant(v: float) -> Node:
+    node = _new(Node)
+    node._v = v
+    node.grad = 0.0
+    node._name = None
+    node._op = CONSTANT
+    node._p0 = None
+    node._p1 = None
+    node._stamp = 0
+    return node
 
 
 def _forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Exception:
@@ -175,11 +164,11 @@ def _forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Except
 def _saturation_hint(x: Node) -> str:
     """Explain log(0) that came from a sigmoid which rounded to exactly 0 or 1."""
     source = x
-    if x._op is SUB and x._parents[0]._op is CONSTANT and x._parents[1]._op is SIGMOID:
-        source = x._parents[1]
+    if x._op is SUB and x._p0._op is CONSTANT and x._p1._op is SIGMOID:  # type: ignore[union-attr]
+        source = x._p1  # type: ignore[assignment]
     if source._op is not SIGMOID:
         return ""
-    z = source._parents[0]
+    z: Node = source._p0  # type: ignore[assignment]
     return (
         f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds to exactly "
         f"{source._v!r} in floating point, so log(a) or log(1 - a) is log(0). "
@@ -200,11 +189,18 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
     forward = op.forward
 
     def method(self: Node, other: object) -> Node:
-        other_node = other if other.__class__ is Node else _operand(other, op)
-        if reflected:
-            x, y = other_node, self
+        operand: Node | None
+        if other.__class__ is Node:
+            operand = other
         else:
-            x, y = self, other_node
+            # Inlined cache hit of constant(): numbers on one side are very common.
+            operand = _CONSTANTS.get(other) if other.__class__ in _CACHED else None  # type: ignore[call-overload]
+            if operand is None:
+                operand = constant(other, op.name)
+        if reflected:
+            x, y = operand, self
+        else:
+            x, y = self, operand
         try:
             v = forward(x._v, y._v)
         except (ArithmeticError, ValueError) as error:
@@ -216,7 +212,8 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
         node.grad = 0.0
         node._name = None
         node._op = op
-        node._parents = (x, y)
+        node._p0 = x
+        node._p1 = y
         node._stamp = _tick()
         return node
 
@@ -241,7 +238,8 @@ def _unary(op: Op) -> Callable[[Node], Node]:
         node.grad = 0.0
         node._name = None
         node._op = op
-        node._parents = (self,)
+        node._p0 = self
+        node._p1 = None
         node._stamp = _tick()
         return node
 
@@ -269,24 +267,33 @@ class Node:
             drawn without a backward arrow and its grad stays 0.0.
     """
 
-    __slots__ = ("_v", "grad", "_name", "_op", "_parents", "_stamp")
+    __slots__ = ("_name", "_op", "_p0", "_p1", "_stamp", "_v", "grad")
 
     _v: float
     grad: float
     _name: str | None
-    _op: Op | _Kind
-    _parents: tuple[Node, ...]
+    _op: Op | Kind
+    _p0: Node | None
+    _p1: Node | None
     _stamp: int
 
     def __init__(self, value: Number, name: str | None = None, *, requires_grad: bool = True):
-        if type(requires_grad) is not bool:
+        if requires_grad is True:
+            self._op = PARAMETER
+        elif requires_grad is False:
+            self._op = DATA
+        else:
             raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
-        self._v = to_float(value, "Node")
+        # The common case (a float and a str or no name) skips the general checks.
+        if value.__class__ is float and value - value == 0.0:
+            self._v = value
+        else:
+            self._v = to_float(value, "Node")
+        self._name = name if name is None or name.__class__ is str else _check_name(name)
         self.grad = 0.0
-        self._name = _check_name(name)
-        self._op = PARAMETER if requires_grad else DATA
-        self._parents = _EMPTY
-        self._stamp = _tick()
+        self._p0 = None
+        self._p1 = None
+        self._stamp = 0  # leaves take a stamp only when their value is set
 
     # --- attributes -------------------------------------------------------------------
     @property
@@ -318,17 +325,21 @@ class Node:
     def op(self) -> str | None:
         """The name of the primitive that made this node; None for leaves and constants."""
         op = self._op
-        return op.name if op.__class__ is Op else None  # type: ignore[union-attr]
+        return op.name if isinstance(op, Op) else None
 
     @property
     def parents(self) -> tuple[Node, ...]:
         """The op's inputs, in argument order (empty for leaves)."""
-        return self._parents
+        p0 = self._p0
+        if p0 is None:
+            return ()
+        p1 = self._p1
+        return (p0,) if p1 is None else (p0, p1)
 
     @property
     def is_leaf(self) -> bool:
         """True for nodes no op made: parameters, data and constants."""
-        return self._op.__class__ is _Kind
+        return self._op.__class__ is Kind
 
     @property
     def is_constant(self) -> bool:
@@ -346,17 +357,9 @@ class Node:
         return self
 
     # --- graph-wide -------------------------------------------------------------------
-    def backward(self) -> None:
-        """Set every node's grad in this node's graph to d(self)/d(node).
-
-        Unlike PyTorch, which adds into the leaves' ``.grad`` on every call, this
-        recomputes: calling it twice gives the same numbers, never doubled ones.
-        """
-        engine.backward(self)
-
-    def zero_grad(self) -> None:
-        """Set the grad of every node in this node's graph to 0.0."""
-        engine.zero_grad(self)
+    # The engine's functions are the methods themselves (no extra call per backward).
+    backward = engine.backward
+    zero_grad = engine.zero_grad
 
     # --- operators --------------------------------------------------------------------
     __add__ = _binary(ADD)
@@ -408,8 +411,8 @@ class Node:
         """A new node with the same value, name, op and (shared) parents."""
         node = _new(Node)
         node._v, node.grad, node._name = self._v, self.grad, self._name
-        node._op, node._parents = self._op, self._parents
-        node._stamp = _tick() if self._op is not CONSTANT else 0
+        node._op, node._p0, node._p1 = self._op, self._p0, self._p1
+        node._stamp = 0 if node._p0 is None else _tick()
         return node
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Node:
@@ -423,7 +426,7 @@ class Node:
                         node.grad,
                         node._name,
                         _op_key(node._op),
-                        tuple(memo[id(p)] for p in node._parents),
+                        tuple(memo[id(p)] for p in node.parents),
                     )
             copy = memo[id(self)]
         return copy  # type: ignore[no-any-return]
@@ -433,7 +436,7 @@ class Node:
         stamp order, so every node's parents are already pickled when it is."""
         state = _pickling
         pending: dict[int, bool] | None = getattr(state, "pending", None)
-        record = (self._v, self.grad, self._name, _op_key(self._op), self._parents)
+        record = (self._v, self.grad, self._name, _op_key(self._op), self.parents)
         if pending is not None and pending.pop(id(self), False):
             return (_rebuild, record)
         graph = engine.ancestors(self)[:-1]
@@ -442,6 +445,8 @@ class Node:
 
 
 _pickling = threading.local()
+_ZERO = _new_constant(0.0)
+_NEGATIVE_ZERO = _new_constant(-0.0)
 
 
 class _PicklingDone:
@@ -454,7 +459,7 @@ class _PicklingDone:
         return (_PicklingDone, ())
 
 
-def _op_key(op: Op | _Kind) -> str:
+def _op_key(op: Op | Kind) -> str:
     return op.name if isinstance(op, Op) else op.label
 
 
@@ -466,9 +471,11 @@ def _rebuild(
 ) -> Node:
     """Make a node from its pickled record (a fresh stamp, in the order of rebuilding)."""
     node = _new(Node)
-    node._v, node.grad, node._name, node._parents = value, grad, name, parents
+    node._v, node.grad, node._name = value, grad, name
+    node._p0 = parents[0] if parents else None
+    node._p1 = parents[1] if len(parents) > 1 else None
     node._op = _KINDS[op] if op in _KINDS else TABLE[op]
-    node._stamp = 0 if node._op is CONSTANT else _tick()
+    node._stamp = 0 if node._p0 is None else _tick()
     return node
 
 
@@ -496,9 +503,7 @@ def bce_with_logits(z: Node, y: Number) -> Node:
         y: the label, a number in [0, 1].
     """
     if not isinstance(z, Node):
-        raise TypeError(
-            f"bce_with_logits: z must be a Node (the logit), got {type(z).__name__}"
-        )
+        raise TypeError(f"bce_with_logits: z must be a Node (the logit), got {type(z).__name__}")
     if isinstance(y, Node):
         raise TypeError(
             "bce_with_logits: y must be a number in [0, 1] (the label), not a Node; "

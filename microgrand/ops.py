@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Partials = Callable[..., tuple[float, ...]]
 
@@ -38,6 +38,9 @@ class Op:
         forward: the function on floats, equal to plain Python arithmetic bit for bit.
         partials: ``(out, *inputs) -> (d out/d input, ...)``, one entry per input.
         formulas: the partials as text in the variables ``out``, ``x`` and ``y``.
+        fixed: the partials when they are numbers that do not depend on the inputs
+            (``add``: ``(1.0, 1.0)``), read off `formulas`; None otherwise. The engine
+            uses them without calling `partials`.
     """
 
     name: str
@@ -47,6 +50,14 @@ class Op:
     forward: Callable[..., float]
     partials: Partials
     formulas: tuple[str, ...]
+    fixed: tuple[float, ...] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        try:
+            fixed = tuple(float(text) for text in self.formulas)
+        except ValueError:
+            return
+        object.__setattr__(self, "fixed", fixed)
 
     @property
     def arity(self) -> int:
@@ -76,14 +87,16 @@ def power(x: float, y: float) -> float:
     """x ** y on reals: a negative base needs a whole exponent (else Python goes complex)."""
     if x < 0.0 and not y.is_integer():
         raise ValueError("a negative base needs a whole-number exponent")
-    return x**y
+    result: float = x**y
+    return result
 
 
 def power_partial(x: float, y: float) -> float:
     """d(x ** y)/dx = y * x ** (y - 1), and 0 when y == 0 (so that 0 ** 0 has gradient 0)."""
     if y == 0.0:
         return 0.0
-    return y * x ** (y - 1.0)
+    result: float = y * x ** (y - 1.0)
+    return result
 
 
 def bce_with_logits(z: float, y: float) -> float:
@@ -148,11 +161,17 @@ SIGMOID = register(
     )
 )
 TANH = register(
-    Op("tanh", "tanh", "tanh({0})", 5, math.tanh, lambda out, x: (1.0 - out * out,), ("1 - out**2",))
+    Op(
+        "tanh",
+        "tanh",
+        "tanh({0})",
+        5,
+        math.tanh,
+        lambda out, x: (1.0 - out * out,),
+        ("1 - out**2",),
+    )
 )
-RELU = register(
-    Op("relu", "ReLU", "ReLU({0})", 5, relu, lambda out, x: (step(x),), ("step(x)",))
-)
+RELU = register(Op("relu", "ReLU", "ReLU({0})", 5, relu, lambda out, x: (step(x),), ("step(x)",)))
 # The label y is a constant: its partial is never used, so it is not computed (0).
 BCE_WITH_LOGITS = register(
     Op(
