@@ -221,6 +221,10 @@ def run_demo(args: argparse.Namespace) -> int:
     print("\nWhy: the chain rule, from each op's local derivative:", file=out)
     print(_indent(str(explain(g.L, g.w1))), file=out)
 
+    image = _write_drawing(g)
+    if image is not None:
+        print(f"\nThe graph with values and gradients: {image}", file=out)
+
     dw1 = g.w1.grad
     new = step(g, args.alpha)
     print(
@@ -235,14 +239,10 @@ def run_demo(args: argparse.Namespace) -> int:
         file=out,
     )
 
-    image = _write_drawing(comparison.graph)
-    if image is not None:
-        print(f"\nThe graph with values and gradients: {image}", file=out)
-
     data = load(IRIS)
     print(
         f"\nGradient descent on real data: {data.name}\n"
-        f"  (m = {data.m}, features standardized to mean 0 and std 1), "
+        f"  (features standardized to mean 0, std 1), m = {data.m}, "
         f"alpha = {args.alpha:g}, {args.epochs} epochs",
         file=out,
     )

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 IRIS = "iris"
-IRIS_DESCRIPTION = "Fisher's iris, setosa (0) vs versicolor (1) on sepal length and width"
+IRIS_DESCRIPTION = "iris setosa (0) vs versicolor (1), sepal length and width"
 
 
 class DataError(ValueError):

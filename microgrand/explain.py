@@ -26,6 +26,7 @@ from microgrand.ops import TABLE
 DEFAULT_MAX_PATHS = 64
 _EXPRESSION_LIMIT = 40  # longer sub-expressions print as "…": the numbers carry the meaning
 _FACTOR_LIMIT = 120  # a longer collapsed factor prints as its d-notation
+_WHERE_TERMS = 8  # a factor summing more paths prints only its total
 _ATOM = 6  # precedence of a name or a number (binds tighter than any op)
 _VARIABLE = re.compile(r"\b(out|x|y)\b")
 
@@ -199,7 +200,8 @@ def _paths(root: Node, node: Node, reaches: set[int]) -> list[list[Edge]]:
 
 def _chains(paths: list[list[Edge]], node: Node, text: _Text) -> tuple[Chain, ...]:
     """Group paths by their named stops and collapse each stretch between stops."""
-    routes: dict[tuple[int, ...], list[list[list[Edge]]]] = {}
+    # per route (its stops): per factor, the distinct stretches, keyed by their edges
+    routes: dict[tuple[int, ...], list[dict[tuple[tuple[int, int], ...], list[Edge]]]] = {}
     stops_of: dict[tuple[int, ...], list[Node]] = {}
     for path in paths:
         stops = [path[0][0]]
@@ -213,15 +215,14 @@ def _chains(paths: list[list[Edge]], node: Node, text: _Text) -> tuple[Chain, ..
         stretches.pop()
         key = tuple(id(stop) for stop in stops)
         stops_of[key] = stops
-        routes.setdefault(key, [[] for _ in stretches])
+        routes.setdefault(key, [{} for _ in stretches])
         for collected, stretch in zip(routes[key], stretches, strict=True):
-            if not any(_same(stretch, seen) for seen in collected):
-                collected.append(stretch)
+            collected.setdefault(tuple((id(n), i) for n, i in stretch), stretch)
     chains = []
     for key, stretches_by_factor in routes.items():
         stops = stops_of[key]
         factors = tuple(
-            text.factor(stops[i], stops[i + 1], stretches)
+            text.factor(stops[i], stops[i + 1], list(stretches.values()))
             for i, stretches in enumerate(stretches_by_factor)
         )
         value = 1.0
@@ -229,12 +230,6 @@ def _chains(paths: list[list[Edge]], node: Node, text: _Text) -> tuple[Chain, ..
             value *= factor.value
         chains.append(Chain(factors, value))
     return tuple(chains)
-
-
-def _same(a: list[Edge], b: list[Edge]) -> bool:
-    return len(a) == len(b) and all(
-        x[0] is y[0] and x[1] == y[1] for x, y in zip(a, b, strict=True)
-    )
 
 
 def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tuple[str, ...]:
@@ -253,7 +248,11 @@ def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tu
             previous = line
     for chain in chains:
         for f in chain.factors:
-            if len(f.terms) > 1:
+            if len(f.terms) > _WHERE_TERMS:
+                lines.append(
+                    f"  where d{f.upper}/d{f.lower} sums {len(f.terms)} paths = {number(f.value)}"
+                )
+            elif len(f.terms) > 1:
                 lines.append(
                     f"  where d{f.upper}/d{f.lower} sums {len(f.terms)} paths: "
                     f"{_sum([number(t) for t in f.terms])} = {number(f.value)}"

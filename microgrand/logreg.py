@@ -60,22 +60,18 @@ def _build(x1: Node, x2: Node, w1: Node, w2: Node, b: Node, y: Node) -> LectureG
     return LectureGraph(x1, x2, w1, w2, b, y, z, a, L)
 
 
-def rebuild(graph: LectureGraph) -> LectureGraph:
-    """The graph again from the same leaves (after their values were set)."""
-    return _build(graph.x1, graph.x2, graph.w1, graph.w2, graph.b, graph.y)
-
-
 def step(graph: LectureGraph, alpha: float) -> LectureGraph:
     """One gradient-descent step on one example, as the lecture writes it.
 
-    Backpropagates from L, then w1 := w1 - α dw1, w2 := w2 - α dw2, b := b - α db on the
-    same leaf nodes, and returns the graph rebuilt from them (a graph is a record of one
-    forward pass, so it is built again for the new values).
+    Backpropagates from L, then w1 := w1 - α dw1, w2 := w2 - α dw2, b := b - α db, and
+    returns the graph built at the new values (new parameter leaves, the same data
+    leaves). The old graph is left as it was, so it can still be drawn or explained.
     """
     graph.L.backward()
-    for leaf in (graph.w1, graph.w2, graph.b):
-        leaf.value = leaf.value - alpha * leaf.grad
-    return rebuild(graph)
+    w1, w2, b = (
+        Node(leaf.value - alpha * leaf.grad, leaf.name) for leaf in (graph.w1, graph.w2, graph.b)
+    )
+    return _build(graph.x1, graph.x2, w1, w2, b, graph.y)
 
 
 class ThreeABCGraph(NamedTuple):

@@ -1,0 +1,178 @@
+"""The `microgrand` command, run in a subprocess as a user would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).with_name("microgrand")
+COMMANDS = [[sys.executable, "-m", "microgrand"]]
+if SCRIPT.exists():
+    COMMANDS.append([str(SCRIPT)])
+
+
+def run(
+    args: list[str], cwd: Path, command: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
+    return subprocess.run(
+        [*(command or COMMANDS[0]), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(Path(c[0]).name for _ in [0]))
+def test_demo(tmp_path: Path, command: list[str]) -> None:
+    result = run(["demo"], tmp_path, command)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for needle in (
+        "lecture formula",
+        "dw1  x1 * dz",
+        "-0.9003",
+        "bit for bit",
+        "dw1 = dL/da * da/dz * dz/dw1",
+        "= -1.819 * 0.2475 * 2",
+        "w1 := w1 - alpha*dw1 = 0.3 - 0.1 * (-0.9003) = 0.39",
+        "standardized",
+        "training accuracy: 100% (100/100)",
+    ):
+        assert needle in out, needle
+    drawn = [p.name for p in tmp_path.iterdir()]
+    assert "lecture.svg" in drawn or "lecture.dot" in drawn
+    assert str(tmp_path / drawn[0]) in out
+    assert len(out.splitlines()) <= 45  # the front page stays short
+    progress = [line for line in result.stderr.splitlines() if line.startswith("training [")]
+    assert 1 <= len(progress) <= 10  # stderr is a pipe here: no redraw spam
+
+
+def test_demo_overrides(tmp_path: Path) -> None:
+    result = run(
+        [
+            "demo",
+            "--x1",
+            "1",
+            "--x2",
+            "2",
+            "--w1",
+            "0.5",
+            "--w2",
+            "-0.5",
+            "--b",
+            "0.5",
+            "--y",
+            "1",
+            "--alpha",
+            "0.2",
+            "--epochs",
+            "50",
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "z = w1*x1 + w2*x2 + b = 0,  a = σ(z) = 0.5,  L(a, y) = 0.6931" in result.stdout
+    assert "alpha = 0.2, 50 epochs" in result.stdout
+
+
+def test_demo_where_the_loss_is_undefined(tmp_path: Path) -> None:
+    result = run(["demo", "--w1", "100"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "log(0)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: Path(c[0]).name)
+def test_train_iris(tmp_path: Path, command: list[str]) -> None:
+    result = run(
+        ["train", "--data", "iris", "--alpha", "0.1", "--epochs", "1000"], tmp_path, command
+    )
+    assert result.returncode == 0, result.stderr
+    assert "final J = " in result.stdout and "after 1000 epochs" in result.stdout
+    assert "w1 = " in result.stdout and "b = " in result.stdout
+    assert "training accuracy: 100% (100/100)" in result.stdout
+    assert "standardized" in result.stdout
+
+
+def test_train_a_users_csv(tmp_path: Path) -> None:
+    (tmp_path / "mine.csv").write_text("height,weight,sick\n1,2,0\n2,1,1\n3,0,1\n0,3,0\n")
+    result = run(["train", "--data", "mine.csv", "--epochs", "200"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "training accuracy: 100% (4/4)" in result.stdout
+    raw = run(["train", "--data", "mine.csv", "--epochs", "5", "--no-standardize"], tmp_path)
+    assert raw.returncode == 0 and "raw (not standardized)" in raw.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x1,x2,y\n1,2,0\n1,2\n", "bad.csv, line 3: expected 3 values (x1, x2, y), got 2"),
+        ("x1,x2,y\n1,2,0\n1,x,1\n", "bad.csv, line 3: column x2: 'x' is not a number"),
+        ("x1,x2,y\n1,2,0\n1,nan,1\n", "bad.csv, line 3: column x2: nan is not a finite number"),
+        ("x1,x2,y\n1,2,0\n1,2,3\n", "bad.csv, line 3: the label (y) must be 0 or 1, got 3"),
+        ("", "bad.csv: the file is empty"),
+        ("x1,x2,y\n1,2,1\n", "bad.csv: every label is 1"),
+    ],
+)
+def test_train_csv_errors(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "bad.csv").write_text(text)
+    result = run(["train", "--data", "bad.csv"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("microgrand: error: " + message), result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_train_missing_file(tmp_path: Path) -> None:
+    result = run(["train", "--data", "nope.csv"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == "microgrand: error: nope.csv: no such file\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "choose a command: demo, train"),
+        (["fly"], "invalid choice: 'fly'"),
+        (["demo", "--alpha", "abc"], "argument --alpha: 'abc' is not a number"),
+        (["demo", "--alpha", "-1"], "argument --alpha: must be greater than 0, got -1"),
+        (["demo", "--x1", "nan"], "argument --x1: nan is not a finite number"),
+        (["demo", "--y", "2"], "argument --y: the label must be 0 or 1, got 2"),
+        (["train", "--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
+        (["train", "--epochs", "1.5"], "argument --epochs: '1.5' is not a whole number"),
+        (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run(args, tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["train", "--help"]])
+def test_help(tmp_path: Path, args: list[str]) -> None:
+    result = run(args, tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: microgrand")
+    assert "--alpha" in result.stdout or "demo" in result.stdout
+
+
+def test_main_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from microgrand.cli import build_parser, main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--epochs", "3"]) == 0
+    assert "final J" in capsys.readouterr().out
+    parser = build_parser()
+    assert parser.parse_args(["demo"]).func.__name__ == "run_demo"

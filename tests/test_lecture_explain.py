@@ -1,0 +1,138 @@
+"""`explain` spells out the chain rule; its printed numbers multiply out to the gradient."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from microgrand import Node
+from microgrand.explain import TooManyPathsError, explain
+from microgrand.logreg import lecture_graph, three_abc_graph
+
+NUMBER = re.compile(r"^[-+*() .0-9e]+$")
+
+
+def numbers_line(text: str) -> str:
+    """The line of plain numbers (the chain with every factor evaluated)."""
+    lines = [
+        line.split("= ", 1)[1] for line in text.splitlines() if line.lstrip().startswith(("d", "="))
+    ]
+    candidates = [line for line in lines if NUMBER.match(line) and ("*" in line or "+" in line)]
+    assert candidates, text
+    return candidates[-1]
+
+
+def evaluate(expression: str) -> float:
+    """Multiply and sum the printed numbers (only digits, signs, *, + and parentheses)."""
+    assert NUMBER.match(expression), expression
+    value = eval(expression, {"__builtins__": {}})  # safe: checked to be arithmetic only
+    assert isinstance(value, (int, float))
+    return float(value)
+
+
+def test_dw1_reads_like_the_lecture() -> None:
+    g = lecture_graph()
+    g.L.backward()
+    e = explain(g.L, g.w1)
+    text = str(e)
+    assert text.splitlines()[0] == "dw1 = dL/da * da/dz * dz/dw1"
+    assert "(-y/a + (1 - y)/(1 - a)) * a * (1 - a) * x1" in text
+    assert "-1.819 * 0.2475 * 2" in text
+    assert "= -0.9003" in text
+    assert math.isclose(evaluate(numbers_line(text)), g.w1.grad, rel_tol=1e-3)
+    assert math.isclose(e.value, g.w1.grad, rel_tol=1e-12)
+    assert g.w1.grad != 0.0  # explain only reads the graph: grads are left as they were
+
+
+@pytest.mark.parametrize("name", ["w1", "w2", "b", "z", "a"])
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_every_lecture_gradient_multiplies_out(name: str, y: float) -> None:
+    g = lecture_graph(1.5, -0.5, 0.2, -0.7, 0.3, y)
+    g.L.backward()
+    node = getattr(g, name)
+    e = explain(g.L, node)
+    assert math.isclose(e.value, node.grad, rel_tol=1e-12, abs_tol=1e-15)
+    text = str(e)
+    last = text.splitlines()
+    assert any(line.strip() == f"= {float(f'{node.grad:.4g}'):.4g}" for line in last), text
+    if any("*" in line for line in last[1:]):
+        got = evaluate(numbers_line(text))
+        assert math.isclose(got, node.grad, rel_tol=2e-3, abs_tol=1e-4)
+
+
+def test_da_is_a_sum_of_two_paths() -> None:
+    g = lecture_graph(2.0, -1.0, 0.3, 0.5, 0.1, 0.0)
+    g.L.backward()
+    e = explain(g.L, g.a)
+    assert len(e.chains) == 1 and len(e.chains[0].factors[0].terms) == 2
+    assert "where dL/da sums 2 paths" in str(e)
+    assert "-y/a + (1 - y)/(1 - a)" in str(e)
+
+
+def test_diamond_shows_a_sum() -> None:
+    x = Node(3.0, "x")
+    p = (x * 2).named("p")
+    q = x.exp().named("q")
+    f = (p + q).named("f")
+    f.backward()
+    e = explain(f, x)
+    text = str(e)
+    assert text.splitlines()[0] == "dx = df/dp * dp/dx + df/dq * dq/dx"
+    assert len(e.chains) == 2
+    numbers = numbers_line(text)
+    assert "+" in numbers
+    assert math.isclose(evaluate(numbers), x.grad, rel_tol=1e-3)
+    assert math.isclose(e.value, x.grad, rel_tol=1e-12)
+
+
+def test_unnamed_nodes_collapse_and_a_node_used_twice_counts_twice() -> None:
+    x = Node(3.0, "x")
+    y = (x * x + x.exp() / x).named("y")
+    y.backward()
+    e = explain(y, x)
+    assert e.paths == 4  # x * x twice, exp(x)/x through exp and directly
+    assert math.isclose(e.value, x.grad, rel_tol=1e-12)
+    assert str(e).splitlines()[0] == "dx = dy/dx"
+
+
+def test_the_three_abc_graph() -> None:
+    g = three_abc_graph()
+    g.J.backward()
+    text = str(explain(g.J, g.b))
+    assert text.splitlines() == [
+        "db = dJ/dv * dv/du * du/db",
+        "   = 3 * 1 * c",
+        "   = 3 * 1 * 2",
+        "   = 6",
+    ]
+    assert str(explain(g.J, g.c)).endswith("= 9")
+    assert str(explain(g.J, g.J)) == "dJ = dJ/dJ = 1"
+
+
+def test_path_explosion_is_refused() -> None:
+    x = Node(1.0, "x")
+    y = x
+    for _ in range(12):  # each level doubles the paths: 4096
+        y = y * y
+    with pytest.raises(TooManyPathsError, match="4096 paths"):
+        explain(y, x)
+    assert explain(y, x, max_paths=5000).paths == 4096
+
+
+def test_deep_graphs_do_not_recurse() -> None:
+    x = Node(1.0, "x")
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0
+    e = explain(y.named("y"), x)
+    assert e.value == 1.0
+
+
+def test_a_node_outside_the_graph() -> None:
+    g = lecture_graph()
+    with pytest.raises(ValueError, match="does not depend on"):
+        explain(g.L, Node(1.0, "stranger"))
+    with pytest.raises(TypeError):
+        explain(g.L, 1.0)  # type: ignore[arg-type]
