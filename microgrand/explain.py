@@ -136,6 +136,9 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
     chains = _chains(_paths(root, node, reaches), node, text)
     value = sum(chain.value for chain in chains)
     lines = _layout(text.label(root), text.label(node), chains, value)
+    if not node.requires_grad:
+        kind = "a constant" if node.is_constant else "data (requires_grad=False)"
+        lines += (f"  ({text.label(node)} is {kind}: backward leaves its grad at 0.0)",)
     return Explanation(text.label(root), text.label(node), chains, value, count, lines)
 
 
@@ -320,7 +323,7 @@ class _Text:
         if node.name is not None:
             return node.name
         text = self.expression(node)
-        if len(text) > 20 or "?" in text or "…" in text:
+        if len(text) > 20 or "…" in text:
             return self._ends.get(id(node), "node")
         return _wrap(text)
 
@@ -342,8 +345,9 @@ class _Text:
                 text = number_text(current.value)
                 # a negative number is parenthesized inside any op: "x * (-2)"
                 memo[id(current)] = (text, 0 if text.startswith("-") else _ATOM)
-            elif current.op is None:
-                memo[id(current)] = ("?", _ATOM)
+            elif current.op is None:  # an unnamed leaf: show what it holds
+                text = number_text(current.value)
+                memo[id(current)] = (text, 0 if text.startswith("-") else _ATOM)
             else:
                 missing = [p for p in current.parents if id(p) not in memo]
                 if missing:
@@ -423,11 +427,14 @@ class _Text:
     def _substitute(self, formula: str, names: dict[str, Node]) -> str:
         def replace(match: re.Match[str]) -> str:
             text = self.expression(names[match.group(1)])
-            return text if formula.strip() == match.group(1) else _wrap(text)
+            start, end = match.span()
+            alone = formula.strip() == match.group(1)
+            in_call = formula[start - 1 : start] == "(" and formula[end : end + 1] == ")"
+            return text if alone or in_call else _wrap(text)
 
         return _VARIABLE.sub(replace, formula)
 
 
 def number_text(value: float) -> str:
-    """A constant as a formula shows it: 1 not 1.0, else Python's shortest repr."""
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    """A number inside a formula: 3 not 3.0, else 4 significant digits (1/3 -> 0.3333)."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"

@@ -136,3 +136,11 @@ def test_a_node_outside_the_graph() -> None:
         explain(g.L, Node(1.0, "stranger"))
     with pytest.raises(TypeError):
         explain(g.L, 1.0)  # type: ignore[arg-type]
+
+
+def test_explain_names_data_leaves() -> None:
+    g = lecture_graph()
+    g.L.backward()
+    text = str(explain(g.L, g.x1))
+    assert "x1 is data (requires_grad=False): backward leaves its grad at 0.0" in text
+    assert "= -1.819 * 0.2475 * 0.3" in text  # the derivative itself is still w1 * dz

@@ -137,3 +137,18 @@ def test_missing_directory_and_binary_files(tmp_path: Path) -> None:
     binary.write_bytes(b"x1,x2,y\n\xff\xfe\x00\n")
     with pytest.raises(DataError, match=r"line 2: not UTF-8"):
         load_csv(binary)
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_redraws_one_line() -> None:
+    stream = FakeTerminal()
+    with Progress(3, "training", stream=stream) as bar:
+        for i in range(3):
+            bar.update(i + 1, "J = 0.5")
+    text = stream.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert text.startswith("\rtraining [") and "3/3  J = 0.5" in text
