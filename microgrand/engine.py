@@ -39,11 +39,7 @@ _by_stamp = attrgetter("_stamp")
 
 
 def _collect(root: Node) -> tuple[list[Node], list[Node]]:
-    """The computed nodes of root's graph, newest first, and its leaves; all grads 0.0.
-
-    Raises RuntimeError when a leaf's value was set after a node that uses it was made:
-    that node's value, and every gradient through it, would be stale.
-    """
+    """The computed nodes of root's graph, newest first, and its leaves."""
     seen = {root}
     stack = [root]
     computed: list[Node] = []
@@ -53,7 +49,6 @@ def _collect(root: Node) -> tuple[list[Node], list[Node]]:
     add_computed, add_leaf = computed.append, leaves.append
     while stack:
         node = pop()
-        node.grad = 0.0
         x = node._p0
         if x is None:
             add_leaf(node)
@@ -67,21 +62,28 @@ def _collect(root: Node) -> tuple[list[Node], list[Node]]:
             mark(y)
             push(y)
     computed.sort(key=_by_stamp, reverse=True)
-    # A leaf's stamp is 0 until its value is set. When no leaf was set after the oldest
-    # computed node was made, nothing can be stale; only otherwise check edge by edge.
-    if leaves and computed and max(map(_by_stamp, leaves)) > computed[-1]._stamp:
-        _check_fresh(computed)
     return computed, leaves
 
 
-def _check_fresh(computed: list[Node]) -> None:
+def check_fresh(computed: list[Node], leaves: list[Node]) -> None:
+    """Raise RuntimeError when a leaf's value was set after a node that uses it was made:
+    that node's value, and every gradient through it, would be stale.
+
+    Args:
+        computed: the graph's computed nodes, newest first (as `_collect` returns them).
+        leaves: the graph's leaves.
+    """
+    # A leaf's stamp is 0 until its value is set. When no leaf was set after the oldest
+    # computed node was made, nothing can be stale; only otherwise check edge by edge.
+    if not leaves or not computed or max(map(_by_stamp, leaves)) < computed[-1]._stamp:
+        return
     for node in computed:
         for parent in (node._p0, node._p1):
             if parent is not None and parent._stamp > node._stamp:
-                raise _stale(parent, node)
+                raise stale(parent, node)
 
 
-def _stale(leaf: Node, user: Node) -> RuntimeError:
+def stale(leaf: Node, user: Node) -> RuntimeError:
     from microgrand.node import describe
 
     return RuntimeError(
@@ -93,15 +95,23 @@ def _stale(leaf: Node, user: Node) -> RuntimeError:
 
 
 def ancestors(root: Node) -> list[Node]:
-    """Every node root depends on, root last, each after all of its parents."""
+    """Every node root depends on, root last, each after all of its parents.
+
+    Raises RuntimeError for a stale graph (see `check_fresh`): a copy would hide it.
+    """
     computed, leaves = _collect(root)
+    check_fresh(computed, leaves)
     computed.reverse()
     return leaves + computed
 
 
 def zero_grad(root: Node) -> None:
     """Set the grad of every node in root's graph to 0.0."""
-    _collect(root)
+    computed, leaves = _collect(root)
+    for node in computed:
+        node.grad = 0.0
+    for node in leaves:
+        node.grad = 0.0
 
 
 def backward(root: Node) -> None:
@@ -115,9 +125,10 @@ def backward(root: Node) -> None:
     out, every node that uses it has passed its gradient on (reverse topological order,
     without a separate sort). A node's grad starts from 0.0 the first time it is reached.
     """
-    root.grad = 1.0
-    if root._p0 is None:
+    if root._p0 is None:  # a leaf: d(root)/d(root) = 1, unless it holds no gradient
+        root.grad = 1.0 if root._op is PARAMETER else 0.0
         return
+    root.grad = 1.0
     seen = {root}
     leaves: list[Node] = []
     heap = [(-root._stamp, root)]
@@ -167,7 +178,7 @@ def backward(root: Node) -> None:
         # `node` is now the oldest computed node. Leaves are stamped only when set: if
         # none was set after it was made, no node of the graph can be stale.
         if leaves and max(map(_by_stamp, leaves)) > node._stamp:
-            _check_fresh(_collect(root)[0])
+            check_fresh(*_collect(root))
         for leaf in leaves:
             if leaf._op is PARAMETER:
                 g = leaf.grad

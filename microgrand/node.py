@@ -409,10 +409,13 @@ class Node:
 
     def __copy__(self) -> Node:
         """A new node with the same value, name, op and (shared) parents."""
+        for parent in self.parents:
+            if parent._stamp > self._stamp:  # a copy with a new stamp would hide that
+                raise engine.stale(parent, self)
         node = _new(Node)
         node._v, node.grad, node._name = self._v, self.grad, self._name
         node._op, node._p0, node._p1 = self._op, self._p0, self._p1
-        node._stamp = 0 if node._p0 is None else _tick()
+        node._stamp = self._stamp if node._p0 is None else _tick()
         return node
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Node:
