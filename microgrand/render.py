@@ -38,9 +38,6 @@ import ast
 import functools
 import os
 import re
-import shutil
-import subprocess
-import sysconfig
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -389,7 +386,7 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
         return f"{name}({show(term[2])[0]})", 5
     if kind == "neg":
         inner, p = show(term[1])
-        return ("−" + (f"({inner})" if p <= 3 else inner)), 3
+        return ("−" + (f"({inner})" if _needs_parentheses(3, 1, 0, inner, p) else inner)), 3
     prec = _PRECEDENCE[kind]
     left, lp = show(term[1], tight)
     right, rp = show(term[2], tight)
@@ -399,7 +396,7 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
         right, rp = show(term[2], True)
     if lp < prec or (kind == "pow" and lp == prec):
         left = f"({left})"
-    if rp < prec or (rp == prec and kind != "add" and kind != "mul"):
+    if rp < prec or (rp == prec and kind != "add" and kind != "mul") or right.startswith("−"):
         right = f"({right})"
     if kind == "mul":
         joint = "" if _juxtapose(left, right, term[1][0] == "num", term[2][0] == "num") else "·"
@@ -413,24 +410,28 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
     return f"{left}{sep}{symbol}{sep}{right}", prec
 
 
+def _needs_parentheses(precedence: int, arity: int, i: int, text: str, p: int) -> bool:
+    """Whether operand i (text, precedence p) of an op needs parentheses."""
+    if precedence >= 5:  # a call: its arguments are delimited already
+        return False
+    if arity == 1:
+        # Unary minus: −bc and −a/b read right, −(a + b) and −(−a) need the parentheses.
+        return p < 2 or p == precedence
+    if i == 1 and text.startswith("−"):
+        return True  # a/(−b), never a/−b
+    return p < precedence or (p == precedence and (i == 1 or precedence == 4))
+
+
 def apply_template(op: Op, operands: Sequence[tuple[str, int, bool]]) -> tuple[str, int]:
     """Write an op with the table's template; operands are (text, precedence, is_number)."""
-    template = op.template
-    if "{0}{1}" in template and not _juxtapose(
-        operands[0][0], operands[1][0], operands[0][2], operands[1][2]
-    ):
-        template = template.replace("{0}{1}", "{0}·{1}")
     texts = []
     for i, (text, p, _) in enumerate(operands):
-        if op.precedence < 5:
-            binary = op.arity == 2
-            needs = p < op.precedence or (
-                p == op.precedence
-                and ((binary and i == 1) or not binary or (op.precedence == 4 and i == 0))
-            )
-            if needs:
-                text = f"({text})"
+        if _needs_parentheses(op.precedence, op.arity, i, text, p):
+            text = f"({text})"
         texts.append(text)
+    template = op.template
+    if "{0}{1}" in template and not _juxtapose(texts[0], texts[1], operands[0][2], operands[1][2]):
+        template = template.replace("{0}{1}", "{0}·{1}")
     return template.format(*texts), op.precedence
 
 
@@ -1011,6 +1012,8 @@ def build_source(root: Node, options: Options, progress: Progress | None = None)
 
 
 def _scripts_dir() -> str | None:
+    import sysconfig
+
     try:
         return sysconfig.get_path("scripts")
     except KeyError:  # pragma: no cover - unusual install schemes
@@ -1018,6 +1021,8 @@ def _scripts_dir() -> str | None:
 
 
 def _find_graphviz_pure() -> str | None:
+    import shutil
+
     names = ["graphviz-pure.exe", "graphviz-pure"] if os.name == "nt" else ["graphviz-pure"]
     scripts = _scripts_dir()
     if scripts:
@@ -1038,6 +1043,8 @@ def find_renderer(engine: str | None = None) -> tuple[str, str]:
     Raises:
         RendererNotFoundError: nothing suitable is installed; the message says what to do.
     """
+    import shutil
+
     if engine is not None and engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)} or None, got {engine!r}")
     if engine in (None, "dot"):
@@ -1069,6 +1076,8 @@ def run_layout(
         return source.encode("utf-8")
     if fmt_name not in ("svg", "png"):
         raise ValueError(f"unknown image format {fmt_name!r}: use svg, png or dot")
+    import subprocess
+
     name, exe = find_renderer(engine)
     command = [exe, f"-T{fmt_name}"]
     if fmt_name == "png":

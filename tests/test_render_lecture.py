@@ -1,0 +1,335 @@
+"""The DOT text of both views: snapshots of the lecture's graphs and what the lecture shows.
+
+The DOT source is the golden artifact: it is deterministic (generated ids n0, n1, ...), so
+the drawings of the two lecture graphs are compared with files in tests/snapshots/. Set
+MICROGRAND_UPDATE_SNAPSHOTS=1 to rewrite them after an intended change, and look at the
+pictures (docs/images/) before committing the new snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from microgrand import Node, bce_with_logits
+from microgrand.ops import TABLE
+from microgrand.render import (
+    LABEL_LIMIT,
+    MAX_NODES,
+    Graph,
+    GraphTooLargeError,
+    Lecture,
+    draw,
+    formula_term,
+    show,
+)
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def lecture_logreg(y_as_node: bool = False) -> Node:
+    """The lecture's one-example graph, as a user builds it (y a float, or a data leaf)."""
+    x1 = Node(2.0, name="x1", requires_grad=False)
+    x2 = Node(-1.0, name="x2", requires_grad=False)
+    w1, w2, b = Node(0.3, name="w1"), Node(0.5, name="w2"), Node(0.1, name="b")
+    y: Node | float = Node(1.0, name="y", requires_grad=False) if y_as_node else 1.0
+    z = (w1 * x1 + w2 * x2 + b).named("z")
+    a = z.sigmoid().named("a")
+    L = (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
+    L.backward()
+    return L
+
+
+def three_abc() -> Node:
+    """J = 3(a + bc) at a=5, b=3, c=2."""
+    a, b, c = Node(5.0, name="a"), Node(3.0, name="b"), Node(2.0, name="c")
+    u = (b * c).named("u")
+    v = (a + u).named("v")
+    J = (3 * v).named("J")
+    J.backward()
+    return J
+
+
+def check_snapshot(name: str, source: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("MICROGRAND_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    assert source == path.read_text(encoding="utf-8"), f"{name} changed (see module docstring)"
+
+
+LABEL = r'label=(?:"((?:[^"\\]|\\.)*)"|([^\s\]"]+))'
+
+
+def labels(source: str) -> list[str]:
+    return [m.group(1) or m.group(2) for m in re.finditer(LABEL, source)]
+
+
+def red_labels(source: str) -> list[str]:
+    return [
+        m.group(1) or m.group(2) for m in re.finditer(r"\[" + LABEL + r"[^\]]*dir=back", source)
+    ]
+
+
+# --- snapshots --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "make", "kwargs"),
+    [
+        ("lecture-logreg-values.dot", lecture_logreg, {}),
+        ("lecture-logreg-formulas.dot", lecture_logreg, {"values": False, "grads": False}),
+        ("lecture-J.dot", three_abc, {}),
+        ("ops-logreg.dot", lecture_logreg, {"view": "ops"}),
+        ("ops-J.dot", three_abc, {"view": "ops"}),
+    ],
+)
+def test_snapshot(snapshot: str, make: object, kwargs: dict[str, object]) -> None:
+    root = make()  # type: ignore[operator]
+    check_snapshot(snapshot, draw(root, **kwargs).source)  # type: ignore[arg-type]
+
+
+def test_source_is_deterministic() -> None:
+    assert draw(lecture_logreg()).source == draw(lecture_logreg()).source
+    assert draw(three_abc(), view="ops").source == draw(three_abc(), view="ops").source
+
+
+# --- the lecture view -------------------------------------------------------------------------
+
+
+def test_lecture_logreg_reads_like_the_slide() -> None:
+    source = draw(lecture_logreg()).source
+    found = labels(source)
+    assert found[:5] == ["x₁ = 2", "w₁ = 0.3", "x₂ = −1", "w₂ = 0.5", "b = 0.1"]
+    assert "z = w₁x₁ + w₂x₂ + b\\n0.2" in found
+    assert "ŷ = a = σ(z)\\n0.5498" in found
+    assert "L(a, y)\\n0.5981" in found
+    assert red_labels(source) == [
+        "dw₁ = x₁·dz = −0.9003",
+        "dw₂ = x₂·dz = 0.4502",
+        "db = dz = −0.4502",
+        "dz = a − y = −0.4502",
+        "da = −y/a + (1−y)/(1−a) = −1.819",
+    ]
+    assert source.count("shape=box") == 3  # z, a, L: unnamed nodes are folded
+
+
+def test_formulas_only_as_on_the_slide() -> None:
+    source = draw(lecture_logreg(), values=False, grads=False).source
+    assert red_labels(source) == [
+        "dw₁ = x₁·dz",
+        "dw₂ = x₂·dz",
+        "db = dz",
+        "dz = a − y",
+        "da = −y/a + (1−y)/(1−a)",
+    ]
+    assert "0.2" not in source and "0.5498" not in source
+
+
+def test_y_as_a_data_leaf_is_an_input_without_red_arrow() -> None:
+    source = draw(lecture_logreg(y_as_node=True)).source
+    assert "y = 1" in labels(source)
+    assert "L(a, y)\\n0.5981" in labels(source)
+    assert not any(label.startswith("dy") for label in red_labels(source))
+    assert red_labels(source)[-1] == "da = −y/a + (1−y)/(1−a) = −1.819"
+
+
+def test_data_leaves_get_no_red_arrow() -> None:
+    reds = red_labels(draw(lecture_logreg()).source)
+    assert not any(label.startswith(("dx₁", "dx₂")) for label in reds)
+
+
+def test_three_abc_numbers_as_in_the_earlier_lecture() -> None:
+    source = draw(three_abc()).source
+    assert [label for label in labels(source) if "\\n" in label] == [
+        "u = bc\\n6",
+        "v = a + u\\n11",
+        "J = 3v\\n33",
+    ]
+    assert sorted(red_labels(source)) == ["da = 3", "db = 6", "dc = 9", "du = 3", "dv = 3"]
+
+
+def test_three_abc_with_formulas() -> None:
+    reds = red_labels(draw(three_abc(), formulas=True).source)
+    assert sorted(reds) == [
+        "da = dv = 3",
+        "db = c·du = 6",
+        "dc = b·du = 9",
+        "du = dv = 3",
+        "dv = 3",
+    ]
+
+
+def test_bce_with_logits_reads_dz_equals_a_minus_y() -> None:
+    w, x = Node(0.3, "w"), Node(2.0, "x", requires_grad=False)
+    z = (w * x + 0.1).named("z")
+    L = bce_with_logits(z, 1.0).named("L")
+    L.backward()
+    source = draw(L).source
+    assert any(label.startswith("L(a, y), a = σ(z), y = 1") for label in labels(source))
+    assert f"dz = a − y = {-0.3318:.4f}".replace("-", "−") in red_labels(source)
+
+
+def test_shared_unnamed_node_gets_its_own_box_and_arrows_add_up() -> None:
+    a = Node(2.0, "a")
+    shared = a * 3  # unnamed, used by two named nodes
+    p = (shared + 1).named("p")
+    q = (shared * a).named("q")
+    r = (p + q).named("r")
+    r.backward()
+    source = draw(r, formulas=True).source
+    boxes = [label for label in labels(source) if label.startswith("t₁ = ")]
+    assert boxes == ["t₁ = a·3\\n6"]
+    # a feeds t₁ and q: each arrow shows its share, and the shares add up to a.grad.
+    shares = [label for label in red_labels(source) if label.startswith("da +=")]
+    assert len(shares) == 2
+    total = sum(float(s.rsplit("= ", 1)[1].replace("−", "-")) for s in shares)
+    assert abs(total - a.grad) <= 1e-3 * abs(a.grad)
+
+
+def test_unnamed_root_and_leaves_get_generated_names() -> None:
+    t = Node(1.5)
+    out = t.tanh() * 2.0
+    out.backward()
+    found = labels(draw(out).source)
+    assert "t₁ = 1.5" in found
+    assert "t₂ = tanh(t₁)·2\\n1.81" in found
+
+
+def test_grads_before_backward_are_left_out() -> None:
+    a = Node(5.0, "a")
+    J = (3 * a).named("J")
+    reds = red_labels(draw(J).source)
+    assert reds == ["da"]
+    J.backward()
+    assert red_labels(draw(J).source) == ["da = 3"]
+
+
+def test_drawing_does_not_change_grads() -> None:
+    L = lecture_logreg()
+    before = {n: n.grad for n in (L,)}
+    draw(L)
+    draw(L, view="ops")
+    assert {n: n.grad for n in (L,)} == before
+    assert L.grad == 1.0
+
+
+def test_every_op_in_the_table_draws() -> None:
+    """A new op row draws with no renderer change: every row, both views."""
+    for op in TABLE.values():
+        x = Node(0.7, "x")
+        if op.arity == 1:
+            out = getattr(x, op.name)() if hasattr(x, op.name) else None
+        elif op.name == "bce_with_logits":
+            out = bce_with_logits(x, 1.0)
+        elif op.name == "pow":
+            out = x**2
+        else:
+            out = {"add": x + 2, "sub": x - 2, "mul": x * 2, "div": x / 2}[op.name]
+        if op.name == "neg":
+            out = -x
+        assert out is not None, op.name
+        out.named("f").backward()
+        for view in ("lecture", "ops"):
+            assert "digraph" in draw(out, view=view, formulas=True).source
+
+
+def test_every_table_formula_renders() -> None:
+    variables = {v: ("atom", v, 5) for v in ("out", "x", "y")}
+    for op in TABLE.values():
+        for formula in op.formulas:
+            term = formula_term(formula, variables)
+            assert term is not None, (op.name, formula)
+            assert show(term)[0]
+
+
+def test_lecture_folds_unnamed_nodes() -> None:
+    model = Lecture(Graph(lecture_logreg()))
+    assert [model.names[id(box)] for box in model.boxes] == ["z", "a", "L"]
+    assert [model.names[id(n)] for n in model.inputs] == ["x₁", "w₁", "x₂", "w₂", "b"]
+
+
+def test_precedence_adds_parentheses() -> None:
+    a, b, c = Node(1.0, "a"), Node(2.0, "b"), Node(3.0, "c")
+    out = ((a - (b - c)) * (a + b) / -(b * c)).named("f")
+    out.backward()
+    assert "f = (a − (b − c))(a + b)/(−bc)\\n" in draw(out).source
+
+
+# --- size limits ------------------------------------------------------------------------------
+
+
+def test_large_graph_moves_grads_into_boxes() -> None:
+    x = Node(0.5, "x")
+    node = x
+    for i in range(LABEL_LIMIT + 10):
+        node = (node * 0.9 + 0.01).named(f"h{i}")
+    node.backward()
+    source = draw(node).source
+    assert "dir=back" in source
+    assert red_labels(source) == []  # red arrows kept, labels dropped
+    assert "dh₀ = " in source and "dx = " in source
+
+
+def test_large_graph_renders_quickly() -> None:
+    from microgrand.render import RendererNotFoundError, find_renderer
+
+    try:
+        find_renderer()
+    except RendererNotFoundError:
+        pytest.skip("no layout program installed")
+    x = Node(0.5, "x")
+    node = x
+    for i in range(300):
+        node = (node * 0.9 + 0.01).named(f"h{i}")
+    node.backward()
+    start = time.perf_counter()
+    draw(node).svg()
+    assert time.perf_counter() - start < 20.0
+
+
+def test_too_large_is_refused_fast() -> None:
+    x = Node(0.5, "x")
+    node = x
+    for _ in range(MAX_NODES + 1):
+        node = node + 1.0
+    with pytest.raises(GraphTooLargeError, match="more than"):
+        draw(node)
+    with pytest.raises(GraphTooLargeError):
+        draw(node, view="ops")
+
+
+@pytest.mark.slow
+def test_million_node_chain_fails_fast_without_recursion() -> None:
+    limit = sys.getrecursionlimit()
+    x = Node(0.5, "x")
+    node = x
+    for _ in range(1_000_000):
+        node = node * 1.0000001
+    start = time.perf_counter()
+    with pytest.raises(GraphTooLargeError):
+        draw(node)
+    assert time.perf_counter() - start < 1.0
+    assert sys.getrecursionlimit() == limit
+
+
+def test_deep_unnamed_fold_does_not_recurse() -> None:
+    x = Node(0.5, "x")
+    node = x
+    for _ in range(MAX_NODES - 10):
+        node = node.tanh()
+    node.backward()
+    source = draw(node, formulas=True).source
+    assert "…" in source  # the folded formula is capped, the red arrow shows a number
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(TypeError):
+        draw(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="view"):
+        draw(three_abc(), view="slides")

@@ -1,0 +1,214 @@
+"""Backprop step by step: frames, their order, the HTML page, and the page in a browser."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from microgrand import Node
+from microgrand.render import ENGINES, RendererNotFoundError, draw, find_renderer
+from microgrand.steps import save_steps, steps, steps_html
+
+
+def have_renderer() -> bool:
+    for engine in ENGINES:
+        try:
+            find_renderer(engine)
+            return True
+        except RendererNotFoundError:
+            pass
+    return False
+
+
+needs_renderer = pytest.mark.skipif(not have_renderer(), reason="no layout program")
+
+
+def lecture_logreg() -> Node:
+    x1 = Node(2.0, name="x1", requires_grad=False)
+    x2 = Node(-1.0, name="x2", requires_grad=False)
+    w1, w2, b = Node(0.3, name="w1"), Node(0.5, name="w2"), Node(0.1, name="b")
+    y = 1.0
+    z = (w1 * x1 + w2 * x2 + b).named("z")
+    a = z.sigmoid().named("a")
+    return (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
+
+
+def three_abc() -> Node:
+    a, b, c = Node(5.0, name="a"), Node(3.0, name="b"), Node(2.0, name="c")
+    u = (b * c).named("u")
+    v = (a + u).named("v")
+    return (3 * v).named("J")
+
+
+def test_lecture_frames_follow_the_boxes_backwards() -> None:
+    L = lecture_logreg()
+    frames = list(steps(L))
+    assert len(frames) == 5  # start, L, a, z, done
+    captions = [f.caption for f in frames]
+    assert captions[0].startswith("Start: dL/dL = 1")
+    assert "through L" in captions[1] and "da = −1.819" in captions[1]
+    assert "through a" in captions[2] and "dz = −0.4502" in captions[2]
+    assert "through z" in captions[3] and "dw₁ = −0.9003" in captions[3]
+    assert frames[-1].source == draw(L).source
+    assert L.grad == 1.0  # steps ran backward
+
+
+def test_unknown_gradients_show_a_question_mark() -> None:
+    frames = list(steps(lecture_logreg()))
+    first, after_L = frames[0].source, frames[1].source
+    assert first.count("= ?") == 5
+    assert after_L.count("= ?") == 4
+    assert "da = −y/a + (1−y)/(1−a) = −1.819" in after_L
+    assert "fillcolor" in after_L  # the just-computed gradient is highlighted
+    assert "?" not in frames[-1].source
+
+
+def test_ops_frames_are_the_engine_loop() -> None:
+    J = three_abc()
+    frames = list(steps(J, view="ops"))
+    # one frame per computed node (mul, add, mul), newest first, plus start and done
+    assert len(frames) == 3 + 2
+    assert "through J" in frames[1].caption and "dv = 3" in frames[1].caption
+    assert "through v" in frames[2].caption and "da = 3" in frames[2].caption
+    assert "through u" in frames[3].caption and "db = 6" in frames[3].caption
+    assert "dc = 9" in frames[3].caption
+    assert frames[-1].source == draw(J, view="ops").source
+    assert frames[0].source.count("grad ?") == 5  # a, b, c, u, v
+
+
+def test_ops_frame_count_on_the_lecture_graph() -> None:
+    L = lecture_logreg()
+    assert len(list(steps(L, view="ops"))) == 12 + 2
+
+
+@needs_renderer
+def test_html_page_is_self_contained(tmp_path: Path) -> None:
+    page = save_steps(lecture_logreg(), tmp_path / "backprop.html")
+    text = page.read_text(encoding="utf-8")
+    assert text.count('class="frame"') == 5
+    assert text.count("<svg") == 5
+    assert 'id="prev"' in text and 'id="next"' in text and 'type="range"' in text
+    assert "<?xml" not in text and "<!DOCTYPE svg" not in text
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", text))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    assert "<link" not in text and " src=" not in text
+
+
+def test_steps_html_escapes_captions() -> None:
+    class Fake:
+        caption = '"><script>alert(1)</script>'
+
+        def svg(self) -> str:
+            return "<svg></svg>"
+
+    page = steps_html([Fake()], title="<b>t</b>")  # type: ignore[list-item]
+    assert "<script>alert(1)" not in page and "<b>t</b>" not in page
+
+
+HARNESS = """<script>
+(function () {
+  var r = {steps: []};
+  function visible() {
+    var f = document.querySelectorAll(".frame");
+    for (var i = 0; i < f.length; i++) { if (!f[i].hidden) { return i; } }
+    return -1;
+  }
+  var frames = document.querySelectorAll(".frame");
+  r.count = frames.length;
+  r.steps.push(visible());
+  var next = document.getElementById("next");
+  next.click();
+  r.steps.push(visible());
+  r.secondCaption = document.getElementById("caption").textContent;
+  for (var k = 0; k < r.count + 2; k++) { next.click(); }
+  r.steps.push(visible());
+  r.nextDisabled = next.disabled;
+  r.lastText = frames[visible()].textContent;
+  document.getElementById("prev").click();
+  r.steps.push(visible());
+  var slider = document.getElementById("slider");
+  slider.value = "1";
+  slider.dispatchEvent(new Event("input"));
+  r.steps.push(visible());
+  r.errors = window.__errors;
+  var pre = document.createElement("pre");
+  pre.id = "harness-result";
+  pre.textContent = JSON.stringify(r);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+CAPTURE = """<script>
+window.__errors = [];
+window.addEventListener("error", function (e) { window.__errors.push(String(e.message)); });
+(function () {
+  var original = console.error;
+  console.error = function () {
+    window.__errors.push(Array.prototype.join.call(arguments, " "));
+    original.apply(console, arguments);
+  };
+})();
+</script>"""
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@needs_renderer
+@pytest.mark.skipif(
+    chromium() is None, reason="chromium is not installed (apt-get install chromium)"
+)
+def test_page_in_headless_chromium(tmp_path: Path) -> None:
+    page = save_steps(lecture_logreg(), tmp_path / "backprop.html")
+    text = page.read_text(encoding="utf-8")
+    harness = tmp_path / "harness.html"
+    harness.write_text(
+        text.replace("<head>", "<head>" + CAPTURE, 1).replace("</body>", HARNESS + "</body>"),
+        encoding="utf-8",
+    )
+    exe = chromium()
+    assert exe is not None
+    result = subprocess.run(
+        [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            harness.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    match = re.search(r'<pre id="harness-result">(.*?)</pre>', result.stdout, re.S)
+    assert match, f"no harness result; stderr: {result.stderr[-2000:]}"
+    state = json.loads(html.unescape(match.group(1)))
+    assert state["errors"] == []
+    assert "Uncaught" not in result.stderr
+    assert state["count"] == 5
+    assert state["steps"] == [0, 1, 4, 3, 1]
+    assert state["nextDisabled"] is True
+    assert "Step 1 of 3" in state["secondCaption"]
+    for grad in ("−0.9003", "0.4502", "−0.4502", "−1.819"):
+        assert grad in state["lastText"]
+    assert "?" not in state["lastText"]
