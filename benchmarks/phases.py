@@ -13,6 +13,8 @@ script. The phases, timed with perf_counter on the same graph, median of the rou
 - chain rule: the rest of ``backward`` (total minus collect + sort);
 - teardown: dropping the last reference, which frees the graph by reference counting.
 
+Times are this process's CPU time (``--clock wall`` for wall time).
+
 It also prints the size of each object a node owns (``sys.getsizeof``). It reads private
 names (``engine._collect``, ``_stamp``) and is a profiling aid, not part of the API.
 """
@@ -30,6 +32,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CPU time of this process by default: on a shared machine, wall time also counts the
+# time other processes hold the CPU, which swamps differences of 10-20 %.
+clock = time.process_time
 
 
 def _load(engine_dir: str | None) -> tuple[Any, Any, Any]:
@@ -103,35 +109,35 @@ def measure(
     for _ in range(rounds):
         gc.collect()
         gc.disable()
-        t0 = time.perf_counter()
+        t0 = clock()
         root, keep = build()
-        record("build, gc off", time.perf_counter() - t0)
+        record("build, gc off", clock() - t0)
         del root, keep
         gc.enable()
         gc.collect()
 
-        t0 = time.perf_counter()
+        t0 = clock()
         root, keep = build()
-        record("build, gc on", time.perf_counter() - t0)
+        record("build, gc on", clock() - t0)
 
         order = _dfs_order(root)
-        t0 = time.perf_counter()
+        t0 = clock()
         order.sort(key=attrgetter("_stamp"), reverse=True)
-        record("  sort alone", time.perf_counter() - t0)
+        record("  sort alone", clock() - t0)
         del order
 
-        t0 = time.perf_counter()
+        t0 = clock()
         collected = engine._collect(root)
-        record("collect + sort", time.perf_counter() - t0)
+        record("collect + sort", clock() - t0)
         del collected
 
-        t0 = time.perf_counter()
+        t0 = clock()
         root.backward()
-        record("backward (total)", time.perf_counter() - t0)
+        record("backward (total)", clock() - t0)
 
-        t0 = time.perf_counter()
+        t0 = clock()
         del root, keep
-        record("teardown (del)", time.perf_counter() - t0)
+        record("teardown (del)", clock() - t0)
         gc.collect()
     phases["chain rule (backward - collect)"] = [
         b - c for b, c in zip(phases["backward (total)"], phases["collect + sort"], strict=True)
@@ -194,9 +200,12 @@ def main() -> None:
     parser.add_argument("--chain", type=int, default=1_000_000, help="op nodes in the chain")
     parser.add_argument("--batch", type=int, default=10_000, help="examples in the batch")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
     args = parser.parse_args()
+    global clock
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     microgrand, engine, node_class = _load(args.engine)
-    print(f"microgrand from {Path(microgrand.__file__).parent}")
+    print(f"microgrand from {Path(microgrand.__file__).parent}; clock: {args.clock} time")
 
     chain_phases = measure(engine, lambda: build_chain(node_class, args.chain), args.rounds)
     report(f"chain of {args.chain:,} op nodes", chain_phases, args.chain)

@@ -26,7 +26,7 @@ import math
 import random
 import sys
 from dataclasses import dataclass
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any
 
 from microgrand import Node, bce_with_logits
@@ -109,6 +109,8 @@ class ChainResult:
     build: float
     backward: float
     teardown: float
+    build_cpu: float = 0.0  # the same phases in this process's CPU time
+    backward_cpu: float = 0.0
 
 
 def _teardown(since: float) -> float:
@@ -124,15 +126,35 @@ def _teardown(since: float) -> float:
     return max(0.0, (t1 - since) - (perf_counter() - t1))
 
 
+def _now() -> tuple[float, float]:
+    """Wall-clock and CPU time, read together."""
+    return perf_counter(), process_time()
+
+
+def _chain_result(
+    value: float,
+    grad: float,
+    t0: tuple[float, float],
+    t1: tuple[float, float],
+    t2: tuple[float, float],
+) -> ChainResult:
+    """A chain built from t0 to t1 and differentiated until t2, just dropped (teardown)."""
+    teardown = _teardown(t2[0])
+    return ChainResult(
+        value, grad, t1[0] - t0[0], t2[0] - t1[0], teardown, t1[1] - t0[1], t2[1] - t1[1]
+    )
+
+
 def chain_closed(n_ops: int) -> ChainResult:
     """The chain by hand: the value and its derivative carried forward together."""
-    t0 = perf_counter()
+    t0 = _now()
     v = CHAIN_START
     g = 1.0
     for _ in range(n_ops // 2):
         v = v * CHAIN_SCALE + CHAIN_SHIFT
         g = g * CHAIN_SCALE
-    return ChainResult(v, g, perf_counter() - t0, 0.0, 0.0)
+    t1 = _now()
+    return ChainResult(v, g, t1[0] - t0[0], 0.0, 0.0, t1[1] - t0[1], 0.0)
 
 
 # --- microgrand -----------------------------------------------------------------------
@@ -197,17 +219,17 @@ def batch_microgrand_bce(data: list[Example], params: Params = PARAMS) -> Grads:
 
 def chain_microgrand(n_ops: int) -> ChainResult:
     """The chain in microgrand (iterative backward: no recursion limit to raise)."""
-    t0 = perf_counter()
+    t0 = _now()
     start = Node(CHAIN_START)
     x = start
     for _ in range(n_ops // 2):
         x = x * CHAIN_SCALE + CHAIN_SHIFT
-    t1 = perf_counter()
+    t1 = _now()
     x.backward()
     value, grad = x.value, start.grad
-    t2 = perf_counter()
+    t2 = _now()
     del x, start
-    return ChainResult(value, grad, t1 - t0, t2 - t1, _teardown(t2))
+    return _chain_result(value, grad, t0, t1, t2)
 
 
 # --- micrograd 0.1.0 ------------------------------------------------------------------
@@ -277,18 +299,18 @@ def batch_micrograd(value_class: Any, data: list[Example], params: Params = PARA
 
 def chain_micrograd(value_class: Any, n_ops: int) -> ChainResult:
     """The chain in micrograd; its recursive topological sort needs a raised limit."""
-    t0 = perf_counter()
+    t0 = _now()
     start = value_class(CHAIN_START)
     x = start
     for _ in range(n_ops // 2):
         x = x * CHAIN_SCALE + CHAIN_SHIFT
-    t1 = perf_counter()
+    t1 = _now()
     # Each step adds two op nodes and two constant leaves; the deepest path is the chain.
     _with_recursion_limit(x.backward, n_ops + 1000)
     value, grad = float(x.data), float(start.grad)
-    t2 = perf_counter()
+    t2 = _now()
     del x, start  # micrograd's closures make every node part of a reference cycle:
-    return ChainResult(value, grad, t1 - t0, t2 - t1, _teardown(t2))  # the gc frees them
+    return _chain_result(value, grad, t0, t1, t2)  # the gc frees them
 
 
 def _with_recursion_limit(call: Any, limit: int) -> None:
@@ -338,17 +360,17 @@ def batch_torch(torch: Any, data: list[Example], params: Params = PARAMS) -> Gra
 
 def chain_torch(torch: Any, n_ops: int) -> ChainResult:
     """The chain on a 0-dim float64 tensor; backward frees the graph as it goes."""
-    t0 = perf_counter()
+    t0 = _now()
     start = _leaf(torch, CHAIN_START)
     x = start
     for _ in range(n_ops // 2):
         x = x * CHAIN_SCALE + CHAIN_SHIFT
-    t1 = perf_counter()
+    t1 = _now()
     x.backward()
     value, grad = x.item(), start.grad.item()
-    t2 = perf_counter()
+    t2 = _now()
     del x, start
-    return ChainResult(value, grad, t1 - t0, t2 - t1, _teardown(t2))
+    return _chain_result(value, grad, t0, t1, t2)
 
 
 # --- checking -------------------------------------------------------------------------
