@@ -176,3 +176,39 @@ def test_main_in_process(
     assert "final J" in capsys.readouterr().out
     parser = build_parser()
     assert parser.parse_args(["demo"]).func.__name__ == "run_demo"
+
+
+def test_a_draw_subcommand_is_registered_when_draw_cli_exists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+    import importlib.machinery
+    import types
+
+    from microgrand.cli import build_parser
+
+    fake = types.ModuleType("microgrand.draw_cli")
+    fake.__spec__ = importlib.machinery.ModuleSpec("microgrand.draw_cli", None)
+
+    def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        draw = subparsers.add_parser("draw", help="draw a graph")
+        draw.set_defaults(func=lambda args: 0)
+
+    fake.register = register  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "microgrand.draw_cli", fake)
+    args = build_parser().parse_args(["draw"])
+    assert args.func(args) == 0
+
+
+def test_ascii_only_output_does_not_crash(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run(
+        [sys.executable, "-m", "microgrand", "demo", "--epochs", "10"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"a = ?(z) = 0.5498" in result.stdout
