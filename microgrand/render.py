@@ -794,12 +794,13 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
     root = graph.root
     large = len(model.inputs) + len(model.boxes) > LABEL_LIMIT
     has_data = any(n.is_leaf and not n.requires_grad for n in model.inputs)
+    grads_ready = options.grads and root.grad == 1.0
     formulas = options.formulas
     if formulas is None:
         # Formulas are the point of the logistic-regression lecture (the update rules you
         # implement); the earlier J = 3(a + bc) lecture works with the numbers alone.
-        formulas = not options.grads or has_data or model.loss is not None
-    grads_ready = options.grads and root.grad == 1.0
+        # Without gradient numbers (grads=False, or before backward) formulas are all there is.
+        formulas = not grads_ready or has_data or model.loss is not None
 
     ids: dict[int, str] = {}
     for node in [*model.inputs, *model.boxes]:

@@ -203,11 +203,11 @@ def test_unnamed_root_and_leaves_get_generated_names() -> None:
 
 def test_grads_before_backward_are_left_out() -> None:
     a = Node(5.0, "a")
-    J = (3 * a).named("J")
-    reds = red_labels(draw(J).source)
-    assert reds == ["da"]
+    J = (a * a).named("J")
+    assert red_labels(draw(J).source) == ["da = a + a"]  # formulas only, no numbers yet
     J.backward()
-    assert red_labels(draw(J).source) == ["da = 3"]
+    assert red_labels(draw(J).source) == ["da = 10"]
+    assert red_labels(draw(J, formulas=False, grads=False).source) == ["da"]
 
 
 def test_drawing_does_not_change_grads() -> None:
