@@ -93,15 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
         "current folder, then train on the iris data with gradient descent.",
     )
     point = demo.add_argument_group("the example (defaults: the lecture demo's point)")
-    for name, default in (("x1", 2.0), ("x2", -1.0), ("w1", 0.3), ("w2", 0.5), ("b", 0.1)):
+    for name, default, what in (
+        ("x1", 2.0, "feature"),
+        ("x2", -1.0, "feature"),
+        ("w1", 0.3, "weight"),
+        ("w2", 0.5, "weight"),
+        ("b", 0.1, "bias"),
+    ):
         point.add_argument(
             f"--{name}",
             type=finite_float,
             default=default,
             metavar="N",
-            help=f"(default {default:g})",
+            help=f"{what} {name} (default {default:g})",
         )
-    point.add_argument("--y", type=label, default=1.0, metavar="0|1", help="label (default 1)")
+    point.add_argument(
+        "--y", type=label, default=1.0, metavar="0|1", help="the label y (default 1)"
+    )
     demo.add_argument(
         "--alpha", type=positive_float, default=0.1, help="learning rate (default 0.1)"
     )
@@ -234,7 +242,7 @@ def run_demo(args: argparse.Namespace) -> int:
     new = step(g, args.alpha)
     print(
         f"\nOne gradient-descent step (alpha = {args.alpha:g}): "
-        f"w1 := w1 - alpha*dw1 = {number(w1)} - {args.alpha:g} * ({number(dw1)}) = "
+        f"w1 := w1 - alpha*dw1 = {number(w1)} - {args.alpha:g} * {_signed(dw1)} = "
         f"{number(new.w1.value)}",
         file=out,
     )
@@ -253,6 +261,11 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     _train_and_report(data, args.alpha, args.epochs, standardized=True)
     return 0
+
+
+def _signed(value: float) -> str:
+    """A number as a factor after "*": negative ones in parentheses, as on the board."""
+    return f"({number(value)})" if value < 0 else number(value)
 
 
 def _indent(text: str, by: str = "  ") -> str:

@@ -6,6 +6,8 @@ import math
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from microgrand import Node
 from microgrand.explain import TooManyPathsError, explain
@@ -144,3 +146,52 @@ def test_explain_names_data_leaves() -> None:
     text = str(explain(g.L, g.x1))
     assert "x1 is data (requires_grad=False): backward leaves its grad at 0.0" in text
     assert "= -1.819 * 0.2475 * 0.3" in text  # the derivative itself is still w1 * dz
+
+
+SAFE_UNARY = ["neg", "tanh", "sigmoid"]
+SAFE_BINARY = ["add", "sub", "mul"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(SAFE_UNARY + SAFE_BINARY),
+            st.integers(0, 100),
+            st.integers(0, 100),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.floats(-2.0, 2.0),
+    st.floats(-2.0, 2.0),
+)
+def test_explain_equals_backward_on_random_graphs(
+    steps: list[tuple[str, int, int, bool]], u: float, v: float
+) -> None:
+    nodes = [Node(u, "u"), Node(v, "v")]
+    for k, (op, i, j, named) in enumerate(steps):
+        x, y = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        if op == "add":
+            out = x + y
+        elif op == "sub":
+            out = x - y
+        elif op == "mul":
+            out = x * y
+        elif op == "neg":
+            out = -x
+        else:
+            out = getattr(x, op)()
+        nodes.append(out.named(f"n{k}") if named else out)
+    root = nodes[-1]
+    root.backward()
+    for leaf in nodes[:2]:
+        if leaf is root:
+            continue
+        try:
+            e = explain(root, leaf, max_paths=10_000)
+        except ValueError:  # root does not depend on this leaf
+            assert leaf.grad == 0.0
+            continue
+        assert math.isclose(e.value, leaf.grad, rel_tol=1e-9, abs_tol=1e-12)
+        assert str(e).splitlines()[0].startswith(f"d{leaf.name} = ")
