@@ -97,6 +97,9 @@ def count_nodes(root: Any) -> tuple[int, int]:
     return len(order), len(leaves)
 
 
+_NOTES: set[str] = set()
+
+
 def measure(
     engine: Any, build: Callable[[], tuple[Any, Any]], rounds: int
 ) -> dict[str, list[float]]:
@@ -131,9 +134,22 @@ def measure(
         record("collect + sort", clock() - t0)
         del collected
 
-        t0 = clock()
-        root.backward()
-        record("backward (total)", clock() - t0)
+        calls: list[Any] = []
+        collect = engine._collect
+
+        def counting_collect(node: Any, collect: Any = collect, calls: Any = calls) -> Any:
+            calls.append(node)
+            return collect(node)
+
+        engine._collect = counting_collect
+        try:
+            t0 = clock()
+            root.backward()
+            record("backward (total)", clock() - t0)
+        finally:
+            engine._collect = collect
+        if not calls:
+            _NOTES.add("backward does not call engine._collect: 'chain rule' is then not a phase")
 
         t0 = clock()
         del root, keep
@@ -197,7 +213,9 @@ def main() -> None:
     """Profile the chain and the batch; print per-node phases and sizes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--engine", help="directory holding the microgrand package to profile")
-    parser.add_argument("--chain", type=int, default=1_000_000, help="op nodes in the chain")
+    parser.add_argument(
+        "--chain", type=int, default=1_000_000, help="op nodes in the chain (0: skip)"
+    )
     parser.add_argument("--batch", type=int, default=10_000, help="examples in the batch")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
@@ -207,14 +225,17 @@ def main() -> None:
     microgrand, engine, node_class = _load(args.engine)
     print(f"microgrand from {Path(microgrand.__file__).parent}; clock: {args.clock} time")
 
-    chain_phases = measure(engine, lambda: build_chain(node_class, args.chain), args.rounds)
-    report(f"chain of {args.chain:,} op nodes", chain_phases, args.chain)
+    if args.chain:
+        chain_phases = measure(engine, lambda: build_chain(node_class, args.chain), args.rounds)
+        report(f"chain of {args.chain:,} op nodes", chain_phases, args.chain)
 
     computed, leaves = count_nodes(build_batch(node_class, args.batch)[0])
     print(f"\nbatch m = {args.batch:,}: {computed:,} op nodes, {leaves:,} leaves")
     batch_phases = measure(engine, lambda: build_batch(node_class, args.batch), args.rounds)
     report(f"batch m = {args.batch:,} ({computed:,} op nodes)", batch_phases, computed)
     sizes(node_class)
+    for note in sorted(_NOTES):
+        print(f"note: {note}")
 
 
 if __name__ == "__main__":
