@@ -239,7 +239,7 @@ def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tu
     notation = " + ".join(
         " * ".join(f"d{f.upper}/d{f.lower}" for f in chain.factors) for chain in chains
     )
-    formulas = " + ".join(_product([f.formula for f in chain.factors]) for chain in chains)
+    formulas = _sum([_product([f.formula for f in chain.factors]) for chain in chains])
     numbers = _sum([_product([number(f.value) for f in chain.factors]) for chain in chains])
     head = f"d{node} = "
     pad = " " * (len(head) - 2) + "= "
@@ -274,8 +274,8 @@ def _product(factors: list[str]) -> str:
 
 
 def _sum(terms: list[str]) -> str:
-    # "-t" after the first term becomes " - t": a term never has a top-level + or -
-    # (those are parenthesized), so this changes no value.
+    # A term's leading "-" is the sign of its first factor or summand, so "A + -t" can
+    # be written "A - t" whatever follows in t (products bind tighter; sums associate).
     text = terms[0]
     for term in terms[1:]:
         text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"

@@ -212,3 +212,28 @@ def test_ascii_only_output_does_not_crash(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert b"a = ?(z) = 0.5498" in result.stdout
+
+
+def test_the_dot_fallback_when_render_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from microgrand import cli
+    from microgrand.logreg import lecture_graph
+
+    g = lecture_graph()
+    g.L.backward()
+    real_find_spec = importlib.util.find_spec
+
+    def without_render(name: str, package: str | None = None) -> object:
+        return None if name == "microgrand.render" else real_find_spec(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_render)
+    monkeypatch.chdir(tmp_path)
+    path = cli._write_drawing(g)
+    assert path == tmp_path / "lecture.dot"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("digraph lecture {") and text.rstrip().endswith("}")
+    assert 'label="w1 = 0.3\\ndw1 = -0.9003"' in text
+    assert 'label="x1 = 2"' in text  # data: no gradient shown
