@@ -73,6 +73,7 @@ FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 # edge labels are dropped; above MAX_NODES graph nodes a drawing is refused (2,000 unlabelled
 # items already take `dot` 3.5 s, 4,000 take 18 s, 20,000 never finished).
 LABEL_LIMIT = 150
+FIRST_COLUMN_LIMIT = 12
 MAX_NODES = 1000
 TIMEOUT = 60.0
 PNG_DPI = 150
@@ -809,7 +810,12 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
     dot = _new_digraph(large)
     highlight = progress.highlight
     label_y = model.loss.y if model.loss is not None else None
-    first_column = [n for n in model.inputs if n is not label_y]
+    # The lecture puts every input in the first column. In a deep graph that makes long
+    # labelled edges across many ranks, which is what makes `dot` slow (70 boxes with an
+    # input each: over 60 s); there the inputs sit next to the box that uses them.
+    in_column = len(model.boxes) <= FIRST_COLUMN_LIMIT
+    first_column = [n for n in model.inputs if n is not label_y and in_column]
+    elsewhere = [n for n in model.inputs if n is label_y or not in_column]
 
     def grad_text(node: Node) -> str:
         return fmt(node.grad) if graph.grad_known(node, progress) else "?"
@@ -827,8 +833,10 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
                 grad_text,
                 id(node) in highlight,
             )
-    if label_y is not None and not isinstance(label_y, float):
-        _input_node(dot, model, label_y, ids, options, False, grad_text, False)
+    for node in elsewhere:
+        _input_node(
+            dot, model, node, ids, options, large and grads_ready, grad_text, id(node) in highlight
+        )
     for box in model.boxes:
         lines = [model.box_text(box)]
         if options.values:

@@ -333,3 +333,33 @@ def test_bad_arguments() -> None:
         draw(3.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="view"):
         draw(three_abc(), view="slides")
+
+
+def test_deep_graph_with_many_inputs_lays_out_quickly() -> None:
+    """Inputs leave the first column in deep graphs: 70 boxes once took `dot` over 60 s."""
+    from microgrand.render import RendererNotFoundError, find_renderer
+
+    try:
+        find_renderer()
+    except RendererNotFoundError:
+        pytest.skip("no layout program installed")
+    node = Node(0.5, "x")
+    for i in range(70):
+        node = (node * Node(0.1 * i, f"w{i}") + 0.01).named(f"h{i}")
+    node.backward()
+    drawing = draw(node, timeout=20.0)
+    assert red_labels(drawing.source)  # still small enough for labels
+    assert "rank=min" in drawing.source and drawing.source.count("shape=plaintext") == 71
+    start = time.perf_counter()
+    drawing.svg()
+    assert time.perf_counter() - start < 10.0
+
+
+def test_large_ops_view_drops_edge_labels() -> None:
+    x = Node(0.5, "x")
+    node = x
+    for _ in range(LABEL_LIMIT):
+        node = node * 0.9 + 0.01
+    node.backward()
+    source = draw(node, view="ops").source
+    assert "∂" not in source and "grad " in source
