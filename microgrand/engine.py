@@ -10,9 +10,12 @@ tells that a graph was built on a value that has changed since.
 
 from __future__ import annotations
 
+import itertools
 from heapq import heappop, heappush
 from operator import attrgetter
 from typing import TYPE_CHECKING
+
+from microgrand import checks
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -35,6 +38,11 @@ PARAMETER = Kind("parameter")  # a user's leaf that gets a gradient
 DATA = Kind("data")  # a user's leaf marked requires_grad=False (x, y of the lecture)
 CONSTANT = Kind("constant")  # a number combined with a node: immutable, no gradient
 
+# A node's stamp orders events: making a computed node and setting a leaf's value each
+# take the next tick (a leaf that was never set has stamp 0). Parents are always made
+# before their children, so sorting by stamp is a topological order, and a leaf whose
+# stamp is newer than a consumer's was set after that consumer was computed from it.
+tick = itertools.count(1).__next__
 _by_stamp = attrgetter("_stamp")
 
 
@@ -80,18 +88,7 @@ def check_fresh(computed: list[Node], leaves: list[Node]) -> None:
     for node in computed:
         for parent in (node._p0, node._p1):
             if parent is not None and parent._stamp > node._stamp:
-                raise stale(parent, node)
-
-
-def stale(leaf: Node, user: Node) -> RuntimeError:
-    from microgrand.node import describe
-
-    return RuntimeError(
-        f"the value of leaf {describe(leaf)} (now {leaf._v!r}) was set after "
-        f"{describe(user)} was computed from it, so that node's value and any gradient "
-        "through it would be stale. Build the graph again from the leaves after "
-        "changing their values."
-    )
+                raise checks.stale(parent, node)
 
 
 def ancestors(root: Node) -> list[Node]:
@@ -139,7 +136,7 @@ def backward(root: Node) -> None:
             node = pop(heap)[1]
             g = node.grad
             if g - g != 0.0:  # inf or nan: some product on the way here overflowed
-                raise _gradient_overflow(node, root)
+                raise checks.gradient_overflow(node, _collect(root)[0])
             x: Node = node._p0  # type: ignore[assignment]
             y = node._p1
             op: Op = node._op  # type: ignore[assignment]
@@ -155,7 +152,7 @@ def backward(root: Node) -> None:
                 else:
                     dx, dy = op.partials(node._v, x._v, y._v)
             except (ArithmeticError, ValueError) as error:
-                raise _partial_error(node, error) from None
+                raise checks.partial_error(node, error) from None
             if x in seen:
                 x.grad += g * dx
             else:
@@ -183,7 +180,7 @@ def backward(root: Node) -> None:
             if leaf._op is PARAMETER:
                 g = leaf.grad
                 if g - g != 0.0:
-                    raise _gradient_overflow(leaf, root)
+                    raise checks.gradient_overflow(leaf, _collect(root)[0])
             else:
                 # Constants and data leaves received products like any input; they hold
                 # no gradient, so they go back to 0.0.
@@ -193,29 +190,3 @@ def backward(root: Node) -> None:
         for other in seen:
             other.grad = 0.0
         raise
-
-
-def _partial_error(node: Node, error: Exception) -> Exception:
-    """A local derivative could not be computed (0 ** 0.5 at 0 has an infinite slope)."""
-    from microgrand.node import describe
-
-    inputs = ", ".join(f"{describe(p)} = {p._v!r}" for p in node.parents)
-    op = node.op
-    return OverflowError(
-        f"backward through {op} ({describe(node)}): the local derivative is infinite or "
-        f"too large for a float at {inputs} ({type(error).__name__}: {error})"
-    )
-
-
-def _gradient_overflow(node: Node, root: Node) -> OverflowError:
-    """Name the ops whose products made `node`'s gradient inf or nan."""
-    from microgrand.node import describe
-
-    computed, _ = _collect(root)
-    users = sorted({user.op or "?" for user in computed if node in user.parents})
-    return OverflowError(
-        f"backward: the gradient of {describe(node)} is {node.grad!r}, not a finite float; "
-        f"it overflowed in the chain-rule products through {', '.join(users)}. "
-        "Values or derivatives this large usually mean an input or learning rate is far "
-        "too big."
-    )

@@ -14,21 +14,20 @@ Why it looks the way it does:
 - Numbers combined with nodes become *constants*: leaves that the drawings and `explain`
   can tell from the user's leaves (``J = 3v``). Constants are immutable and hold no
   gradient, so equal constants are shared between uses to save memory and time.
-- A leaf's value may be set (gradient descent does it); each node remembers when it was
-  made, so a backward pass can tell that a leaf changed after the graph was built on it.
+- A leaf's value may be set (gradient descent does it); nodes carry a stamp (see
+  `microgrand.engine`), so a backward pass can tell that a leaf changed after the graph
+  was built on it.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import numbers
 import threading
 from collections.abc import Callable
-from typing import Any
 
-from microgrand import engine
-from microgrand.engine import CONSTANT, DATA, PARAMETER, Kind
+from microgrand import copying, engine
+from microgrand.checks import check_name, describe, forward_error, not_finite, short, to_float
+from microgrand.engine import CONSTANT, DATA, PARAMETER, Kind, tick
 from microgrand.ops import (
     ADD,
     BCE_WITH_LOGITS,
@@ -41,68 +40,14 @@ from microgrand.ops import (
     RELU,
     SIGMOID,
     SUB,
-    TABLE,
     TANH,
     Op,
 )
 
+__all__ = ["Node", "Number", "bce_with_logits", "constant", "describe", "to_float"]
+
 Number = int | float
-
-# A node's "stamp" orders events: making a computed node and setting a leaf's value each
-# take the next tick (a leaf that was never set has stamp 0). Parents are always made
-# before their children, so sorting by stamp is a topological order, and a leaf whose
-# stamp is newer than a consumer's was set after that consumer was computed from it.
-_tick = itertools.count(1).__next__
-
-
 _new = object.__new__
-
-
-def describe(node: Node) -> str:
-    """How an error message names a node: its name, or what made it."""
-    if node._name is not None:
-        return repr(_short(node._name))
-    if node._op is CONSTANT:
-        return f"the constant {node._v!r}"
-    if isinstance(node._op, Op):
-        return f"an unnamed {node._op.name} node"
-    return "an unnamed leaf"
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def to_float(value: object, what: str) -> float:
-    """Check that `value` is a finite real number and return it as a built-in float."""
-    kind = type(value)
-    if kind is float:
-        result: float = value  # type: ignore[assignment]
-    elif kind is int:
-        try:
-            result = float(value)  # type: ignore[arg-type]
-        except OverflowError:
-            raise ValueError(f"{what}: {value} is too large for a float") from None
-    elif isinstance(value, bool) or kind.__name__ in ("bool_", "bool"):
-        raise TypeError(
-            f"{what}: got the boolean {value!r}; booleans are not accepted as numbers "
-            "(mixing them in is almost always a bug): write 1.0 or 0.0"
-        )
-    elif isinstance(value, Node):
-        raise TypeError(f"{what}: expected a real number, got a Node ({value!r})")
-    elif isinstance(value, numbers.Real):
-        try:
-            result = float(value)
-        except OverflowError:
-            raise ValueError(f"{what}: {value} is too large for a float") from None
-    else:
-        raise TypeError(
-            f"{what}: expected a real number (int, float, numpy real scalar or Fraction), "
-            f"got {kind.__name__} {_short(repr(value))}"
-        )
-    if result - result != 0.0:  # true for inf and nan only
-        raise ValueError(f"{what}: the value must be finite, got {result!r}")
-    return result
 
 
 # Equal constants are shared: they are immutable and never hold a gradient. The cache is
@@ -141,49 +86,6 @@ def _new_constant(v: float) -> Node:
     return node
 
 
-def _forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Exception:
-    """Turn an exception from a forward function into one that names op, nodes and values."""
-    shown = ", ".join(f"{describe(n)} = {n._v!r}" for n in inputs)
-    if op is LOG:
-        (x,) = inputs
-        message = f"log(x) needs x > 0, but x = {x._v!r} ({describe(x)})."
-        hint = _saturation_hint(x)
-        return ValueError(message + (" " + hint if hint else ""))
-    if isinstance(error, ZeroDivisionError):
-        return ZeroDivisionError(f"{op.name}: division by zero ({shown})")
-    if isinstance(error, OverflowError):
-        return OverflowError(f"{op.name}: the result is too large for a float ({shown})")
-    if op is POW:
-        return ValueError(
-            f"pow: a negative base needs a whole-number exponent ({shown}); "
-            "a fractional power of a negative number is not real"
-        )
-    return type(error)(f"{op.name}: {error} ({shown})")
-
-
-def _saturation_hint(x: Node) -> str:
-    """Explain log(0) that came from a sigmoid which rounded to exactly 0 or 1."""
-    source = x
-    if x._op is SUB and x._p0._op is CONSTANT and x._p1._op is SIGMOID:  # type: ignore[union-attr]
-        source = x._p1  # type: ignore[assignment]
-    if source._op is not SIGMOID:
-        return ""
-    z: Node = source._p0  # type: ignore[assignment]
-    return (
-        f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds to exactly "
-        f"{source._v!r} in floating point, so log(a) or log(1 - a) is log(0). "
-        "Compute the loss with microgrand.bce_with_logits(z, y), which never forms log(0)."
-    )
-
-
-def _not_finite(op: Op, inputs: tuple[Node, ...], value: float) -> OverflowError:
-    shown = ", ".join(f"{describe(n)} = {n._v!r}" for n in inputs)
-    return OverflowError(
-        f"{op.name}: the result {value!r} is not a finite float ({shown}); "
-        "values this large usually mean a learning rate or an input is far too big"
-    )
-
-
 def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
     """Make the operator method for a two-input op (`reflected`: number on the left)."""
     forward = op.forward
@@ -204,9 +106,9 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
         try:
             v = forward(x._v, y._v)
         except (ArithmeticError, ValueError) as error:
-            raise _forward_error(op, (x, y), error) from None
+            raise forward_error(op, (x, y), error) from None
         if v - v != 0.0:
-            raise _not_finite(op, (x, y), v)
+            raise not_finite(op, (x, y), v)
         node = _new(Node)
         node._v = v
         node.grad = 0.0
@@ -214,7 +116,7 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
         node._op = op
         node._p0 = x
         node._p1 = y
-        node._stamp = _tick()
+        node._stamp = tick()
         return node
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -230,9 +132,9 @@ def _unary(op: Op) -> Callable[[Node], Node]:
         try:
             v = forward(self._v)
         except (ArithmeticError, ValueError) as error:
-            raise _forward_error(op, (self,), error) from None
+            raise forward_error(op, (self,), error) from None
         if v - v != 0.0:
-            raise _not_finite(op, (self,), v)
+            raise not_finite(op, (self,), v)
         node = _new(Node)
         node._v = v
         node.grad = 0.0
@@ -240,20 +142,12 @@ def _unary(op: Op) -> Callable[[Node], Node]:
         node._op = op
         node._p0 = self
         node._p1 = None
-        node._stamp = _tick()
+        node._stamp = tick()
         return node
 
     method.__name__ = op.name
     method.__doc__ = f"Record `{op.name}`: {op.template.format('x')}."
     return method
-
-
-def _check_name(name: object) -> str | None:
-    if name is None or type(name) is str:
-        return name
-    if isinstance(name, str):
-        return str(name)
-    raise TypeError(f"a node's name must be a str or None, got {type(name).__name__}")
 
 
 class Node:
@@ -289,7 +183,7 @@ class Node:
             self._v = value
         else:
             self._v = to_float(value, "Node")
-        self._name = name if name is None or name.__class__ is str else _check_name(name)
+        self._name = name if name is None or name.__class__ is str else check_name(name)
         self.grad = 0.0
         self._p0 = None
         self._p1 = None
@@ -310,7 +204,7 @@ class Node:
                 "from its inputs. Set a leaf's value and build the graph again."
             )
         self._v = to_float(new, f"setting the value of {describe(self)}")
-        self._stamp = _tick()
+        self._stamp = tick()
 
     @property
     def name(self) -> str | None:
@@ -319,7 +213,7 @@ class Node:
 
     @name.setter
     def name(self, name: str | None) -> None:
-        self._name = _check_name(name)
+        self._name = check_name(name)
 
     @property
     def op(self) -> str | None:
@@ -353,7 +247,7 @@ class Node:
 
     def named(self, name: str) -> Node:
         """Set the name and return this same node, for one-liners: ``(a * b).named("u")``."""
-        self._name = _check_name(name)
+        self._name = check_name(name)
         return self
 
     # --- graph-wide -------------------------------------------------------------------
@@ -389,7 +283,7 @@ class Node:
 
     def __rpow__(self, base: object) -> Node:
         raise TypeError(
-            f"pow: {_short(repr(base))} ** Node is not supported: the exponent must be a number; "
+            f"pow: {short(repr(base))} ** Node is not supported: the exponent must be a number; "
             "for a number base write (node * math.log(base)).exp()"
         )
 
@@ -405,94 +299,15 @@ class Node:
             return f"Node({self._v!r}, grad={self.grad!r}{extra})"
         if name.isidentifier() and name.isprintable() and len(name) <= 40:
             return f"Node({name}={self._v!r}, grad={self.grad!r}{extra})"
-        return f"Node(name={_short(name)!r}, value={self._v!r}, grad={self.grad!r}{extra})"
+        return f"Node(name={short(name)!r}, value={self._v!r}, grad={self.grad!r}{extra})"
 
-    def __copy__(self) -> Node:
-        """A new node with the same value, name, op and (shared) parents."""
-        for parent in self.parents:
-            if parent._stamp > self._stamp:  # a copy with a new stamp would hide that
-                raise engine.stale(parent, self)
-        node = _new(Node)
-        node._v, node.grad, node._name = self._v, self.grad, self._name
-        node._op, node._p0, node._p1 = self._op, self._p0, self._p1
-        node._stamp = self._stamp if node._p0 is None else _tick()
-        return node
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Node:
-        """Copy this node's whole graph, iteratively; nodes already in `memo` are reused."""
-        copy = memo.get(id(self))
-        if copy is None:
-            for node in engine.ancestors(self):
-                if id(node) not in memo:
-                    memo[id(node)] = _rebuild(
-                        node._v,
-                        node.grad,
-                        node._name,
-                        _op_key(node._op),
-                        tuple(memo[id(p)] for p in node.parents),
-                    )
-            copy = memo[id(self)]
-        return copy  # type: ignore[no-any-return]
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle without recursion: the first node pickled lists its whole graph in
-        stamp order, so every node's parents are already pickled when it is."""
-        state = _pickling
-        pending: dict[int, bool] | None = getattr(state, "pending", None)
-        record = (self._v, self.grad, self._name, _op_key(self._op), self.parents)
-        if pending is not None and pending.pop(id(self), False):
-            return (_rebuild, record)
-        graph = engine.ancestors(self)[:-1]
-        state.pending = {id(node): True for node in graph}
-        return (_rebuild_last, (graph, _PicklingDone(), *record))
+    __copy__ = copying.copy_node
+    __deepcopy__ = copying.deepcopy_node
+    __reduce__ = copying.reduce_node
 
 
-_pickling = threading.local()
 _ZERO = _new_constant(0.0)
 _NEGATIVE_ZERO = _new_constant(-0.0)
-
-
-class _PicklingDone:
-    """Pickled right after a graph's list of nodes: forgets which nodes were pending."""
-
-    __slots__ = ()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        _pickling.pending = None
-        return (_PicklingDone, ())
-
-
-def _op_key(op: Op | Kind) -> str:
-    return op.name if isinstance(op, Op) else op.label
-
-
-_KINDS = {kind.label: kind for kind in (PARAMETER, DATA, CONSTANT)}
-
-
-def _rebuild(
-    value: float, grad: float, name: str | None, op: str, parents: tuple[Node, ...]
-) -> Node:
-    """Make a node from its pickled record (a fresh stamp, in the order of rebuilding)."""
-    node = _new(Node)
-    node._v, node.grad, node._name = value, grad, name
-    node._p0 = parents[0] if parents else None
-    node._p1 = parents[1] if len(parents) > 1 else None
-    node._op = _KINDS[op] if op in _KINDS else TABLE[op]
-    node._stamp = 0 if node._p0 is None else _tick()
-    return node
-
-
-def _rebuild_last(
-    graph: list[Node],
-    done: object,
-    value: float,
-    grad: float,
-    name: str | None,
-    op: str,
-    parents: tuple[Node, ...],
-) -> Node:
-    """Rebuild the node that was pickled first; `graph` (its ancestors) is rebuilt already."""
-    return _rebuild(value, grad, name, op, parents)
 
 
 def bce_with_logits(z: Node, y: Number) -> Node:
@@ -505,6 +320,8 @@ def bce_with_logits(z: Node, y: Number) -> Node:
         z: the logit, a Node.
         y: the label, a number in [0, 1].
     """
+    if z.__class__ is Node and (y.__class__ is float or y.__class__ is int) and 0 <= y <= 1:
+        return _bce(z, y)  # the common case, checked in one line: training calls this a lot
     if not isinstance(z, Node):
         raise TypeError(f"bce_with_logits: z must be a Node (the logit), got {type(z).__name__}")
     if isinstance(y, Node):

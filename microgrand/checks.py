@@ -1,0 +1,141 @@
+"""Checks on what users pass in, and the wording of every error the engine raises.
+
+microgrand never returns inf or nan and never lets a raw ``math domain error`` escape: each
+error names the op, the node and the value, and where a learner is likely to meet it (log
+of a saturated sigmoid) it says what to do instead. The engine calls these helpers only
+once something has gone wrong, so their cost never shows in a normal run.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING
+
+from microgrand.ops import LOG, POW, SIGMOID, SUB, Op
+
+if TYPE_CHECKING:
+    from microgrand.node import Node
+
+
+def short(text: str, limit: int = 40) -> str:
+    """Cut `text` to `limit` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(node: Node) -> str:
+    """How an error message names a node: its name, or what made it."""
+    if node._name is not None:
+        return repr(short(node._name))
+    if node.is_constant:
+        return f"the constant {node._v!r}"
+    if isinstance(node._op, Op):
+        return f"an unnamed {node._op.name} node"
+    return "an unnamed leaf"
+
+
+def to_float(value: object, what: str) -> float:
+    """Check that `value` is a finite real number and return it as a built-in float."""
+    kind = type(value)
+    if isinstance(value, bool) or kind.__name__ in ("bool_", "bool"):
+        raise TypeError(
+            f"{what}: got the boolean {value!r}; booleans are not accepted as numbers "
+            "(mixing them in is almost always a bug): write 1.0 or 0.0"
+        )
+    from microgrand.node import Node  # here: node imports this module
+
+    if isinstance(value, Node):
+        raise TypeError(f"{what}: expected a real number, got a Node ({value!r})")
+    if not isinstance(value, numbers.Real):  # int, float, Fraction, numpy reals are Real
+        raise TypeError(
+            f"{what}: expected a real number (int, float, numpy real scalar or Fraction), "
+            f"got {kind.__name__} {short(repr(value))}"
+        )
+    try:
+        result = float(value)
+    except OverflowError:
+        raise ValueError(f"{what}: {short(str(value))} is too large for a float") from None
+    if result - result != 0.0:  # true for inf and nan only
+        raise ValueError(f"{what}: the value must be finite, got {result!r}")
+    return result
+
+
+def check_name(name: object) -> str | None:
+    """A node's name is a str (or None): drawings and error messages print it."""
+    if name is None or isinstance(name, str):
+        return None if name is None else str(name)
+    raise TypeError(f"a node's name must be a str or None, got {type(name).__name__}")
+
+
+def _shown(inputs: tuple[Node, ...]) -> str:
+    return ", ".join(f"{describe(n)} = {n._v!r}" for n in inputs)
+
+
+def forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Exception:
+    """Turn an exception from a forward function into one that names op, nodes and values."""
+    if op is LOG:
+        (x,) = inputs
+        message = f"log(x) needs x > 0, but x = {x._v!r} ({describe(x)})."
+        hint = saturation_hint(x)
+        return ValueError(message + (" " + hint if hint else ""))
+    if isinstance(error, ZeroDivisionError):
+        return ZeroDivisionError(f"{op.name}: division by zero ({_shown(inputs)})")
+    if isinstance(error, OverflowError):
+        return OverflowError(f"{op.name}: the result is too large for a float ({_shown(inputs)})")
+    if op is POW:
+        return ValueError(
+            f"pow: a negative base needs a whole-number exponent ({_shown(inputs)}); "
+            "a fractional power of a negative number is not real"
+        )
+    return type(error)(f"{op.name}: {error} ({_shown(inputs)})")
+
+
+def saturation_hint(x: Node) -> str:
+    """Explain log(0) that came from a sigmoid which rounded to exactly 0 or 1."""
+    source = x
+    if x._op is SUB and x._p0.is_constant and x._p1._op is SIGMOID:  # type: ignore[union-attr]
+        source = x._p1  # type: ignore[assignment]
+    if source._op is not SIGMOID:
+        return ""
+    z: Node = source._p0  # type: ignore[assignment]
+    return (
+        f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds to exactly "
+        f"{source._v!r} in floating point, so log(a) or log(1 - a) is log(0). "
+        "Compute the loss with microgrand.bce_with_logits(z, y), which never forms log(0)."
+    )
+
+
+def not_finite(op: Op, inputs: tuple[Node, ...], value: float) -> OverflowError:
+    """A forward result overflowed to inf (or became nan)."""
+    return OverflowError(
+        f"{op.name}: the result {value!r} is not a finite float ({_shown(inputs)}); "
+        "values this large usually mean a learning rate or an input is far too big"
+    )
+
+
+def partial_error(node: Node, error: Exception) -> OverflowError:
+    """A local derivative could not be computed (0 ** 0.5 at 0 has an infinite slope)."""
+    return OverflowError(
+        f"backward through {node.op} ({describe(node)}): the local derivative is infinite or "
+        f"too large for a float at {_shown(node.parents)} ({type(error).__name__}: {error})"
+    )
+
+
+def gradient_overflow(node: Node, computed: list[Node]) -> OverflowError:
+    """Name the ops whose chain-rule products made `node`'s gradient inf or nan."""
+    users = sorted({user.op or "?" for user in computed if node in user.parents})
+    return OverflowError(
+        f"backward: the gradient of {describe(node)} is {node.grad!r}, not a finite float; "
+        f"it overflowed in the chain-rule products through {', '.join(users)}. "
+        "Values or derivatives this large usually mean an input or learning rate is far "
+        "too big."
+    )
+
+
+def stale(leaf: Node, user: Node) -> RuntimeError:
+    """A leaf's value was set after `user` was computed from it."""
+    return RuntimeError(
+        f"the value of leaf {describe(leaf)} (now {leaf._v!r}) was set after "
+        f"{describe(user)} was computed from it, so that node's value and any gradient "
+        "through it would be stale. Build the graph again from the leaves after "
+        "changing their values."
+    )

@@ -1,0 +1,93 @@
+"""Copying and pickling graphs without recursion.
+
+Python's default ``deepcopy`` and ``pickle`` follow references recursively, so a chain a
+few thousand nodes deep would exceed the recursion limit. Here the first node copied or
+pickled lists its whole graph, parents before children, so when any node is handled its
+parents are already done. Nodes of one graph copied or pickled together stay connected,
+as ordinary Python objects do, and a copy never shares a node with the original.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from microgrand import checks, engine
+from microgrand.ops import TABLE, Op
+
+if TYPE_CHECKING:
+    from microgrand.node import Node
+
+_KINDS = {kind.label: kind for kind in (engine.PARAMETER, engine.DATA, engine.CONSTANT)}
+_pickling = threading.local()
+
+
+def _op_key(op: Op | engine.Kind) -> str:
+    return op.name if isinstance(op, Op) else op.label
+
+
+def _record(node: Node) -> tuple[float, float, str | None, str, tuple[Node, ...]]:
+    return (node._v, node.grad, node._name, _op_key(node._op), node.parents)
+
+
+def rebuild(
+    value: float, grad: float, name: str | None, op: str, parents: tuple[Node, ...]
+) -> Node:
+    """Make a node from its record; computed nodes take a fresh stamp as they are rebuilt."""
+    from microgrand.node import Node
+
+    node: Node = object.__new__(Node)
+    node._v, node.grad, node._name = value, grad, name
+    node._p0 = parents[0] if parents else None
+    node._p1 = parents[1] if len(parents) > 1 else None
+    node._op = _KINDS[op] if op in _KINDS else TABLE[op]
+    node._stamp = 0 if node._p0 is None else engine.tick()
+    return node
+
+
+def copy_node(node: Node) -> Node:
+    """``copy.copy``: a new node with the same value, name, op and (shared) parents."""
+    for parent in node.parents:
+        if parent._stamp > node._stamp:  # the copy's new stamp would hide the staleness
+            raise checks.stale(parent, node)
+    copy = rebuild(*_record(node))
+    if copy._p0 is None:
+        copy._stamp = node._stamp
+    return copy
+
+
+def deepcopy_node(node: Node, memo: dict[int, Any]) -> Node:
+    """``copy.deepcopy``: copy the node's whole graph; nodes already in `memo` are reused."""
+    if id(node) not in memo:
+        for old in engine.ancestors(node):
+            if id(old) not in memo:
+                value, grad, name, op, parents = _record(old)
+                memo[id(old)] = rebuild(value, grad, name, op, tuple(memo[id(p)] for p in parents))
+    copy: Node = memo[id(node)]
+    return copy
+
+
+def reduce_node(node: Node) -> tuple[Any, ...]:
+    """``pickle``: the first node pickled lists its graph, parents first; the others
+    (pickled while that list is) are plain records whose parents are pickled already."""
+    pending: dict[int, bool] | None = getattr(_pickling, "pending", None)
+    if pending is not None and pending.pop(id(node), False):
+        return (rebuild, _record(node))
+    graph = engine.ancestors(node)[:-1]
+    _pickling.pending = {id(old): True for old in graph}
+    return (_rebuild_last, (graph, _PicklingDone(), *_record(node)))
+
+
+class _PicklingDone:
+    """Pickled right after a graph's list of nodes: forgets which nodes were pending."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        _pickling.pending = None
+        return (_PicklingDone, ())
+
+
+def _rebuild_last(graph: list[Node], done: object, *record: Any) -> Node:
+    """Rebuild the node pickled first; its `graph` of ancestors is rebuilt already."""
+    return rebuild(*record)
