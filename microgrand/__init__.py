@@ -7,13 +7,40 @@ every node's ``grad``; compare them with the lecture's hand-derived formulas (`c
 
 from __future__ import annotations
 
-from microgrand.compare import compare
-from microgrand.explain import explain
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from microgrand.gradcheck import GradcheckError, gradcheck
-from microgrand.logreg import lecture_graph, three_abc_graph, train
 from microgrand.node import Node, bce_with_logits
-from microgrand.render import draw
-from microgrand.steps import save_steps, steps
+
+if TYPE_CHECKING:
+    from microgrand.compare import compare
+    from microgrand.explain import explain
+    from microgrand.logreg import lecture_graph, three_abc_graph, train
+    from microgrand.render import draw
+    from microgrand.steps import save_steps, steps
+
+# The lecture, explanation and drawing tools load on first use, so that `import microgrand`
+# stays fast (a script that only builds graphs pays for none of them).
+_LAZY = {
+    "compare": "microgrand.compare",
+    "explain": "microgrand.explain",
+    "lecture_graph": "microgrand.logreg",
+    "three_abc_graph": "microgrand.logreg",
+    "train": "microgrand.logreg",
+    "draw": "microgrand.render",
+    "steps": "microgrand.steps",
+    "save_steps": "microgrand.steps",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'microgrand' has no attribute {name!r}")
+
 
 __all__ = [
     "GradcheckError",
