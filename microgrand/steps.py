@@ -30,6 +30,7 @@ from microgrand.render import (
     TIMEOUT,
     Drawing,
     Graph,
+    GraphTooLargeError,
     Lecture,
     Options,
     Progress,
@@ -45,7 +46,10 @@ if TYPE_CHECKING:
     from microgrand.node import Node
     from microgrand.render import PathLike
 
-__all__ = ["save_steps", "steps", "steps_html"]
+__all__ = ["MAX_STEPS", "save_steps", "steps", "steps_html"]
+
+# Every frame is laid out on its own: 200 frames of a lecture-sized graph take ~10 s.
+MAX_STEPS = 200
 
 
 def _units(graph: Graph, view: str) -> list[tuple[Node, list[Node]]]:
@@ -80,11 +84,13 @@ def steps(
     formulas: bool | None = None,
     engine: str | None = None,
     max_nodes: int = MAX_NODES,
+    max_steps: int = MAX_STEPS,
     timeout: float = TIMEOUT,
 ) -> Iterator[Drawing]:
     """Yield one drawing per step of root's backward pass (runs ``root.backward()`` first).
 
-    Each drawing's ``caption`` says what the step did. The arguments are those of `draw`.
+    Each drawing's ``caption`` says what the step did. The arguments are those of `draw`;
+    more than `max_steps` steps raise `GraphTooLargeError` (each frame is a layout).
     """
     if view not in ("lecture", "ops"):
         raise ValueError(f"steps: view must be 'lecture' or 'ops', got {view!r}")
@@ -92,6 +98,13 @@ def steps(
     graph = Graph(root, max_nodes)
     root.backward()
     units = _units(graph, view)
+    if len(units) > max_steps:
+        raise GraphTooLargeError(
+            f"the backward pass of this graph has {len(units)} steps in the {view} view, "
+            f"more than max_steps={max_steps}: a page of that many drawings takes long to "
+            "lay out and to read. Step through a smaller graph, or the lecture view (one "
+            "step per named node)."
+        )
     lecture = Lecture(graph) if view == "lecture" else None
     watched = (
         [*lecture.inputs, *lecture.boxes]
@@ -222,6 +235,7 @@ def save_steps(
     formulas: bool | None = None,
     engine: str | None = None,
     max_nodes: int = MAX_NODES,
+    max_steps: int = MAX_STEPS,
     timeout: float = TIMEOUT,
 ) -> Path:
     """Write the step-by-step backward pass of root as one self-contained HTML page.
@@ -237,6 +251,7 @@ def save_steps(
             formulas=formulas,
             engine=engine,
             max_nodes=max_nodes,
+            max_steps=max_steps,
             timeout=timeout,
         )
     )

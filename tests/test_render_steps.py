@@ -212,3 +212,15 @@ def test_page_in_headless_chromium(tmp_path: Path) -> None:
     for grad in ("−0.9003", "0.4502", "−0.4502", "−1.819"):
         assert grad in state["lastText"]
     assert "?" not in state["lastText"]
+
+
+def test_too_many_steps_is_a_clear_error() -> None:
+    from microgrand.render import GraphTooLargeError
+
+    x = Node(0.5, "x")
+    node = x
+    for _ in range(30):
+        node = node * 0.9
+    with pytest.raises(GraphTooLargeError, match="max_steps"):
+        list(steps(node, view="ops", max_steps=20))
+    assert len(list(steps(node, view="ops", max_steps=30))) == 32
