@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 import os
 import re
 import unicodedata
@@ -389,12 +390,10 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
         inner, p = show(term[1])
         return ("−" + (f"({inner})" if _needs_parentheses(3, 1, 0, inner, p) else inner)), 3
     prec = _PRECEDENCE[kind]
+    # Sums inside a quotient are written tight, as the lecture does: (1−y)/(1−a).
+    tight = tight or kind == "div"
     left, lp = show(term[1], tight)
     right, rp = show(term[2], tight)
-    right_tight = kind == "div"
-    if kind == "div":
-        left, lp = show(term[1], True)
-        right, rp = show(term[2], True)
     if lp < prec or (kind == "pow" and lp == prec):
         left = f"({left})"
     if rp < prec or (rp == prec and kind != "add" and kind != "mul") or right.startswith("−"):
@@ -407,7 +406,7 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
     if kind == "pow":
         return f"{left}^{right}", prec
     symbol = "+" if kind == "add" else "−"
-    sep = "" if (tight or right_tight) else " "
+    sep = "" if tight else " "
     return f"{left}{sep}{symbol}{sep}{right}", prec
 
 
@@ -489,7 +488,7 @@ class Progress:
 
 
 class Graph:
-    """A root's graph prepared for drawing: order, consumers, boxes and their formulas."""
+    """A root's graph prepared for drawing: its nodes in order, and who uses each."""
 
     def __init__(self, root: Node, max_nodes: int = MAX_NODES) -> None:
         from microgrand.node import Node
@@ -584,7 +583,6 @@ class Lecture:
         self.loss = _recognize_loss(root, uses)
         loss_inner = self.loss.inner if self.loss else set()
         self.boxes: list[Node] = []
-        box_ids: set[int] = set()
         for node in graph.order:
             if node.is_leaf:
                 continue
@@ -592,8 +590,6 @@ class Lecture:
                 id(node) not in loss_inner and (node.name is not None or uses[id(node)] > 1)
             ):
                 self.boxes.append(node)
-                box_ids.add(id(node))
-        self.box_ids = box_ids
         self.inputs = [n for n in graph.order if n.is_leaf and not n.is_constant]
         # The lecture lists inputs in the order they are first used (x₁, w₁, x₂, w₂, b); the
         # two inputs of one op with the data first, as the slide does (x₁ above w₁).
@@ -601,16 +597,18 @@ class Lecture:
         for index, node in enumerate(graph.order):
             for position, parent in enumerate(node.parents):
                 first_use.setdefault(id(parent), (index, position))
+        unused = (-1, 0)  # only a root that is itself a leaf has no use
         self.inputs.sort(
             key=lambda n: (
-                (first_use.get(id(n), (0, 0))[0], n.requires_grad, first_use[id(n)][1])
-                if id(n) in first_use
-                else (0, False, 0)
+                first_use.get(id(n), unused)[0],
+                n.requires_grad,
+                first_use.get(id(n), unused)[1],
             )
         )
         self.names = self._names()
         self.formula: dict[int, tuple[str, int, bool]] = {}
         self._fold()
+        self.position = {id(n): i for i, n in enumerate([*self.inputs, *self.boxes])}
         self.edge_list = {id(box): self.edges(box) for box in self.boxes}
         self.box_users: dict[int, int] = {}
         for box in self.boxes:
@@ -635,10 +633,6 @@ class Lecture:
                     break
             names[id(node)] = display_name(generated)
         return names
-
-    def is_input(self, node: Node) -> bool:
-        """A node drawn as its own item: a non-constant leaf or a box."""
-        return id(node) in self.names
 
     def operand(self, node: Node) -> tuple[str, int, bool]:
         """How a node reads inside a formula: (text, precedence, is_number)."""
@@ -709,7 +703,10 @@ class Lecture:
             node, term, number = stack.pop()
             op = TABLE[node.op]  # type: ignore[index]
             values = [p.value for p in node.parents]
-            partials = op.partials(node.value, *values)
+            try:
+                partials = op.partials(node.value, *values)
+            except (ArithmeticError, ValueError):  # e.g. sqrt's slope at 0, before backward
+                partials = (math.nan,) * op.arity
             variables: dict[str, Term] = {}
             if symbolic:
                 variables["out"] = self._term(node)
@@ -738,8 +735,7 @@ class Lecture:
                 else:
                     stack.append((parent, product, contribution))
         result = list(found.values())
-        order = {id(n): i for i, n in enumerate(self.inputs + self.boxes)}
-        result.sort(key=lambda item: order[id(item[0])])
+        result.sort(key=lambda item: self.position[id(item[0])])
         return result
 
     def _term(self, node: Node) -> Term:
@@ -754,7 +750,13 @@ class Lecture:
             y = self._y_term()
             a: Term = ("atom", self.names[id(node)], 5)
             return t_add(t_div(t_neg(y), a), t_div(t_sub(ONE, y), t_sub(ONE, a)))
-        sigmoid_box = self.loss is not None and box is self.loss.a and box.op == "sigmoid"
+        # dL/dz = a − y holds when a feeds the loss and nothing else (log(a) and 1 − a).
+        sigmoid_box = (
+            self.loss is not None
+            and box is self.loss.a
+            and box.op == "sigmoid"
+            and self.graph.uses[id(box)] == 2
+        )
         if sigmoid_box or (box.op == "bce_with_logits" and node is box.parents[0]):
             if sigmoid_box:
                 return t_sub(("atom", self.names[id(box)], 5), self._y_term())
@@ -1000,7 +1002,10 @@ def _local_label(node: Node, i: int, name_of: Any, values: bool) -> str:
     if term is not None:
         parts.append(show(term)[0])
     if values:
-        number = op.partials(node.value, *(p.value for p in node.parents))[i]
+        try:
+            number = op.partials(node.value, *(p.value for p in node.parents))[i]
+        except (ArithmeticError, ValueError):
+            number = math.nan
         if term is None or term[0] != "num":
             parts.append(fmt(number))
     return " = ".join(parts)
