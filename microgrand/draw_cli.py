@@ -82,6 +82,17 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def _write_dot(source: str) -> None:
+    """DOT text is UTF-8 (Graphviz's default charset) whatever the terminal's encoding."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(source)
+        return
+    sys.stdout.flush()
+    buffer.write(source.encode("utf-8"))
+    buffer.flush()
+
+
 def _fail(message: str, code: int) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return code
@@ -120,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             engine=args.engine,
         )
         if output is None:
-            sys.stdout.write(drawing.source)
+            _write_dot(drawing.source)
         else:
             drawing.save(output)
     except (ParseError, GraphTooLargeError) as error:

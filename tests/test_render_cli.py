@@ -206,3 +206,18 @@ def test_microgrand_cli_has_draw() -> None:
     assert result.returncode == 2, result.stderr
     assert "attribute access is not allowed" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dot_on_stdout_is_utf8_even_on_an_ascii_terminal() -> None:
+    import os
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run(
+        [sys.executable, "-m", "microgrand", "draw", "--lecture"],
+        capture_output=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "z = w₁x₁ + w₂x₂ + b" in result.stdout.decode("utf-8")
