@@ -360,3 +360,42 @@ def test_gradient_descent_steps_with_a_fixed_feature() -> None:
         assert close(b.grad, dz)
         w.value = w.value - 0.5 * w.grad
         b.value = b.value - 0.5 * b.grad
+
+
+def test_graphs_sharing_a_leaf_recompute() -> None:
+    """backward sets grads for the graph it is called on; it never accumulates."""
+    w = Node(1.5, "w")
+    L1 = w * 2.0
+    L2 = w * 3.0
+    L1.backward()
+    assert w.grad == 2.0
+    L2.backward()
+    assert w.grad == 3.0
+    L1.backward()
+    assert w.grad == 2.0
+
+
+def test_shared_constants_do_not_leak_between_graphs() -> None:
+    u, v = Node(2.0, "u"), Node(5.0, "v")
+    Lu = 3.0 * u + 3.0
+    Lv = v * 3.0 - 3.0
+    Lu.backward()
+    Lv.backward()
+    assert u.grad == 3.0
+    assert v.grad == 3.0
+    for node in (*Lu.parents, *Lu.parents[0].parents, *Lv.parents, *Lv.parents[0].parents):
+        if node.is_constant:
+            assert node.grad == 0.0
+            assert node.value == 3.0
+
+
+def test_many_distinct_constants() -> None:
+    """More distinct constants than any cache holds: older graphs are unaffected."""
+    w = Node(0.5, "w")
+    graphs = [w * float(i) + float(-i) for i in range(1, 10_001)]
+    for i in (1, 2, 4095, 4096, 4097, 10_000):
+        L = graphs[i - 1]
+        assert L.value == 0.5 * i - i
+        L.backward()
+        assert w.grad == float(i)
+        assert [p.value for p in L.parents[0].parents] == [0.5, float(i)]

@@ -252,3 +252,23 @@ def test_pickling_on_threads() -> None:
         together = list(pool.map(round_trip, range(8)))
     assert together == alone
     assert all(grad == -0.45016600268752205 for run in alone for grad in run)
+
+
+def churn_constants(seed: int) -> list[float]:
+    """Graphs whose constants differ per thread and per step, so the cache keeps refilling."""
+    results: list[float] = []
+    w = Node(0.25, "w")
+    for step in range(3000):
+        c = seed * 10_000 + step + 0.5
+        L = (w * c - c / 2).tanh()
+        L.backward()
+        results += [L.value, w.grad]
+    return results
+
+
+def test_threads_churning_the_constant_cache() -> None:
+    seeds = list(range(4))
+    alone = [churn_constants(seed) for seed in seeds]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(churn_constants, seeds))
+    assert together == alone
