@@ -181,3 +181,15 @@ def test_numeric_grads_central_differences() -> None:
     grads = numeric_grads(lambda a, b: a * a * b, [3.0, 2.0], ["a", "b"])
     assert math.isclose(grads[0], 12.0, rel_tol=1e-8)
     assert math.isclose(grads[1], 9.0, rel_tol=1e-8)
+
+
+def test_gradcheck_leaves_nodes_captured_by_fn_alone() -> None:
+    """A model's parameters used inside fn are the caller's nodes too (gradcheck's
+    docstring: "the caller's nodes and their grads are never touched")."""
+    w = Node(2.0, "w")
+    L = w * 3.0
+    L.backward()
+    assert w.grad == 3.0
+    assert gradcheck(lambda x: x * w, [1.0]) is True
+    assert w.grad == 3.0
+    assert L.grad == 1.0
