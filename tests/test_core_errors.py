@@ -73,8 +73,14 @@ def test_value_numpy_real_scalars_accepted() -> None:
         assert node.value == want
         assert type(node.value) is float
         assert type((node * scalar).value) is float
+    for scalar in (np.float64(2.0), np.int64(2)):
+        left = scalar * Node(3.0)
+        assert isinstance(left, Node)
+        assert (left.op, left.value) == ("mul", 6.0)
     with pytest.raises(TypeError, match="booleans are not accepted"):
         Node(np.bool_(True))
+    with pytest.raises(TypeError, match="booleans are not accepted"):
+        Node(1.0) + np.bool_(False)
     with pytest.raises(ValueError, match="must be finite"):
         Node(np.float64("nan"))
 
