@@ -399,3 +399,75 @@ def test_many_distinct_constants() -> None:
         L.backward()
         assert w.grad == float(i)
         assert [p.value for p in L.parents[0].parents] == [0.5, float(i)]
+
+
+# --- stale graphs, exactly: a random history of building, setting leaves and backward ---
+
+BUILD_OPS = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "tanh": lambda x, y: x.tanh(),
+}
+
+
+@given(data=st.data())
+def test_backward_raises_exactly_when_a_leaf_changed_after_use(data: st.DataObject) -> None:
+    """Interleave making nodes, setting leaf values and backward on any node.
+
+    backward must raise RuntimeError exactly when a leaf was set after a node that uses it
+    directly was made; otherwise every grad equals that of the same expression rebuilt
+    from fresh leaves.
+    """
+    clock = 0
+    leaves = [Node(float(i) / 4 + 0.25, f"w{i}") for i in range(3)]
+    set_at = [0, 0, 0]
+    # each node: (Node, op name or None, argument indices, made at); leaves first
+    nodes: list[tuple[Node, str | None, tuple[int, ...], int]] = [
+        (leaf, None, (), 0) for leaf in leaves
+    ]
+    for _ in range(data.draw(st.integers(1, 25), label="actions")):
+        clock += 1
+        action = data.draw(st.sampled_from(["make", "make", "set", "backward"]))
+        if action == "set":
+            i = data.draw(st.integers(0, len(leaves) - 1), label="leaf")
+            leaves[i].value = data.draw(st.floats(-1.0, 1.0), label="value")
+            set_at[i] = clock
+        elif action == "make":
+            name = data.draw(st.sampled_from(sorted(BUILD_OPS)), label="op")
+            i = data.draw(st.integers(0, len(nodes) - 1), label="x")
+            j = data.draw(st.integers(0, len(nodes) - 1), label="y")
+            node = BUILD_OPS[name](nodes[i][0], nodes[j][0])
+            made_from: tuple[int, ...] = (i,) if name == "tanh" else (i, j)
+            nodes.append((node, name, made_from, clock))
+        else:
+            k = data.draw(st.integers(0, len(nodes) - 1), label="root")
+            stale, reached = False, set()
+            stack = [k]
+            while stack:
+                n = stack.pop()
+                if n in reached:
+                    continue
+                reached.add(n)
+                _, _, parents, made = nodes[n]
+                for a in parents:
+                    if a < len(leaves) and set_at[a] > made:
+                        stale = True
+                    stack.append(a)
+            root = nodes[k][0]
+            if stale:
+                with pytest.raises(RuntimeError, match="Build the graph again"):
+                    root.backward()
+                continue
+            root.backward()
+            fresh_leaves = [Node(leaf.value) for leaf in leaves]
+            fresh: list[Node] = list(fresh_leaves)
+            for n in range(len(leaves), len(nodes)):
+                _, op_name, parents, _ = nodes[n]
+                assert op_name is not None
+                fresh.append(BUILD_OPS[op_name](fresh[parents[0]], fresh[parents[-1]]))
+            fresh[k].backward()
+            assert root.value == fresh[k].value
+            for i, leaf in enumerate(leaves):
+                if i in reached:
+                    assert leaf.grad == fresh_leaves[i].grad
