@@ -8,6 +8,8 @@ import pickle
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from microgrand.node import Node, bce_with_logits
 
@@ -272,3 +274,49 @@ def test_threads_churning_the_constant_cache() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         together = list(pool.map(churn_constants, seeds))
     assert together == alone
+
+
+# --- random graphs, copied several nodes at a time ---------------------------------------
+
+
+def assert_isomorphic(originals: list[Node], copies: list[Node]) -> None:
+    """The copies form the same graph as the originals, node for node, sharing nothing."""
+    mapping: dict[int, Node] = {}
+    stack = list(zip(originals, copies, strict=True))
+    while stack:
+        old, new = stack.pop()
+        if id(old) in mapping:
+            assert mapping[id(old)] is new
+            continue
+        assert new is not old
+        mapping[id(old)] = new
+        assert (new.value, new.grad, new.name, new.op) == (old.value, old.grad, old.name, old.op)
+        assert new.is_constant == old.is_constant
+        assert new.requires_grad == old.requires_grad
+        assert len(new.parents) == len(old.parents)
+        stack.extend(zip(old.parents, new.parents, strict=True))
+    assert len({id(n) for n in mapping.values()}) == len(mapping)
+
+
+@pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
+@given(data=st.data())
+def test_random_graphs_copied_together(copier: object, data: st.DataObject) -> None:
+    nodes = [Node(0.5, "w"), Node(-0.25, "x", requires_grad=False), Node(2.0)]
+    for _ in range(data.draw(st.integers(1, 15), label="size")):
+        a = data.draw(st.sampled_from(nodes), label="a")
+        b = data.draw(st.sampled_from(nodes), label="b")
+        kind = data.draw(st.sampled_from(["add", "mul", "tanh", "number"]), label="kind")
+        if kind == "add":
+            nodes.append(a + b)
+        elif kind == "mul":
+            nodes.append(a * b)
+        elif kind == "tanh":
+            nodes.append(a.tanh())
+        else:
+            nodes.append(a * data.draw(st.sampled_from([1.0, 2.0, -0.5]), label="number"))
+    data.draw(st.sampled_from(nodes), label="backward root").backward()
+    chosen = data.draw(st.lists(st.sampled_from(nodes), min_size=1, max_size=5), label="copy")
+    before = [(n.value, n.grad) for n in nodes]
+    copies = copier(chosen)  # type: ignore[operator]
+    assert [(n.value, n.grad) for n in nodes] == before
+    assert_isomorphic(chosen, copies)
