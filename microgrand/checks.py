@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING
 
-from microgrand.ops import LOG, POW, SIGMOID, SUB, Op
+from microgrand.ops import LOG, POW, SIGMOID, Op
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -90,18 +90,23 @@ def forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Excepti
 
 
 def saturation_hint(x: Node) -> str:
-    """Explain log(0) that came from a sigmoid which rounded to exactly 0 or 1."""
-    source = x
-    if x._op is SUB and x._p0.is_constant and x._p1._op is SIGMOID:  # type: ignore[union-attr]
-        source = x._p1  # type: ignore[assignment]
-    if source._op is not SIGMOID:
-        return ""
-    z: Node = source._p0  # type: ignore[assignment]
-    return (
-        f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds to exactly "
-        f"{source._v!r} in floating point, so log(a) or log(1 - a) is log(0). "
-        "Compute the loss with microgrand.bce_with_logits(z, y), which never forms log(0)."
-    )
+    """Explain log(0) that came from a sigmoid which rounded to exactly 0 or 1.
+
+    Looks at x and the nodes up to two ops above it (``1 - a``, ``-a + 1``).
+    """
+    frontier = [x]
+    for _ in range(3):
+        for node in frontier:
+            if node._op is SIGMOID and node._v in (0.0, 1.0):
+                z: Node = node._p0  # type: ignore[assignment]
+                return (
+                    f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds "
+                    f"to exactly {node._v!r} in floating point, so log(a) or log(1 - a) is "
+                    "log(0). Compute the loss with microgrand.bce_with_logits(z, y), which "
+                    "never forms log(0)."
+                )
+        frontier = [parent for node in frontier for parent in node.parents]
+    return ""
 
 
 def not_finite(op: Op, inputs: tuple[Node, ...], value: float) -> OverflowError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from microgrand import engine
 from microgrand.node import Node, Number, to_float
 
 
@@ -80,8 +81,14 @@ def gradcheck(
         raise TypeError(
             f"gradcheck: fn must return a Node (the output of the graph), got {type(out).__name__}"
         )
+    # fn may use nodes of the caller's (a model's parameters): keep their grads as they are.
+    ours = {id(leaf) for leaf in leaves}
+    others = [node for node in engine.ancestors(out) if id(node) not in ours]
+    saved = [node.grad for node in others]
     out.backward()
     analytic = [leaf.grad for leaf in leaves]
+    for node, grad in zip(others, saved, strict=True):
+        node.grad = grad
     numeric = numeric_grads(fn, values, names, eps)
     ok = [abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric, strict=True)]
     if all(ok):

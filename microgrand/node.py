@@ -203,8 +203,11 @@ class Node:
                 f"cannot set the value of {describe(self)}: it is {what}, whose value follows "
                 "from its inputs. Set a leaf's value and build the graph again."
             )
-        self._v = to_float(new, f"setting the value of {describe(self)}")
-        self._stamp = tick()
+        new_value = to_float(new, f"setting the value of {describe(self)}")
+        # The same value again (gradient descent at a minimum) does not make graphs stale.
+        if new_value != self._v or math.copysign(1.0, new_value) != math.copysign(1.0, self._v):
+            self._v = new_value
+            self._stamp = tick()
 
     @property
     def name(self) -> str | None:
@@ -213,6 +216,12 @@ class Node:
 
     @name.setter
     def name(self, name: str | None) -> None:
+        if self._op is CONSTANT:
+            raise AttributeError(
+                f"cannot name the constant {self._v!r}: numbers combined with nodes are "
+                f"shared constants. For a named number write Node({self._v!r}, name=..., "
+                "requires_grad=False) and use that node instead."
+            )
         self._name = check_name(name)
 
     @property
@@ -247,7 +256,7 @@ class Node:
 
     def named(self, name: str) -> Node:
         """Set the name and return this same node, for one-liners: ``(a * b).named("u")``."""
-        self._name = check_name(name)
+        self.name = name
         return self
 
     # --- graph-wide -------------------------------------------------------------------

@@ -136,6 +136,7 @@ DIV = register(
 )
 NEG = register(Op("neg", "−", "−{0}", 3, operator.neg, lambda out, x: (-1.0,), ("-1",)))
 # The exponent is always a constant (Node ** Node is refused), so it gets no derivative.
+# The text leaves out the one special case of the code: at y == 0 the slope is 0, also at x == 0.
 POW = register(
     Op(
         "pow",
