@@ -1,0 +1,73 @@
+"""The README stays true: its Python examples and its shell commands run as written."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README, flags=re.DOTALL)
+PYTHON = [code for lang, code in BLOCKS if lang == "python"]
+SHELL = [line for lang, code in BLOCKS if lang == "sh" for line in code.splitlines() if line]
+MICROGRAND = [line for line in SHELL if line.startswith("microgrand ")]
+
+
+def test_the_readme_has_its_two_commands() -> None:
+    assert "make demo" in SHELL[0] and "make test" in SHELL[1]
+
+
+@pytest.mark.parametrize("code", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
+def test_python_examples_run_and_print_what_they_say(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), {})
+    # A comment line right after a print() shows what it prints: hold the README to it.
+    for expected in re.findall(r"^print\(.*\n# (.*)$", code, flags=re.MULTILINE):
+        assert expected in out.getvalue()
+
+
+def _command_line(line: str, tmp_path: Path) -> list[str]:
+    words = shlex.split(line.split("  #")[0])
+    return [sys.executable, "-m", "microgrand", *words[1:]]
+
+
+@pytest.mark.parametrize("line", MICROGRAND)
+def test_microgrand_commands_run(line: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        _command_line(line, tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    for word in shlex.split(line):
+        if word.endswith((".svg", ".png", ".html")):
+            assert (tmp_path / word).stat().st_size > 0
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "microgrand").exists(), reason="no .venv made by make"
+)
+def test_make_demo_runs_the_main_job() -> None:
+    result = subprocess.run(
+        ["make", "-s", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    assert "training accuracy: 100%" in result.stdout
+    (ROOT / "lecture.svg").unlink(missing_ok=True)
