@@ -1,0 +1,937 @@
+"""Write the four teaching notebooks from the cell texts below (the .ipynb files are the product).
+
+Run from the repository root after changing a cell here:
+
+    .venv/bin/python notebooks/make_notebooks.py
+    .venv/bin/nbstripout notebooks/*.ipynb
+    .venv/bin/python -m pytest --nbmake notebooks/ -q
+
+Cells are plain strings: a string starting with "md:" is a markdown cell, any other a code
+cell. Cell ids are derived from the notebook and the position, so regenerating an unchanged
+notebook gives an identical file (no diff noise).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+
+
+def notebook(stem: str, cells: list[str]) -> nbformat.NotebookNode:
+    """A notebook with no outputs, the python3 kernel and deterministic cell ids."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    for index, text in enumerate(cells):
+        text = text.strip("\n")
+        cell_id = f"{stem[:2]}-{index:02d}"
+        if text.startswith("md:"):
+            cell = nbformat.v4.new_markdown_cell(text[3:].strip("\n"), id=cell_id)
+        else:
+            cell = nbformat.v4.new_code_cell(text, id=cell_id)
+        nb.cells.append(cell)
+    return nb
+
+
+# --- 01: the computation graph ------------------------------------------------------------
+
+NB01 = [
+    """md:
+# 1. The computation graph, forward and backward
+
+The lecture computes the loss of logistic regression with a **computation graph**: the
+forward pass goes left to right and computes the value of every box; the backward pass goes
+right to left and computes the derivative of the final output with respect to every box
+(the lecture writes `dvar` for d(final output)/d(var)).
+
+This notebook first builds the earlier lecture's example, J = 3(a + bc), one box per cell,
+drawing the graph after each step; then it does the same for one logistic-regression
+example x₁, x₂, w₁, w₂, b → z → a → L.
+
+Change any number in the cells and run them again (Run → Run All Cells): every drawing and
+every gradient follows.
+""",
+    """
+import html
+import tempfile
+from pathlib import Path
+
+from IPython.display import HTML, display
+
+from microgrand import Node, draw, lecture_graph
+from microgrand.steps import save_steps, steps
+""",
+    """md:
+## J = 3(a + bc), one box at a time
+
+Three inputs, a = 5, b = 3, c = 2 (the lecture's numbers). A `Node` is one scalar of the
+graph; its name is what the drawings show.
+""",
+    """
+a = Node(5.0, "a")
+b = Node(3.0, "b")
+c = Node(2.0, "c")
+a, b, c
+""",
+    """md:
+**Step 1:** u = bc. Every arithmetic operation on nodes makes a new node that remembers its
+inputs; `.named("u")` gives it the lecture's name.
+""",
+    """
+u = (b * c).named("u")
+draw(u)
+""",
+    """md:
+**Step 2:** v = a + u.
+""",
+    """
+v = (a + u).named("v")
+draw(v)
+""",
+    """md:
+**Step 3:** J = 3v. That is the whole forward pass: J = 3(5 + 3·2) = 33.
+""",
+    """
+J = (3 * v).named("J")
+draw(J)
+""",
+    """md:
+## The backward pass
+
+`J.backward()` goes right to left and fills in every node's `.grad` with dJ/d(node). The
+lecture's results: dv = 3, du = dv · dv/du = 3, da = dv · dv/da = 3,
+db = du · du/db = 3 · c = 6 and dc = du · du/dc = 3 · b = 9.
+""",
+    """
+J.backward()
+for node in (v, u, a, b, c):
+    print(f"d{node.name} = dJ/d{node.name} = {node.grad}")
+
+# kept for the checks at the end (the logistic-regression part reuses the names a and b)
+abc = {"J": J, "u": u, "v": v, "a": a, "b": b, "c": c}
+J_drawing = draw(J)
+J_drawing
+""",
+    """md:
+The red arrows are the backward pass, each labelled with the lecture's name for the
+derivative and its value. The drawing above is the **lecture view**: one box per named
+quantity. The **ops view** draws what the engine really stores: one box per primitive
+operation (the constant 3 is a dashed box), and on every edge the op's *local* derivative ∂.
+""",
+    """
+J_ops = draw(J, view="ops")
+J_ops
+""",
+    """md:
+## Backprop, step by step
+
+`steps(J)` replays the backward pass in the order the engine runs it, one drawing per step
+(gradients not known yet are shown as `?`).
+""",
+    """
+J_frames = list(steps(J))
+for frame in J_frames:
+    print(frame.caption)
+""",
+    """
+print(J_frames[1].caption)
+display(J_frames[1])
+print(J_frames[2].caption)
+display(J_frames[2])
+""",
+    """md:
+## One logistic-regression example
+
+The lecture's graph for one example with two features:
+
+- z = w₁x₁ + w₂x₂ + b
+- ŷ = a = σ(z)
+- L(a, y) = −(y log a + (1 − y) log(1 − a))
+
+The point is x₁ = 2, x₂ = −1 with label y = 1, and the parameters are w₁ = 0.3, w₂ = 0.5,
+b = 0.1. x₁, x₂ and y are **data**: we never change them, so the lecture never asks for
+dx₁. `requires_grad=False` marks them: they get no red arrow and their grad stays 0.
+""",
+    """
+x1 = Node(2.0, "x1", requires_grad=False)
+x2 = Node(-1.0, "x2", requires_grad=False)
+y = Node(1.0, "y", requires_grad=False)
+w1 = Node(0.3, "w1")
+w2 = Node(0.5, "w2")
+b = Node(0.1, "b")
+""",
+    """md:
+**Step 1:** z = w₁x₁ + w₂x₂ + b. The engine builds z from four primitive operations (two
+products, two sums); the lecture view folds the unnamed ones into the formula of z.
+""",
+    """
+z = (w1 * x1 + w2 * x2 + b).named("z")
+draw(z)
+""",
+    """md:
+**Step 2:** ŷ = a = σ(z).
+""",
+    """
+a = z.sigmoid().named("a")
+draw(a)
+""",
+    """md:
+**Step 3:** the loss L(a, y), written out exactly as the lecture writes it.
+""",
+    """
+L = (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
+draw(L)
+""",
+    """md:
+## Backward: da, dz, dw₁, dw₂, db
+
+The lecture's formulas: da = −y/a + (1 − y)/(1 − a), then dz = da · a(1 − a) = a − y, then
+dw₁ = x₁ dz, dw₂ = x₂ dz and db = dz. `L.backward()` gets the same numbers from the chain
+rule alone; it knows none of these formulas.
+""",
+    """
+L.backward()
+print(f"L   = {L.value:.4f}")
+print(f"da  = {a.grad:.4f}    -y/a + (1-y)/(1-a) = {-y.value / a.value + (1 - y.value) / (1 - a.value):.4f}")
+print(f"dz  = {z.grad:.4f}    a - y   = {a.value - y.value:.4f}")
+print(f"dw1 = {w1.grad:.4f}    x1 * dz = {x1.value * z.grad:.4f}")
+print(f"dw2 = {w2.grad:.4f}     x2 * dz = {x2.value * z.grad:.4f}")
+print(f"db  = {b.grad:.4f}    dz      = {z.grad:.4f}")
+print(f"dx1 = {x1.grad}  (data: no gradient)")
+""",
+    """
+L_drawing = draw(L)
+L_drawing
+""",
+    """md:
+The same graph in the ops view: the loss alone is eleven primitive operations. This is why
+the lecture draws named boxes.
+""",
+    """
+L_ops = draw(L, view="ops")
+L_ops
+""",
+    """md:
+microgrand ships this graph as `lecture_graph()` (same names, same defaults); it gives the
+same numbers:
+""",
+    """
+g = lecture_graph(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1.0)
+g.L.backward()
+print(g.L.value == L.value, g.w1.grad == w1.grad, g.w2.grad == w2.grad, g.b.grad == b.grad)
+""",
+    """md:
+## The backward pass of L, step by step
+
+In the lecture view there is one step per box: L gives da, a gives dz, z gives dw₁, dw₂
+and db. `save_steps` writes all frames into one self-contained page with Previous/Next
+buttons and a slider; it is shown below (use the buttons or the ← → keys), and two frames
+are shown inline after it.
+""",
+    """
+page = save_steps(L, Path(tempfile.gettempdir()) / "microgrand-backprop-L.html")
+print(f"written to {page} (open it in any browser)")
+page_html = page.read_text(encoding="utf-8")
+HTML(
+    f'<iframe srcdoc="{html.escape(page_html, quote=True)}" '
+    'style="width: 100%; height: 430px; border: 1px solid #ccc"></iframe>'
+)
+""",
+    """
+L_frames = list(steps(L))
+for frame in L_frames[2:4]:
+    print(frame.caption)
+    display(frame)
+""",
+    """md:
+## Checks
+
+These cells check the numbers shown above, so running this notebook is a test.
+""",
+    """
+import math
+
+from microgrand import lecture
+
+# J = 3(a + bc) at a = 5, b = 3, c = 2: u = 6, v = 11, J = 33 and the lecture's derivatives
+assert (abc["u"].value, abc["v"].value, abc["J"].value) == (6.0, 11.0, 33.0)
+grads = {name: abc[name].grad for name in ("v", "u", "a", "b", "c")}
+assert grads == {"v": 3.0, "u": 3.0, "a": 3.0, "b": 6.0, "c": 9.0}, grads
+closed = lecture.three_abc(5.0, 3.0, 2.0)
+assert (closed.dv, closed.du, closed.da, closed.db, closed.dc) == (3.0, 3.0, 3.0, 6.0, 9.0)
+# the drawings show the lecture's boxes and red labels
+for text in ("u = bc", "v = a + u", "J = 3v", "db = 6", "dc = 9"):
+    assert text in J_drawing.source, text
+assert J_drawing.source.count("shape=box") == 3  # u, v, J
+assert J_ops.source.count("shape=ellipse") == 3  # ×, +, ×
+assert len(J_frames) == 5  # start, one step per box (J, v, u), done
+assert J_frames[-1].source == J_drawing.source
+""",
+    """
+# one logistic-regression example, against the lecture's closed form
+ex = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
+assert math.isclose(z.value, 0.2, abs_tol=1e-15)
+assert math.isclose(L.value, ex.L, rel_tol=1e-15)
+for got, want in [(a.grad, ex.da), (z.grad, ex.dz), (w1.grad, ex.dw1), (w2.grad, ex.dw2), (b.grad, ex.db)]:
+    assert math.isclose(got, want, rel_tol=1e-12), (got, want)
+assert z.grad == a.value - y.value  # dz = a - y, bit for bit
+assert (x1.grad, x2.grad, y.grad) == (0.0, 0.0, 0.0)  # data
+# the numbers printed above (4 significant digits, as the lecture shows them)
+assert (round(L.value, 4), round(z.grad, 4), round(w1.grad, 4), round(w2.grad, 4)) == (0.5981, -0.4502, -0.9003, 0.4502)
+for text in ("z = w₁x₁ + w₂x₂ + b", "ŷ = a = σ(z)", "L(a, y)", "dz = a − y = −0.4502",
+             "dw₁ = x₁·dz = −0.9003", "dw₂ = x₂·dz = 0.4502", "db = dz = −0.4502"):
+    assert text in L_drawing.source, text
+assert "dx₁" not in L_drawing.source and "dy" not in L_drawing.source
+assert L_ops.source.count("shape=ellipse") > 10  # the loss alone is many primitive ops
+assert g.L.value == L.value and g.w1.grad == w1.grad
+# the step-by-step page: start, L, a, z, done
+assert len(L_frames) == 5 and page_html.count("<svg") == 5
+assert "dz = −0.4502" in L_frames[2].caption
+""",
+]
+
+
+# --- 02: derivatives vs the closed form ---------------------------------------------------
+
+NB02 = [
+    """md:
+# 2. Autograd vs the lecture's formulas
+
+The lecture derives the derivatives of logistic regression by hand:
+
+| quantity | lecture's formula |
+|---|---|
+| da | −y/a + (1 − y)/(1 − a) |
+| dz | a − y |
+| dw₁ | x₁ dz |
+| dw₂ | x₂ dz |
+| db | dz |
+
+microgrand knows none of these formulas: `L.backward()` multiplies the local derivatives of
+the primitive operations (×, +, σ, log, …) along the graph. This notebook puts the two side
+by side, adds finite differences as a third, independent opinion, and then looks at what
+goes wrong when σ(z) saturates, and why `bce_with_logits` exists.
+""",
+    """
+import math
+
+from microgrand import Node, bce_with_logits, draw, gradcheck, lecture, lecture_graph
+from microgrand.compare import compare
+from microgrand.explain import explain
+""",
+    """md:
+## Three opinions on each gradient
+
+`compare` builds the lecture's graph at a point, runs `backward()`, evaluates the lecture's
+formulas on plain floats (`microgrand.lecture`, which never sees a node) and takes a
+central finite difference (L(v + h) − L(v − h)) / 2h of the graph for each quantity. The Δ
+columns are the differences from autograd: `0` means equal bit for bit.
+
+Change the point and run again.
+""",
+    """
+point = dict(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1.0)
+table = compare(**point)
+table
+""",
+    """
+print(table)
+""",
+    """md:
+Autograd and the lecture's formulas agree exactly; finite differences agree to about 1e-10,
+which is what a difference quotient with h = 1e-6 can do in floating point.
+
+## Each gradient as the chain rule
+
+`explain(L, node)` spells out what `backward()` multiplied: the local derivatives from L
+down to the node, first as formulas, then as numbers. Note the line
+`dL/da sums 2 paths`: a appears in both terms of the loss, y log a and
+(1 − y) log(1 − a); with y = 1 the second path contributes 0.
+""",
+    """
+g = table.graph
+explanations = {}
+for node in (g.a, g.z, g.w1, g.w2, g.b):
+    explanations[node.name] = explain(g.L, node)
+    print(explanations[node.name])
+    print()
+""",
+    """md:
+The second line of `dz` is the lecture's remark for calculus experts:
+dz = dL/da · da/dz = (−y/a + (1 − y)/(1 − a)) · a(1 − a), which simplifies to a − y.
+""",
+    """
+da, a_value, y_value = g.a.grad, g.a.value, g.y.value
+print(f"da * a(1-a) = {da * a_value * (1 - a_value)}")
+print(f"a - y       = {a_value - y_value}")
+""",
+    """md:
+## Finite differences by hand
+
+The third opinion needs no calculus at all: nudge w₁ a little each way and look at how much
+L moves.
+""",
+    """
+def loss_at(**change):
+    \"\"\"L at the point with some values changed (a new graph every time).\"\"\"
+    return lecture_graph(**{**point, **change}).L.value
+
+
+h = 1e-6
+fd_w1 = (loss_at(w1=point["w1"] + h) - loss_at(w1=point["w1"] - h)) / (2 * h)
+print(f"finite difference: {fd_w1:.10f}")
+print(f"autograd dw1:      {g.w1.grad:.10f}")
+""",
+    """md:
+A check must be able to fail. Suppose we had made a sign mistake and written dz = y − a:
+""",
+    """
+wrong_dz = y_value - a_value
+fd_b = (loss_at(b=point["b"] + h) - loss_at(b=point["b"] - h)) / (2 * h)
+print(f"wrong db = dz = y - a = {wrong_dz:.6f}, finite difference says {fd_b:.6f}")
+""",
+    """md:
+`gradcheck` does this for every input of a function at once, with PyTorch's rule
+(|analytic − numeric| ≤ 1e-5 + 1e-3·|numeric|). Here the function takes w₁, w₂, b and
+returns L:
+""",
+    """
+def loss_of(w1, w2, b, x1=2.0, x2=-1.0, y=1.0):
+    z = w1 * x1 + w2 * x2 + b
+    a = z.sigmoid()
+    return -(y * a.log() + (1 - y) * (1 - a).log())
+
+
+checked = gradcheck(loss_of, [0.3, 0.5, 0.1])
+checked
+""",
+    """md:
+## When σ(z) saturates
+
+σ(z) = 1/(1 + e^−z). At z = 40, e^−40 ≈ 4·10^−18 is far smaller than the spacing of floats
+near 1 (about 1.1·10^−16), so a rounds to exactly 1.0, and the lecture's loss needs
+log(1 − a) = log(0).
+""",
+    """
+print(f"sigmoid(40) == 1.0: {lecture.sigmoid(40.0) == 1.0}")
+print(f"1 - sigmoid(40) = {1 - lecture.sigmoid(40.0)}")
+""",
+    """md:
+microgrand refuses to compute log(0) (it would be −∞, and every gradient after it `nan`)
+and says why, in one message. Here w₁ = 40 and x₁ = 1 give z = 40:
+""",
+    """
+saturated = dict(x1=1.0, x2=0.0, w1=40.0, w2=0.0, b=0.0, y=0.0)  # z = 40
+try:
+    lecture_graph(**saturated)
+    message = None
+except ValueError as error:
+    message = str(error)
+    print("ValueError:", message)
+""",
+    """md:
+Even y = 1 does not help: the written-out loss still computes (1 − y) · log(1 − a), that is
+0 · log(0).
+""",
+    """
+try:
+    lecture_graph(**{**saturated, "y": 1.0})
+    message_y1 = None
+except ValueError as error:
+    message_y1 = str(error)
+    print("ValueError:", message_y1)
+""",
+    """md:
+Before it breaks, it goes quietly wrong. At z = 30 and y = 0 the true loss is
+−log(1 − σ(30)) = 30 + log(1 + e^−30) ≈ 30.0000000000001, but 1 − a keeps only three
+correct digits once a has been rounded:
+""",
+    """
+written_out = lecture_graph(x1=1.0, x2=0.0, w1=30.0, w2=0.0, b=0.0, y=0.0).L.value
+stable = bce_with_logits(Node(30.0, "z"), 0.0).value
+print(f"written-out loss at z = 30: {written_out!r}")
+print(f"bce_with_logits at z = 30:  {stable!r}")
+print(f"error: {written_out - stable:.2e}")
+""",
+    """md:
+## Why `bce_with_logits` exists
+
+`bce_with_logits(z, y)` is the lecture's L(σ(z), y) as **one** primitive operation that
+takes z, not a. It is computed as max(z, 0) − zy + log(1 + e^−|z|), which never forms
+log(0) and never overflows, and its local derivative is exactly the lecture's
+dz = a − y = σ(z) − y. Training on many examples (notebook 3) uses it for every example, so
+that one confidently classified example cannot crash a long run.
+""",
+    """
+z = Node(40.0, "z")
+L = bce_with_logits(z, 0.0).named("L")
+L.backward()
+print(f"L = {L.value!r}, dz = {z.grad!r}  (a - y = {lecture.sigmoid(40.0) - 0.0!r})")
+bce_drawing = draw(L, formulas=True)  # formulas on the red arrow, not only numbers
+bce_drawing
+""",
+    """md:
+And it gives the same numbers as the lecture's graph wherever that one works, here at the
+point of the table above (z = 0.2):
+""",
+    """
+x1, x2 = Node(2.0, "x1", requires_grad=False), Node(-1.0, "x2", requires_grad=False)
+w1, w2, b = Node(0.3, "w1"), Node(0.5, "w2"), Node(0.1, "b")
+z_small = (w1 * x1 + w2 * x2 + b).named("z")
+L_small = bce_with_logits(z_small, 1.0).named("L")
+L_small.backward()
+print(f"L   = {L_small.value:.6f}  (lecture graph: {g.L.value:.6f})")
+print(f"dw1 = {w1.grad:.6f}  (lecture graph: {g.w1.grad:.6f})")
+bce_checked = [gradcheck(lambda z: bce_with_logits(z, label), [zv]) for zv in (-40.0, 0.2, 40.0) for label in (0.0, 1.0)]
+bce_checked
+""",
+    """md:
+## Checks
+""",
+    """
+shown = {row.quantity: row for row in table.rows}
+assert set(shown) == {"L", "da", "dz", "dw1", "dw2", "db"}
+# autograd and the lecture's formulas: equal bit for bit ("0" in the Δ lecture column)
+assert table.max_formula_diff == 0.0, table.max_formula_diff
+# finite differences: a third opinion, close but not exact
+assert 0.0 < table.max_numeric_diff < 1e-8, table.max_numeric_diff
+# the numbers in the table (4 significant digits)
+printed = {q: f"{row.autograd:.4g}" for q, row in shown.items()}
+assert printed == {"L": "0.5981", "da": "-1.819", "dz": "-0.4502", "dw1": "-0.9003", "dw2": "0.4502", "db": "-0.4502"}, printed
+# explain gives the same value as backward for every gradient
+for name, node in [("a", g.a), ("z", g.z), ("w1", g.w1), ("w2", g.w2), ("b", g.b)]:
+    assert math.isclose(explanations[name].value, node.grad, rel_tol=1e-12), name
+assert "a * (1 - a)" in str(explanations["z"])
+assert math.isclose(da * a_value * (1 - a_value), a_value - y_value, rel_tol=1e-12)
+# finite differences by hand, and a wrong formula is caught
+assert math.isclose(fd_w1, g.w1.grad, rel_tol=1e-6)
+assert abs(wrong_dz - fd_b) > 0.5
+assert checked is True
+""",
+    """
+# saturation: the error is raised, names the cause and the cure
+assert lecture.sigmoid(40.0) == 1.0
+assert message is not None and message_y1 is not None
+for text in ("log(x) needs x > 0", "saturated sigmoid", "40.0", "bce_with_logits"):
+    assert text in message, text
+assert "\\n" not in message
+# before it breaks it is quietly wrong; bce_with_logits is right
+assert abs(written_out - stable) > 1e-4
+assert math.isclose(stable, 30.0 + math.log1p(math.exp(-30.0)), rel_tol=1e-15)
+# bce_with_logits at z = 40: L = 40, dz = a - y = 1
+assert math.isclose(L.value, 40.0, rel_tol=1e-15) and z.grad == 1.0
+assert "dz = a − y" in bce_drawing.source
+# and equal to the lecture's graph where that one works
+assert math.isclose(L_small.value, g.L.value, rel_tol=1e-12)
+assert math.isclose(w1.grad, g.w1.grad, rel_tol=1e-12)
+assert all(bce_checked)
+""",
+]
+
+
+# --- 03: gradient descent -----------------------------------------------------------------
+
+NB03 = [
+    """md:
+# 3. Gradient descent
+
+The lecture ends with one step of gradient descent on one example:
+
+- w₁ := w₁ − α dw₁
+- w₂ := w₂ − α dw₂
+- b := b − α db
+
+and the next lecture repeats it on a training set of m examples, where the cost
+J = (1/m) Σᵢ L(a⁽ⁱ⁾, y⁽ⁱ⁾) and its derivatives are averages over the examples:
+dw₁ = (1/m) Σᵢ x₁⁽ⁱ⁾ dz⁽ⁱ⁾, dw₂ = (1/m) Σᵢ x₂⁽ⁱ⁾ dz⁽ⁱ⁾, db = (1/m) Σᵢ dz⁽ⁱ⁾.
+""",
+    """
+%matplotlib inline
+import math
+
+import matplotlib.pyplot as plt
+
+from microgrand import lecture, lecture_graph, train
+from microgrand.datasets import load_iris, standardize
+from microgrand.logreg import Parameters, accuracy, batch_graph, data_nodes, step
+""",
+    """md:
+## One step on one example, as the lecture writes it
+
+The example of notebook 1: x₁ = 2, x₂ = −1, y = 1, and w₁ = 0.3, w₂ = 0.5, b = 0.1.
+First the backward pass gives dw₁, dw₂, db; then the update with learning rate α.
+""",
+    """
+alpha = 0.1
+g = lecture_graph(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1.0)
+g.L.backward()
+dw1, dw2, db = g.w1.grad, g.w2.grad, g.b.grad
+print(f"dz = a - y = {g.z.grad:.4f}, dw1 = {dw1:.4f}, dw2 = {dw2:.4f}, db = {db:.4f}")
+
+w1 = g.w1.value - alpha * dw1
+w2 = g.w2.value - alpha * dw2
+b = g.b.value - alpha * db
+print(f"w1 := {g.w1.value} - {alpha} * ({dw1:.4f}) = {w1:.4f}")
+print(f"w2 := {g.w2.value} - {alpha} * ({dw2:.4f}) = {w2:.4f}")
+print(f"b  := {g.b.value} - {alpha} * ({db:.4f}) = {b:.4f}")
+""",
+    """md:
+The lecture's closed form (`microgrand.lecture`, plain floats) gives the same step, and
+`step(g, alpha)` does both parts at once and returns the graph at the new parameters. The
+loss on this example went down:
+""",
+    """
+closed = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
+closed_step = lecture.step(0.3, 0.5, 0.1, closed.dw1, closed.dw2, closed.db, alpha)
+print("closed form:", closed_step)
+
+g_next = step(g, alpha)
+print(f"L before: {g.L.value:.4f}, after one step: {g_next.L.value:.4f}")
+""",
+    """md:
+A few more steps on this one example. Try a larger α.
+""",
+    """
+one_example_losses = [g.L.value]
+current = g
+for _ in range(10):
+    current = step(current, alpha)
+    one_example_losses.append(current.L.value)
+print(" ".join(f"{value:.4f}" for value in one_example_losses))
+""",
+    """md:
+## m examples: iris
+
+The shipped data set is Fisher's iris, 100 flowers: setosa (y = 0) vs versicolor (y = 1),
+with two features, x₁ = sepal length and x₂ = sepal width. Plain gradient descent is slow
+on raw centimetres (the features are far from 0 and on different scales), so we
+standardize each feature to mean 0 and standard deviation 1 first.
+""",
+    """
+iris = load_iris()
+scaled = standardize(iris)
+data = scaled.data
+x1s, x2s, ys = data.x1, data.x2, data.y
+print(f"m = {data.m} examples, features {data.feature_names}, {int(sum(ys))} with y = 1")
+print(f"means {scaled.means[0]:.3f} cm, {scaled.means[1]:.3f} cm; stds {scaled.stds[0]:.3f} cm, {scaled.stds[1]:.3f} cm")
+""",
+    """md:
+### Autograd vs the m-example formulas
+
+`batch_graph` builds J on all m examples as one graph (one `bce_with_logits` per example),
+and `J.backward()` gives dw₁, dw₂, db. `lecture.m_examples` computes the same with the
+lecture's for-loop over the examples. At some parameters:
+""",
+    """
+def check_gradients(params):
+    \"\"\"(autograd, closed form) of J, dw1, dw2, db at params, on the iris data.\"\"\"
+    graph = batch_graph(params, data_nodes(x1s), data_nodes(x2s), ys)
+    graph.J.backward()
+    autograd = (graph.J.value, graph.w1.grad, graph.w2.grad, graph.b.grad)
+    batch = lecture.m_examples(x1s, x2s, ys, *params)
+    return autograd, (batch.J, batch.dw1, batch.dw2, batch.db)
+
+
+probe = Parameters(w1=1.0, w2=-0.5, b=0.2)
+autograd, closed_form = check_gradients(probe)
+for name, auto, hand in zip(("J", "dw1", "dw2", "db"), autograd, closed_form):
+    print(f"{name:4} autograd {auto: .10f}   lecture {hand: .10f}   diff {abs(auto - hand):.1e}")
+""",
+    """md:
+### Training
+
+Full-batch gradient descent from w₁ = w₂ = b = 0: each epoch builds J on all 100 examples,
+backpropagates and updates w₁, w₂ and b by α times their gradients.
+""",
+    """
+result = train(x1s, x2s, ys, alpha=0.1, epochs=1000)
+print(f"J: {result.losses[0]:.4f} at the start (log 2 = {math.log(2):.4f}), {result.final_loss:.4f} after {len(result.losses)} epochs")
+print(f"w1 = {result.params.w1:.4f}, w2 = {result.params.w2:.4f}, b = {result.params.b:.4f}")
+""",
+    """
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(result.losses)
+ax.set_xlabel("epoch")
+ax.set_ylabel("J (mean loss)")
+ax.set_title("Gradient descent on iris (α = 0.1)")
+ax.grid(alpha=0.3)
+plt.show()
+""",
+    """md:
+### The decision boundary
+
+The prediction is ŷ = a = σ(z) ≥ 0.5 exactly when z = w₁x₁ + w₂x₂ + b ≥ 0, so the
+boundary between the classes is the line w₁x₁ + w₂x₂ + b = 0, i.e.
+x₂ = −(w₁x₁ + b)/w₂.
+""",
+    """
+w1, w2, b = result.params
+fig, ax = plt.subplots(figsize=(6, 4.5))
+for label, color, name in ((0.0, "tab:blue", "setosa (y = 0)"), (1.0, "tab:orange", "versicolor (y = 1)")):
+    ax.scatter([u for u, t in zip(x1s, ys) if t == label], [v for v, t in zip(x2s, ys) if t == label],
+               c=color, label=name, edgecolors="white", linewidths=0.5)
+left, right = min(x1s) - 0.3, max(x1s) + 0.3
+ax.plot([left, right], [-(w1 * left + b) / w2, -(w1 * right + b) / w2], "k--", label="w₁x₁ + w₂x₂ + b = 0")
+ax.set_xlim(left, right)
+ax.set_ylim(min(x2s) - 0.5, max(x2s) + 0.5)
+ax.set_xlabel("x₁: sepal length (standardized)")
+ax.set_ylabel("x₂: sepal width (standardized)")
+ax.legend(loc="upper right", fontsize=9)
+plt.show()
+""",
+    """
+train_accuracy = accuracy(result.params, x1s, x2s, ys)
+print(f"training accuracy: {train_accuracy:.0%}")
+""",
+    """md:
+And at the trained parameters autograd still agrees with the lecture's m-example formulas:
+""",
+    """
+autograd_final, closed_final = check_gradients(result.params)
+for name, auto, hand in zip(("J", "dw1", "dw2", "db"), autograd_final, closed_final):
+    print(f"{name:4} autograd {auto: .10f}   lecture {hand: .10f}   diff {abs(auto - hand):.1e}")
+""",
+    """md:
+## Checks
+""",
+    """
+# one step on one example: exactly the lecture's update
+one_step = (g.w1.value - alpha * dw1, g.w2.value - alpha * dw2, g.b.value - alpha * db)
+assert one_step == closed_step
+assert (g_next.w1.value, g_next.w2.value, g_next.b.value) == one_step
+assert [round(v, 4) for v in one_step] == [0.39, 0.455, 0.145]
+assert g_next.L.value < g.L.value
+assert all(later < earlier for earlier, later in zip(one_example_losses, one_example_losses[1:]))
+""",
+    """
+# m examples: autograd against the lecture's for-loop, at a probe point and after training
+for auto, hand in zip(autograd + autograd_final, closed_form + closed_final):
+    assert math.isclose(auto, hand, rel_tol=1e-9, abs_tol=1e-15), (auto, hand)
+# training: J starts at log 2 (w = b = 0 gives a = 0.5), goes down every epoch, ends small
+assert data.m == 100 and len(result.losses) == 1000
+assert math.isclose(result.losses[0], math.log(2), rel_tol=1e-12)
+assert all(later <= earlier for earlier, later in zip(result.losses, result.losses[1:]))
+assert result.final_loss < 0.05
+assert result.params.w1 > 0 > result.params.w2  # longer and narrower sepals: versicolor
+assert train_accuracy == 1.0  # setosa and versicolor are linearly separable on these features
+""",
+]
+
+
+# --- 04: interactive ----------------------------------------------------------------------
+
+NB04 = [
+    """md:
+# 4. Interactive: move the numbers, watch the gradients
+
+Sliders for x₁, x₂, w₁, w₂, b, y and the learning rate α. Each change rebuilds the graph
+z = w₁x₁ + w₂x₂ + b, a = σ(z), L(a, y), redraws it with its gradients, updates the table
+of autograd vs the lecture's formulas vs finite differences, and shows one gradient-descent
+step with α.
+
+Things to try: make y = 0 and see dz = a − y change sign; push z past about 37 and read
+the error; set x₂ = 0 and see dw₂ = x₂ dz vanish.
+
+(The widgets need a running kernel: in a static copy of this notebook only the drawing
+printed by the direct call below is shown.)
+""",
+    """
+import ipywidgets as widgets
+from IPython.display import display
+
+from microgrand import draw, lecture_graph
+from microgrand.compare import compare
+from microgrand.logreg import step
+from microgrand.parse import ParseError, build
+from microgrand.render import RenderError
+""",
+    """
+calls = []  # every call of update, newest last (the checks read it)
+
+
+def update(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1):
+    \"\"\"Rebuild the lecture's graph at these numbers, draw it, compare, take one step.\"\"\"
+    state = {"inputs": (x1, x2, w1, w2, b, y, alpha), "error": None, "table": None}
+    calls.append(state)
+    try:
+        graph = lecture_graph(x1, x2, w1, w2, b, float(y))
+        graph.L.backward()
+        after = step(graph, alpha)
+    except ValueError as error:  # sigma(z) rounded to 0 or 1: the lecture's loss needs log(0)
+        state["error"] = f"z = {w1 * x1 + w2 * x2 + b:.4g}: {error}"
+        print(state["error"])
+        return state
+    state.update(graph=graph, after=after)
+    display(draw(graph.L))
+    try:
+        state["table"] = compare(x1, x2, w1, w2, b, float(y))
+        display(state["table"])
+    except ValueError as error:
+        # compare's finite difference for da moves a by 1e-6; when a is that close to 0 or 1
+        # (|z| > 13.8) it leaves (0, 1), where log(a) or log(1 - a) is undefined.
+        print(f"(no comparison table at z = {graph.z.value:.4g}: its finite difference for da "
+              f"moves a = {graph.a.value:.10g} by 1e-6, outside (0, 1): {error})")
+    print(f"one step with α = {alpha}:  w₁ := {w1:.4g} − α·({graph.w1.grad:.4g}) = {after.w1.value:.4g},"
+          f"  w₂ := {after.w2.value:.4g},  b := {after.b.value:.4g}")
+    print(f"L: {graph.L.value:.4f} → {after.L.value:.4f}")
+    return state
+""",
+    """md:
+## The sliders
+
+(Release a slider to redraw.)
+""",
+    """
+def slider(description, value, low, high, step=0.1):
+    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
+                               continuous_update=False, readout_format=".2f")
+
+
+sliders = {
+    "x1": slider("x₁", 2.0, -5.0, 5.0),
+    "x2": slider("x₂", -1.0, -5.0, 5.0),
+    "w1": slider("w₁", 0.3, -5.0, 5.0),
+    "w2": slider("w₂", 0.5, -5.0, 5.0),
+    "b": slider("b", 0.1, -5.0, 5.0),
+    "y": widgets.IntSlider(value=1, min=0, max=1, description="y", continuous_update=False),
+    "alpha": slider("α", 0.1, 0.0, 2.0, step=0.05),
+}
+out = widgets.interactive_output(update, sliders)
+names = list(sliders)
+controls = widgets.HBox([widgets.VBox([sliders[n] for n in names[:4]]),
+                         widgets.VBox([sliders[n] for n in names[4:]])])
+display(widgets.VBox([controls, out]))
+""",
+    """md:
+The same function, called directly with the default numbers. This is the code path the
+sliders run; the checks at the end test it.
+""",
+    """
+default_state = update()
+""",
+    """md:
+## Type a graph
+
+Type statements in the syntax of the `microgrand draw` command: `name = expression`,
+separated by `;` or new lines, and `name = number` for the inputs. Expressions may use
+`+ - * / **`, parentheses and `sigmoid`, `log`, `exp`, `tanh`, `relu`,
+`bce_with_logits(z, y)`. List data inputs (no gradient, no red arrow) in the second box.
+Mistakes are reported in one line. The text is parsed, never run as Python.
+
+Try: `z = w1*x1 + w2*x2 + b; a = sigmoid(z); x1=2; x2=-1; w1=0.3; w2=0.5; b=0.1` with data
+`x1, x2`.
+""",
+    """
+def draw_text(text, data=""):
+    \"\"\"Build the typed graph, backpropagate and draw it; errors as one line.\"\"\"
+    names = [name.strip() for name in data.split(",") if name.strip()]
+    try:
+        root = build(text, data=names)
+        root.backward()
+        drawing = draw(root)
+        drawing.svg()  # lay it out here, so that a layout error is reported like the others
+    except (ParseError, ValueError, ArithmeticError, RenderError) as error:
+        message = f"{type(error).__name__}: {error}".splitlines()[0]
+        print(message)
+        return None, message
+    display(drawing)
+    return root, None
+
+
+text_box = widgets.Textarea(value="u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2",
+                            description="graph", continuous_update=False,
+                            layout=widgets.Layout(width="95%", height="4em"))
+data_box = widgets.Text(value="", description="data", placeholder="e.g. x1, x2",
+                        continuous_update=False)
+typed_out = widgets.interactive_output(draw_text, {"text": text_box, "data": data_box})
+display(widgets.VBox([text_box, data_box, typed_out]))
+""",
+    """md:
+Called directly: the box's default graph, then three mistakes.
+""",
+    """
+typed_root, typed_message = draw_text("u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2")
+""",
+    """
+mistakes = {}
+for text in ("J = 3*", "J = q*2", "a = 0; J = log(a)", "J = __import__('os').system('ls')"):
+    mistakes[text] = draw_text(text)[1]
+""",
+    """md:
+## Checks
+""",
+    """
+import math
+
+from microgrand import lecture
+
+# the direct call: the lecture's numbers, drawn and compared
+assert default_state["error"] is None
+ex = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
+graph, table = default_state["graph"], default_state["table"]
+assert table is not None
+assert math.isclose(graph.L.value, ex.L, rel_tol=1e-15) and graph.z.grad == ex.dz
+assert table.max_formula_diff == 0.0 and table.max_numeric_diff < 1e-8
+after = default_state["after"]
+assert (after.w1.value, after.w2.value, after.b.value) == lecture.step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
+assert after.L.value < graph.L.value
+# the sliders start at the defaults of update
+assert {name: s.value for name, s in sliders.items()} == dict(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
+""",
+    """
+# moving a slider runs update with the new value (as a user's drag would)
+before = len(calls)
+sliders["y"].value = 0
+assert len(calls) == before + 1 and calls[-1]["inputs"][5] == 0
+assert calls[-1]["graph"].z.grad == calls[-1]["graph"].a.value - 0.0  # dz = a - y
+assert calls[-1]["table"].max_formula_diff == 0.0
+# a saturated point is a one-line message, not a traceback
+sliders["w1"].value = 5.0
+sliders["x1"].value = 5.0
+sliders["b"].value = 5.0  # z = 25 + (-0.5) + 5 = 29.5: a < 1, still drawn
+assert calls[-1]["error"] is None and calls[-1]["graph"].a.value < 1.0
+sliders["x2"].value = 5.0  # z = 25 + 2.5 + 5 = 32.5
+sliders["w2"].value = 5.0  # z = 25 + 25 + 5 = 55: sigma(z) rounds to 1
+assert calls[-1]["error"] is not None and "bce_with_logits" in calls[-1]["error"]
+assert "\\n" not in calls[-1]["error"]
+for name, s in sliders.items():  # back to the defaults
+    s.value = {"x1": 2.0, "x2": -1.0, "w1": 0.3, "w2": 0.5, "b": 0.1, "y": 1, "alpha": 0.1}[name]
+assert calls[-1]["error"] is None and calls[-1]["inputs"] == (2.0, -1.0, 0.3, 0.5, 0.1, 1, 0.1)
+""",
+    """
+# the text box: the default graph, and each mistake as one line
+assert typed_message is None and typed_root.value == 33.0 and typed_root.name == "J"
+assert all(message is not None and "\\n" not in message for message in mistakes.values()), mistakes
+assert mistakes["J = 3*"].startswith("ParseError: syntax error")
+assert mistakes["J = q*2"].startswith("ParseError: unknown name 'q'")
+assert mistakes["a = 0; J = log(a)"].startswith("ParseError: log(x) needs x > 0")
+assert mistakes["J = __import__('os').system('ls')"].startswith("ParseError:")
+""",
+]
+
+
+NOTEBOOKS = {
+    "01_computation_graph": NB01,
+    "02_derivatives_vs_closed_form": NB02,
+    "03_gradient_descent": NB03,
+    "04_interactive": NB04,
+}
+
+
+def main() -> int:
+    """Write every notebook next to this script."""
+    for stem, cells in NOTEBOOKS.items():
+        path = HERE / f"{stem}.ipynb"
+        nbformat.write(notebook(stem, cells), path)
+        print(f"wrote {path.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
