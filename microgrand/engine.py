@@ -10,6 +10,7 @@ tells that a graph was built on a value that has changed since.
 
 from __future__ import annotations
 
+import gc
 import itertools
 from heapq import heappop, heappush
 from operator import attrgetter
@@ -131,6 +132,10 @@ def backward(root: Node) -> None:
     heap = [(-root._stamp, root)]
     pop, push, mark, add_leaf = heappop, heappush, seen.add, leaves.append
     node = root
+    # The pass makes no reference cycles, only short-lived tuples; without this pause the
+    # cyclic collector would walk the whole (large, live) graph again and again.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         while heap:
             node = pop(heap)[1]
@@ -190,3 +195,6 @@ def backward(root: Node) -> None:
         for other in seen:
             other.grad = 0.0
         raise
+    finally:
+        if collecting:
+            gc.enable()

@@ -22,7 +22,6 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 
 from microgrand import copying, engine
@@ -55,7 +54,6 @@ _new = object.__new__
 _CONSTANTS: dict[float, Node] = {}
 _CONSTANTS_MAX = 4096
 _CACHED = frozenset({float, int})  # the types whose values are looked up in the cache
-_constants_lock = threading.Lock()
 
 
 def constant(value: object, op_name: str) -> Node:
@@ -67,10 +65,9 @@ def constant(value: object, op_name: str) -> Node:
     node = _CONSTANTS.get(v)
     if node is None:
         node = _new_constant(v)
-        with _constants_lock:
-            if len(_CONSTANTS) >= _CONSTANTS_MAX:
-                _CONSTANTS.clear()
-            _CONSTANTS[v] = node
+        if len(_CONSTANTS) >= _CONSTANTS_MAX:
+            _CONSTANTS.clear()
+        _CONSTANTS[v] = node  # a race between threads at worst makes one constant twice
     return node
 
 
