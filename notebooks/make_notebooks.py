@@ -81,7 +81,8 @@ a, b, c
 """,
     """md:
 **Step 1:** u = bc. Every arithmetic operation on nodes makes a new node that remembers its
-inputs; `.named("u")` gives it the lecture's name.
+inputs; `.named("u")` gives it the lecture's name. Until the backward pass has run, the red
+arrows show only the derivative *formulas* (db = c: how much u moves per unit of b).
 """,
     """
 u = (b * c).named("u")
@@ -239,8 +240,8 @@ page = save_steps(L, Path(tempfile.gettempdir()) / "microgrand-backprop-L.html")
 print(f"written to {page} (open it in any browser)")
 page_html = page.read_text(encoding="utf-8")
 HTML(
-    f'<iframe srcdoc="{html.escape(page_html, quote=True)}" '
-    'style="width: 100%; height: 430px; border: 1px solid #ccc"></iframe>'
+    f'<div><iframe srcdoc="{html.escape(page_html, quote=True)}" '
+    'style="width: 100%; height: 560px; border: 1px solid #ccc"></iframe></div>'
 )
 """,
     """
@@ -414,8 +415,8 @@ checked
     """md:
 ## When σ(z) saturates
 
-σ(z) = 1/(1 + e^−z). At z = 40, e^−40 ≈ 4·10^−18 is far smaller than the spacing of floats
-near 1 (about 1.1·10^−16), so a rounds to exactly 1.0, and the lecture's loss needs
+σ(z) = 1/(1 + e⁻ᶻ). At z = 40, e⁻⁴⁰ ≈ 4·10⁻¹⁸ is far smaller than the spacing of floats
+near 1 (about 1.1·10⁻¹⁶), so a rounds to exactly 1.0, and the lecture's loss needs
 log(1 − a) = log(0).
 """,
     """
@@ -449,7 +450,7 @@ except ValueError as error:
 """,
     """md:
 Before it breaks, it goes quietly wrong. At z = 30 and y = 0 the true loss is
-−log(1 − σ(30)) = 30 + log(1 + e^−30) ≈ 30.0000000000001, but 1 − a keeps only three
+−log(1 − σ(30)) = 30 + log(1 + e⁻³⁰) ≈ 30.0000000000001, but 1 − a keeps only three
 correct digits once a has been rounded:
 """,
     """
@@ -463,7 +464,7 @@ print(f"error: {written_out - stable:.2e}")
 ## Why `bce_with_logits` exists
 
 `bce_with_logits(z, y)` is the lecture's L(σ(z), y) as **one** primitive operation that
-takes z, not a. It is computed as max(z, 0) − zy + log(1 + e^−|z|), which never forms
+takes z, not a. It is computed as max(z, 0) − zy + log(1 + e⁻|ᶻ|), which never forms
 log(0) and never overflows, and its local derivative is exactly the lecture's
 dz = a − y = σ(z) − y. Training on many examples (notebook 3) uses it for every example, so
 that one confidently classified example cannot crash a long run.
@@ -679,10 +680,11 @@ for label, color, name in ((0.0, "tab:blue", "setosa (y = 0)"), (1.0, "tab:orang
 left, right = min(x1s) - 0.3, max(x1s) + 0.3
 ax.plot([left, right], [-(w1 * left + b) / w2, -(w1 * right + b) / w2], "k--", label="w₁x₁ + w₂x₂ + b = 0")
 ax.set_xlim(left, right)
-ax.set_ylim(min(x2s) - 0.5, max(x2s) + 0.5)
+ax.set_ylim(min(x2s) - 0.5, max(x2s) + 2.0)  # room for the legend
 ax.set_xlabel("x₁: sepal length (standardized)")
 ax.set_ylabel("x₂: sepal width (standardized)")
-ax.legend(loc="upper right", fontsize=9)
+ax.legend(loc="upper left", fontsize=9)
+ax.set_title(f"Decision boundary after {len(result.losses)} epochs")
 plt.show()
 """,
     """
