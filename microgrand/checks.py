@@ -36,16 +36,20 @@ def describe(node: Node) -> str:
 def to_float(value: object, what: str) -> float:
     """Check that `value` is a finite real number and return it as a built-in float."""
     kind = type(value)
+    if kind is float:  # the common case first: no ABC check, no import
+        if value - value == 0.0:  # type: ignore[operator]
+            return value  # type: ignore[return-value]
+        raise ValueError(f"{what}: the value must be finite, got {value!r}")
     if isinstance(value, bool) or kind.__name__ in ("bool_", "bool"):
         raise TypeError(
             f"{what}: got the boolean {value!r}; booleans are not accepted as numbers "
             "(mixing them in is almost always a bug): write 1.0 or 0.0"
         )
-    from microgrand.node import Node  # here: node imports this module
-
-    if isinstance(value, Node):
-        raise TypeError(f"{what}: expected a real number, got a Node ({value!r})")
     if not isinstance(value, numbers.Real):  # int, float, Fraction, numpy reals are Real
+        from microgrand.node import Node  # here, on the error path: node imports this module
+
+        if isinstance(value, Node):
+            raise TypeError(f"{what}: expected a real number, got a Node ({value!r})")
         raise TypeError(
             f"{what}: expected a real number (int, float, numpy real scalar or Fraction), "
             f"got {kind.__name__} {short(repr(value))}"

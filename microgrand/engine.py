@@ -147,7 +147,10 @@ def backward(root: Node) -> None:
             op: Op = node._op  # type: ignore[assignment]
             fixed = op.fixed
             try:
-                if fixed is not None:
+                if op.swap:
+                    dx = y._v  # type: ignore[union-attr]
+                    dy = x._v
+                elif fixed is not None:
                     if y is None:
                         (dx,) = fixed
                     else:

@@ -19,14 +19,16 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 Partials = Callable[..., tuple[float, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
+class Op(NamedTuple):
     """One primitive: what it computes, how it differentiates, how it is written.
+
+    A NamedTuple: immutable, its fields read at C speed, and no `dataclasses` import (which
+    would pull `inspect` and `ast` into every `import microgrand`).
 
     Attributes:
         name: the pinned op name users and the renderer read (``"mul"``).
@@ -39,8 +41,9 @@ class Op:
         partials: ``(out, *inputs) -> (d out/d input, ...)``, one entry per input.
         formulas: the partials as text in the variables ``out``, ``x`` and ``y``.
         fixed: the partials when they are numbers that do not depend on the inputs
-            (``add``: ``(1.0, 1.0)``), read off `formulas`; None otherwise. The engine
-            uses them without calling `partials`.
+            (``add``: ``(1.0, 1.0)``); filled in by `register` from `formulas`.
+        swap: True when the partials are ``(y, x)`` (``mul``); filled in by `register`.
+            The engine uses `fixed` and `swap` without calling `partials`.
     """
 
     name: str
@@ -50,19 +53,20 @@ class Op:
     forward: Callable[..., float]
     partials: Partials
     formulas: tuple[str, ...]
-    fixed: tuple[float, ...] | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        try:
-            fixed = tuple(float(text) for text in self.formulas)
-        except ValueError:
-            return
-        object.__setattr__(self, "fixed", fixed)
+    fixed: tuple[float, ...] | None = None
+    swap: bool = False
 
     @property
     def arity(self) -> int:
         """How many inputs the op takes."""
         return len(self.formulas)
+
+
+def _fixed(formulas: tuple[str, ...]) -> tuple[float, ...] | None:
+    try:
+        return tuple(float(text) for text in formulas)
+    except ValueError:
+        return None
 
 
 def sigmoid(x: float) -> float:
@@ -111,6 +115,7 @@ def register(op: Op) -> Op:
     """Add a row to the table; names are unique because users and drawings read them."""
     if op.name in TABLE:
         raise ValueError(f"op {op.name!r} is already registered")
+    op = op._replace(fixed=_fixed(op.formulas), swap=op.formulas == ("y", "x"))
     TABLE[op.name] = op
     return op
 

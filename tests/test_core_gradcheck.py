@@ -53,18 +53,16 @@ def test_gradcheck_passes_with_fan_out() -> None:
 
 
 @pytest.fixture
-def wrong_mul() -> Iterator[ops.Op]:
+def wrong_mul(monkeypatch: pytest.MonkeyPatch) -> Iterator[ops.Op]:
     """The mul row with a deliberately wrong partial (d(xy)/dx = x instead of y).
 
-    Op rows are frozen; tests may still swap a field, as long as they put it back.
+    Rows are immutable: the test makes a wrong copy of the row and, for its duration only,
+    Node's ``*`` records with it (monkeypatch puts the right methods back).
     """
-    row = ops.MUL
-    right = row.partials
-    object.__setattr__(row, "partials", lambda out, x, y: (x, x))
-    try:
-        yield row
-    finally:
-        object.__setattr__(row, "partials", right)
+    row = ops.MUL._replace(partials=lambda out, x, y: (x, x), swap=False)
+    monkeypatch.setattr(Node, "__mul__", node_module._binary(row))
+    monkeypatch.setattr(Node, "__rmul__", node_module._binary(row, reflected=True))
+    yield row
 
 
 def test_gradcheck_fails_on_a_wrong_derivative(wrong_mul: ops.Op) -> None:
