@@ -10,9 +10,7 @@ tells that a graph was built on a value that has changed since.
 
 from __future__ import annotations
 
-import gc
 import itertools
-from heapq import heappop, heappush
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -118,86 +116,82 @@ def backward(root: Node) -> None:
     The grads are recomputed from zero each time (PyTorch adds into leaves instead), so
     calling this twice gives the same numbers.
 
-    One pass does it all. Computed nodes wait in a heap keyed by their stamp and come out
-    newest first: a node is always newer than its parents, so by the time a node comes
-    out, every node that uses it has passed its gradient on (reverse topological order,
-    without a separate sort). A node's grad starts from 0.0 the first time it is reached.
+    A walk from the root finds the graph and marks each node it reaches by putting a mark
+    in its grad slot (cheaper than a set); a sort by stamp puts the computed nodes in
+    reverse topological order; one loop then applies the chain rule, each node's first
+    incoming product replacing the mark. The mark is a nan made for this call alone, so
+    two threads walking graphs that share a constant never take each other's mark.
     """
     if root._p0 is None:  # a leaf: d(root)/d(root) = 1, unless it holds no gradient
         root.grad = 1.0 if root._op is PARAMETER else 0.0
         return
-    root.grad = 1.0
-    seen = {root}
+    mark = float("nan")
+    root.grad = mark
+    stack = [root]
+    computed: list[Node] = []
     leaves: list[Node] = []
-    heap = [(-root._stamp, root)]
-    pop, push, mark, add_leaf = heappop, heappush, seen.add, leaves.append
-    node = root
-    # The pass makes no reference cycles, only short-lived tuples; without this pause the
-    # cyclic collector would walk the whole (large, live) graph again and again.
-    collecting = gc.isenabled()
-    gc.disable()
+    pop, push, add_computed, add_leaf = stack.pop, stack.append, computed.append, leaves.append
     try:
-        while heap:
-            node = pop(heap)[1]
+        while stack:
+            node = pop()
+            x = node._p0
+            if x is None:
+                add_leaf(node)
+                continue
+            add_computed(node)
+            if x.grad is not mark:
+                x.grad = mark
+                push(x)
+            y = node._p1
+            if y is not None and y.grad is not mark:
+                y.grad = mark
+                push(y)
+        computed.sort(key=_by_stamp, reverse=True)
+        check_fresh(computed, leaves)
+        root.grad = 1.0
+        for node in computed:
             g = node.grad
             if g - g != 0.0:  # inf or nan: some product on the way here overflowed
-                raise checks.gradient_overflow(node, _collect(root)[0])
-            x: Node = node._p0  # type: ignore[assignment]
+                raise checks.gradient_overflow(node, computed)
+            x = node._p0
             y = node._p1
             op: Op = node._op  # type: ignore[assignment]
             fixed = op.fixed
             try:
                 if op.swap:
                     dx = y._v  # type: ignore[union-attr]
-                    dy = x._v
+                    dy = x._v  # type: ignore[union-attr]
                 elif fixed is not None:
                     if y is None:
                         (dx,) = fixed
                     else:
                         dx, dy = fixed
                 elif y is None:
-                    (dx,) = op.partials(node._v, x._v)
+                    (dx,) = op.partials(node._v, x._v)  # type: ignore[union-attr]
                 else:
-                    dx, dy = op.partials(node._v, x._v, y._v)
+                    dx, dy = op.partials(node._v, x._v, y._v)  # type: ignore[union-attr]
             except (ArithmeticError, ValueError) as error:
                 raise checks.partial_error(node, error) from None
-            if x in seen:
-                x.grad += g * dx
+            if x.grad is mark:  # type: ignore[union-attr]
+                x.grad = g * dx  # type: ignore[union-attr]
             else:
-                mark(x)
-                x.grad = g * dx
-                if x._p0 is None:
-                    add_leaf(x)
-                else:
-                    push(heap, (-x._stamp, x))
+                x.grad += g * dx  # type: ignore[union-attr]
             if y is not None:
-                if y in seen:
-                    y.grad += g * dy
-                else:
-                    mark(y)
+                if y.grad is mark:
                     y.grad = g * dy
-                    if y._p0 is None:
-                        add_leaf(y)
-                    else:
-                        push(heap, (-y._stamp, y))
-        # `node` is now the oldest computed node. Leaves are stamped only when set: if
-        # none was set after it was made, no node of the graph can be stale.
-        if leaves and max(map(_by_stamp, leaves)) > node._stamp:
-            check_fresh(*_collect(root))
+                else:
+                    y.grad += g * dy
         for leaf in leaves:
             if leaf._op is PARAMETER:
                 g = leaf.grad
                 if g - g != 0.0:
-                    raise checks.gradient_overflow(leaf, _collect(root)[0])
+                    raise checks.gradient_overflow(leaf, computed)
             else:
                 # Constants and data leaves received products like any input; they hold
                 # no gradient, so they go back to 0.0.
                 leaf.grad = 0.0
     except BaseException:
-        # Leave no half-computed gradients behind.
-        for other in seen:
+        # Leave no mark and no half-computed gradient behind.
+        for other in (*computed, *leaves, *stack):
             other.grad = 0.0
         raise
-    finally:
-        if collecting:
-            gc.enable()
