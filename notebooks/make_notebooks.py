@@ -199,7 +199,8 @@ rule alone; it knows none of these formulas.
     """
 L.backward()
 print(f"L   = {L.value:.4f}")
-print(f"da  = {a.grad:.4f}    -y/a + (1-y)/(1-a) = {-y.value / a.value + (1 - y.value) / (1 - a.value):.4f}")
+da_formula = -y.value / a.value + (1 - y.value) / (1 - a.value)
+print(f"da  = {a.grad:.4f}    -y/a + (1-y)/(1-a) = {da_formula:.4f}")
 print(f"dz  = {z.grad:.4f}    a - y   = {a.value - y.value:.4f}")
 print(f"dw1 = {w1.grad:.4f}    x1 * dz = {x1.value * z.grad:.4f}")
 print(f"dw2 = {w2.grad:.4f}     x2 * dz = {x2.value * z.grad:.4f}")
@@ -241,7 +242,7 @@ print(f"written to {page} (open it in any browser)")
 page_html = page.read_text(encoding="utf-8")
 HTML(
     f'<div><iframe srcdoc="{html.escape(page_html, quote=True)}" '
-    'style="width: 100%; height: 560px; border: 1px solid #ccc"></iframe></div>'
+    'style="width: 100%; height: 520px; border: 1px solid #ccc"></iframe></div>'
 )
 """,
     """
@@ -279,12 +280,14 @@ assert J_frames[-1].source == J_drawing.source
 ex = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
 assert math.isclose(z.value, 0.2, abs_tol=1e-15)
 assert math.isclose(L.value, ex.L, rel_tol=1e-15)
-for got, want in [(a.grad, ex.da), (z.grad, ex.dz), (w1.grad, ex.dw1), (w2.grad, ex.dw2), (b.grad, ex.db)]:
+pairs = [(a.grad, ex.da), (z.grad, ex.dz), (w1.grad, ex.dw1), (w2.grad, ex.dw2), (b.grad, ex.db)]
+for got, want in pairs:
     assert math.isclose(got, want, rel_tol=1e-12), (got, want)
 assert z.grad == a.value - y.value  # dz = a - y, bit for bit
 assert (x1.grad, x2.grad, y.grad) == (0.0, 0.0, 0.0)  # data
 # the numbers printed above (4 significant digits, as the lecture shows them)
-assert (round(L.value, 4), round(z.grad, 4), round(w1.grad, 4), round(w2.grad, 4)) == (0.5981, -0.4502, -0.9003, 0.4502)
+shown = (round(L.value, 4), round(z.grad, 4), round(w1.grad, 4), round(w2.grad, 4))
+assert shown == (0.5981, -0.4502, -0.9003, 0.4502), shown
 for text in ("z = w₁x₁ + w₂x₂ + b", "ŷ = a = σ(z)", "L(a, y)", "dz = a − y = −0.4502",
              "dw₁ = x₁·dz = −0.9003", "dw₂ = x₂·dz = 0.4502", "db = dz = −0.4502"):
     assert text in L_drawing.source, text
@@ -489,7 +492,11 @@ L_small = bce_with_logits(z_small, 1.0).named("L")
 L_small.backward()
 print(f"L   = {L_small.value:.6f}  (lecture graph: {g.L.value:.6f})")
 print(f"dw1 = {w1.grad:.6f}  (lecture graph: {g.w1.grad:.6f})")
-bce_checked = [gradcheck(lambda z: bce_with_logits(z, label), [zv]) for zv in (-40.0, 0.2, 40.0) for label in (0.0, 1.0)]
+bce_checked = [
+    gradcheck(lambda z: bce_with_logits(z, label), [z_value])
+    for z_value in (-40.0, 0.2, 40.0)
+    for label in (0.0, 1.0)
+]
 bce_checked
 """,
     """md:
@@ -504,7 +511,8 @@ assert table.max_formula_diff == 0.0, table.max_formula_diff
 assert 0.0 < table.max_numeric_diff < 1e-8, table.max_numeric_diff
 # the numbers in the table (4 significant digits)
 printed = {q: f"{row.autograd:.4g}" for q, row in shown.items()}
-assert printed == {"L": "0.5981", "da": "-1.819", "dz": "-0.4502", "dw1": "-0.9003", "dw2": "0.4502", "db": "-0.4502"}, printed
+assert printed == {"L": "0.5981", "da": "-1.819", "dz": "-0.4502",
+                   "dw1": "-0.9003", "dw2": "0.4502", "db": "-0.4502"}, printed
 # explain gives the same value as backward for every gradient
 for name, node in [("a", g.a), ("z", g.z), ("w1", g.w1), ("w2", g.w2), ("b", g.b)]:
     assert math.isclose(explanations[name].value, node.grad, rel_tol=1e-12), name
@@ -620,7 +628,8 @@ scaled = standardize(iris)
 data = scaled.data
 x1s, x2s, ys = data.x1, data.x2, data.y
 print(f"m = {data.m} examples, features {data.feature_names}, {int(sum(ys))} with y = 1")
-print(f"means {scaled.means[0]:.3f} cm, {scaled.means[1]:.3f} cm; stds {scaled.stds[0]:.3f} cm, {scaled.stds[1]:.3f} cm")
+print(f"means {scaled.means[0]:.3f} cm, {scaled.means[1]:.3f} cm; "
+      f"stds {scaled.stds[0]:.3f} cm, {scaled.stds[1]:.3f} cm")
 """,
     """md:
 ### Autograd vs the m-example formulas
@@ -652,7 +661,8 @@ backpropagates and updates w₁, w₂ and b by α times their gradients.
 """,
     """
 result = train(x1s, x2s, ys, alpha=0.1, epochs=1000)
-print(f"J: {result.losses[0]:.4f} at the start (log 2 = {math.log(2):.4f}), {result.final_loss:.4f} after {len(result.losses)} epochs")
+print(f"J: {result.losses[0]:.4f} at the start (log 2 = {math.log(2):.4f}), "
+      f"{result.final_loss:.4f} after {len(result.losses)} epochs")
 print(f"w1 = {result.params.w1:.4f}, w2 = {result.params.w2:.4f}, b = {result.params.b:.4f}")
 """,
     """
@@ -674,11 +684,14 @@ x₂ = −(w₁x₁ + b)/w₂.
     """
 w1, w2, b = result.params
 fig, ax = plt.subplots(figsize=(6, 4.5))
-for label, color, name in ((0.0, "tab:blue", "setosa (y = 0)"), (1.0, "tab:orange", "versicolor (y = 1)")):
-    ax.scatter([u for u, t in zip(x1s, ys) if t == label], [v for v, t in zip(x2s, ys) if t == label],
+classes = ((0.0, "tab:blue", "setosa (y = 0)"), (1.0, "tab:orange", "versicolor (y = 1)"))
+for label, color, name in classes:
+    ax.scatter([u for u, t in zip(x1s, ys) if t == label],
+               [v for v, t in zip(x2s, ys) if t == label],
                c=color, label=name, edgecolors="white", linewidths=0.5)
 left, right = min(x1s) - 0.3, max(x1s) + 0.3
-ax.plot([left, right], [-(w1 * left + b) / w2, -(w1 * right + b) / w2], "k--", label="w₁x₁ + w₂x₂ + b = 0")
+ax.plot([left, right], [-(w1 * left + b) / w2, -(w1 * right + b) / w2], "k--",
+        label="w₁x₁ + w₂x₂ + b = 0")
 ax.set_xlim(left, right)
 ax.set_ylim(min(x2s) - 0.5, max(x2s) + 2.0)  # room for the legend
 ax.set_xlabel("x₁: sepal length (standardized)")
@@ -737,15 +750,17 @@ z = w₁x₁ + w₂x₂ + b, a = σ(z), L(a, y), redraws it with its gradients, 
 of autograd vs the lecture's formulas vs finite differences, and shows one gradient-descent
 step with α.
 
-Things to try: make y = 0 and see dz = a − y change sign; push z past about 37 and read
-the error; set x₂ = 0 and see dw₂ = x₂ dz vanish.
+Things to try: make y = 0 and see dz = a − y change sign; set x₂ = 0 and see dw₂ = x₂ dz
+vanish; push z past about 37 and read the error.
 
-(The widgets need a running kernel: in a static copy of this notebook only the drawing
-printed by the direct call below is shown.)
+(The widgets need a running kernel. Below them, the same function is called once directly,
+so a static copy of this notebook still shows the drawing and the table.)
 """,
     """
+import html
+
 import ipywidgets as widgets
-from IPython.display import display
+from IPython.display import HTML, display
 
 from microgrand import draw, lecture_graph
 from microgrand.compare import compare
@@ -753,8 +768,24 @@ from microgrand.logreg import step
 from microgrand.parse import ParseError, build
 from microgrand.render import RenderError
 """,
+    """md:
+`update` does all the work and returns what it computed, with the HTML to show (the drawing
+as SVG, the table, the step). The sliders call it on every change and put its HTML into a
+widget.
+""",
     """
 calls = []  # every call of update, newest last (the checks read it)
+
+
+def svg_of(node):
+    \"\"\"The drawing of node's graph as an SVG element to put into HTML.\"\"\"
+    svg = draw(node).svg()
+    return svg[svg.find("<svg"):]
+
+
+def message_html(text):
+    \"\"\"A one-line message, shown in red.\"\"\"
+    return f'<p style="color: #b71c1c; font-family: monospace">{html.escape(text)}</p>'
 
 
 def update(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1):
@@ -765,23 +796,30 @@ def update(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1):
         graph = lecture_graph(x1, x2, w1, w2, b, float(y))
         graph.L.backward()
         after = step(graph, alpha)
-    except ValueError as error:  # sigma(z) rounded to 0 or 1: the lecture's loss needs log(0)
+        parts = [svg_of(graph.L)]
+    except (ValueError, RenderError) as error:
+        # ValueError: sigma(z) rounded to 0 or 1, and the lecture's loss needs log(0)
         state["error"] = f"z = {w1 * x1 + w2 * x2 + b:.4g}: {error}"
-        print(state["error"])
+        state["html"] = message_html(state["error"])
         return state
     state.update(graph=graph, after=after)
-    display(draw(graph.L))
     try:
         state["table"] = compare(x1, x2, w1, w2, b, float(y))
-        display(state["table"])
+        parts.append(state["table"]._repr_html_())
     except ValueError as error:
         # compare's finite difference for da moves a by 1e-6; when a is that close to 0 or 1
         # (|z| > 13.8) it leaves (0, 1), where log(a) or log(1 - a) is undefined.
-        print(f"(no comparison table at z = {graph.z.value:.4g}: its finite difference for da "
-              f"moves a = {graph.a.value:.10g} by 1e-6, outside (0, 1): {error})")
-    print(f"one step with α = {alpha}:  w₁ := {w1:.4g} − α·({graph.w1.grad:.4g}) = {after.w1.value:.4g},"
-          f"  w₂ := {after.w2.value:.4g},  b := {after.b.value:.4g}")
-    print(f"L: {graph.L.value:.4f} → {after.L.value:.4f}")
+        parts.append(message_html(
+            f"(no comparison table at z = {graph.z.value:.4g}: its finite difference for da "
+            f"moves a = {graph.a.value:.10g} by 1e-6, outside (0, 1): {error})"))
+    state["step"] = (
+        f"one step with α = {alpha}:  "
+        f"w₁ := {w1:.4g} − α·({graph.w1.grad:.4g}) = {after.w1.value:.4g},  "
+        f"w₂ := {after.w2.value:.4g},  b := {after.b.value:.4g}\\n"
+        f"L: {graph.L.value:.4f} → {after.L.value:.4f}"
+    )
+    parts.append(f"<pre>{html.escape(state['step'])}</pre>")
+    state["html"] = "\\n".join(parts)
     return state
 """,
     """md:
@@ -804,18 +842,32 @@ sliders = {
     "y": widgets.IntSlider(value=1, min=0, max=1, description="y", continuous_update=False),
     "alpha": slider("α", 0.1, 0.0, 2.0, step=0.05),
 }
-out = widgets.interactive_output(update, sliders)
+# An HTML widget, not an Output widget: when an Output widget captures output, a headless
+# run (nbmake, nbconvert --execute) can stall for the whole cell timeout (jupyter/nbclient#312).
+view = widgets.HTML()
+
+
+def on_slider(change=None):
+    \"\"\"Called by every slider change: update at the sliders' values, show its HTML.\"\"\"
+    view.value = update(**{name: s.value for name, s in sliders.items()})["html"]
+
+
+for s in sliders.values():
+    s.observe(on_slider, names="value")
+on_slider()
+
 names = list(sliders)
 controls = widgets.HBox([widgets.VBox([sliders[n] for n in names[:4]]),
                          widgets.VBox([sliders[n] for n in names[4:]])])
-display(widgets.VBox([controls, out]))
+display(widgets.VBox([controls, view]))
 """,
     """md:
 The same function, called directly with the default numbers. This is the code path the
-sliders run; the checks at the end test it.
+sliders run; the checks at the end test it, at this point and at three more.
 """,
     """
 default_state = update()
+HTML(default_state["html"])
 """,
     """md:
 ## Type a graph
@@ -831,19 +883,15 @@ Try: `z = w1*x1 + w2*x2 + b; a = sigmoid(z); x1=2; x2=-1; w1=0.3; w2=0.5; b=0.1`
 """,
     """
 def draw_text(text, data=""):
-    \"\"\"Build the typed graph, backpropagate and draw it; errors as one line.\"\"\"
+    \"\"\"Build the typed graph, backpropagate, draw it: (root, message, HTML to show).\"\"\"
     names = [name.strip() for name in data.split(",") if name.strip()]
     try:
         root = build(text, data=names)
         root.backward()
-        drawing = draw(root)
-        drawing.svg()  # lay it out here, so that a layout error is reported like the others
+        return root, None, svg_of(root)
     except (ParseError, ValueError, ArithmeticError, RenderError) as error:
         message = f"{type(error).__name__}: {error}".splitlines()[0]
-        print(message)
-        return None, message
-    display(drawing)
-    return root, None
+        return None, message, message_html(message)
 
 
 text_box = widgets.Textarea(value="u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2",
@@ -851,19 +899,30 @@ text_box = widgets.Textarea(value="u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2",
                             layout=widgets.Layout(width="95%", height="4em"))
 data_box = widgets.Text(value="", description="data", placeholder="e.g. x1, x2",
                         continuous_update=False)
-typed_out = widgets.interactive_output(draw_text, {"text": text_box, "data": data_box})
-display(widgets.VBox([text_box, data_box, typed_out]))
+typed_view = widgets.HTML()
+
+
+def on_text(change=None):
+    typed_view.value = draw_text(text_box.value, data_box.value)[2]
+
+
+text_box.observe(on_text, names="value")
+data_box.observe(on_text, names="value")
+on_text()
+display(widgets.VBox([text_box, data_box, typed_view]))
 """,
     """md:
-Called directly: the box's default graph, then three mistakes.
+Called directly: the box's default graph, then four mistakes.
 """,
     """
-typed_root, typed_message = draw_text("u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2")
+typed_root, typed_message, typed_html = draw_text("u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2")
+HTML(typed_html)
 """,
     """
 mistakes = {}
 for text in ("J = 3*", "J = q*2", "a = 0; J = log(a)", "J = __import__('os').system('ls')"):
     mistakes[text] = draw_text(text)[1]
+    print(mistakes[text])
 """,
     """md:
 ## Checks
@@ -881,39 +940,47 @@ assert table is not None
 assert math.isclose(graph.L.value, ex.L, rel_tol=1e-15) and graph.z.grad == ex.dz
 assert table.max_formula_diff == 0.0 and table.max_numeric_diff < 1e-8
 after = default_state["after"]
-assert (after.w1.value, after.w2.value, after.b.value) == lecture.step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
+closed_step = lecture.step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
+assert (after.w1.value, after.w2.value, after.b.value) == closed_step
 assert after.L.value < graph.L.value
-# the sliders start at the defaults of update
-assert {name: s.value for name, s in sliders.items()} == dict(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
+assert "L: 0.5981 → 0.4855" in default_state["step"]
+for text in ("<svg", "dz = a − y = −0.4502", "<table>", "-0.9003"):
+    assert text in default_state["html"], text
+# the sliders start at the defaults of update, and the widget shows what update returned
+defaults = dict(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
+assert {name: s.value for name, s in sliders.items()} == defaults
+assert calls[0]["inputs"] == tuple(defaults.values())
+assert view.value == calls[0]["html"] == default_state["html"]
 """,
     """
-# moving a slider runs update with the new value (as a user's drag would)
-before = len(calls)
+# a slider change runs update at the sliders' values and shows its HTML
 sliders["y"].value = 0
-assert len(calls) == before + 1 and calls[-1]["inputs"][5] == 0
-assert calls[-1]["graph"].z.grad == calls[-1]["graph"].a.value - 0.0  # dz = a - y
+assert calls[-1]["inputs"][5] == 0 and view.value == calls[-1]["html"]
+assert calls[-1]["graph"].z.grad == calls[-1]["graph"].a.value - 0.0 > 0  # dz = a - y
 assert calls[-1]["table"].max_formula_diff == 0.0
-# a saturated point is a one-line message, not a traceback
-sliders["w1"].value = 5.0
-sliders["x1"].value = 5.0
-sliders["b"].value = 5.0  # z = 25 + (-0.5) + 5 = 29.5: a < 1, still drawn
-assert calls[-1]["error"] is None and calls[-1]["graph"].a.value < 1.0
-sliders["x2"].value = 5.0  # z = 25 + 2.5 + 5 = 32.5
-sliders["w2"].value = 5.0  # z = 25 + 25 + 5 = 55: sigma(z) rounds to 1
-assert calls[-1]["error"] is not None and "bce_with_logits" in calls[-1]["error"]
-assert "\\n" not in calls[-1]["error"]
-for name, s in sliders.items():  # back to the defaults
-    s.value = {"x1": 2.0, "x2": -1.0, "w1": 0.3, "w2": 0.5, "b": 0.1, "y": 1, "alpha": 0.1}[name]
-assert calls[-1]["error"] is None and calls[-1]["inputs"] == (2.0, -1.0, 0.3, 0.5, 0.1, 1, 0.1)
+sliders["y"].value = 1
+assert calls[-1]["inputs"] == tuple(defaults.values())
+# z = 29.5: a < 1, still drawn (the comparison table may be left out, see above)
+state_z30 = update(x1=5.0, w1=5.0, b=5.0)
+assert state_z30["error"] is None and state_z30["graph"].a.value < 1.0
+# z = 55: sigma(z) rounds to 1; a one-line message, not a traceback
+state_z55 = update(x1=5.0, x2=5.0, w1=5.0, w2=5.0, b=5.0)
+assert state_z55["error"] is not None and "bce_with_logits" in state_z55["error"]
+assert "\\n" not in state_z55["error"] and state_z55["html"].startswith("<p")
 """,
     """
 # the text box: the default graph, and each mistake as one line
 assert typed_message is None and typed_root.value == 33.0 and typed_root.name == "J"
+assert typed_view.value == typed_html and "J = 3v" in typed_html
 assert all(message is not None and "\\n" not in message for message in mistakes.values()), mistakes
 assert mistakes["J = 3*"].startswith("ParseError: syntax error")
 assert mistakes["J = q*2"].startswith("ParseError: unknown name 'q'")
 assert mistakes["a = 0; J = log(a)"].startswith("ParseError: log(x) needs x > 0")
 assert mistakes["J = __import__('os').system('ls')"].startswith("ParseError:")
+# typing into the box redraws (data leaves get no red arrow)
+text_box.value = "z = w1*x1 + w2*x2 + b; a = sigmoid(z); x1=2; x2=-1; w1=0.3; w2=0.5; b=0.1"
+data_box.value = "x1, x2"
+assert "dw₁ = x₁·dz" in typed_view.value and "dx₁" not in typed_view.value
 """,
 ]
 
