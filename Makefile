@@ -26,7 +26,7 @@ demo: $(VENV)/.installed-base
 	$(BIN)/microgrand demo
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbmake tests notebooks
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
