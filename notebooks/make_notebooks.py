@@ -805,7 +805,8 @@ def update(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1):
     state.update(graph=graph, after=after)
     try:
         state["table"] = compare(x1, x2, w1, w2, b, float(y))
-        parts.append(state["table"]._repr_html_())
+        table_html = state["table"]._repr_html_()
+        parts.append(table_html.replace("<table>", '<table style="margin-left: 0">'))
     except ValueError as error:
         # compare's finite difference for da moves a by 1e-6; when a is that close to 0 or 1
         # (|z| > 13.8) it leaves (0, 1), where log(a) or log(1 - a) is undefined.
@@ -819,7 +820,8 @@ def update(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1):
         f"L: {graph.L.value:.4f} → {after.L.value:.4f}"
     )
     parts.append(f"<pre>{html.escape(state['step'])}</pre>")
-    state["html"] = "\\n".join(parts)
+    # JupyterLab's class for rendered HTML gives the table the same look as a cell output
+    state["html"] = '<div class="jp-RenderedHTMLCommon">' + "\\n".join(parts) + "</div>"
     return state
 """,
     """md:
@@ -944,7 +946,7 @@ closed_step = lecture.step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
 assert (after.w1.value, after.w2.value, after.b.value) == closed_step
 assert after.L.value < graph.L.value
 assert "L: 0.5981 → 0.4855" in default_state["step"]
-for text in ("<svg", "dz = a − y = −0.4502", "<table>", "-0.9003"):
+for text in ("<svg", "dz = a − y = −0.4502", "<table", "-0.9003"):
     assert text in default_state["html"], text
 # the sliders start at the defaults of update, and the widget shows what update returned
 defaults = dict(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
