@@ -14,23 +14,23 @@ from microgrand.gradcheck import GradcheckError, gradcheck
 from microgrand.node import Node, bce_with_logits
 
 if TYPE_CHECKING:
-    from microgrand.compare import compare
-    from microgrand.explain import explain
+    from microgrand.backprop_steps import save_steps, steps
+    from microgrand.chain_rule import explain
+    from microgrand.comparison import compare
     from microgrand.logreg import lecture_graph, three_abc_graph, train
     from microgrand.render import draw
-    from microgrand.steps import save_steps, steps
 
 # The lecture, explanation and drawing tools load on first use, so that `import microgrand`
 # stays fast (a script that only builds graphs pays for none of them).
 _LAZY = {
-    "compare": "microgrand.compare",
-    "explain": "microgrand.explain",
+    "compare": "microgrand.comparison",
+    "explain": "microgrand.chain_rule",
     "lecture_graph": "microgrand.logreg",
     "three_abc_graph": "microgrand.logreg",
     "train": "microgrand.logreg",
     "draw": "microgrand.render",
-    "steps": "microgrand.steps",
-    "save_steps": "microgrand.steps",
+    "steps": "microgrand.backprop_steps",
+    "save_steps": "microgrand.backprop_steps",
 }
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from microgrand import lecture
+from microgrand.chain_rule import number, topological_order
 from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
-from microgrand.explain import number, topological_order
 from microgrand.logreg import LectureGraph, TrainResult, accuracy, train
 from microgrand.progress import Progress
 
@@ -196,8 +196,8 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
 
 def run_demo(args: argparse.Namespace) -> int:
     """`microgrand demo`: the lecture's example checked, explained, drawn; then training."""
-    from microgrand.compare import compare
-    from microgrand.explain import explain
+    from microgrand.chain_rule import explain
+    from microgrand.comparison import compare
     from microgrand.logreg import step
 
     x1, x2, w1, w2, b, y = args.x1, args.x2, args.w1, args.w2, args.b, args.y

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from html import escape
 
 from microgrand import lecture
-from microgrand.explain import number, topological_order
+from microgrand.chain_rule import number, topological_order
 from microgrand.logreg import LectureGraph, lecture_graph
 from microgrand.node import Node
 from microgrand.ops import TABLE
@@ -168,8 +168,19 @@ def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float
     and every node after it in `order` is recomputed with the op table's forward rules.
     """
     h = eps * max(1.0, abs(node.value))
-    return (_evaluate(order, node, node.value + h) - _evaluate(order, node, node.value - h)) / (
-        2.0 * h
+    for _ in range(30):
+        try:
+            up = _evaluate(order, node, node.value + h)
+            down = _evaluate(order, node, node.value - h)
+        except (ArithmeticError, ValueError):
+            # value ± h left the domain (a ± h outside (0, 1) once a is within h of 0 or
+            # 1): a smaller step stays inside it.
+            h /= 4.0
+            continue
+        return (up - down) / (2.0 * h)
+    raise ValueError(
+        f"finite difference: no step around {node.value!r} keeps the graph's forward pass "
+        "defined (the value sits on the edge of a domain, e.g. log at 0)"
     )
 
 

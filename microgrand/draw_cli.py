@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         root.backward()
         output = args.output
         if output is not None and output.lower().endswith((".html", ".htm")):
-            from microgrand.steps import save_steps
+            from microgrand.backprop_steps import save_steps
 
             save_steps(root, output, view=args.view, values=not args.no_values, engine=args.engine)
             return 0

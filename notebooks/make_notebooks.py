@@ -65,7 +65,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from microgrand import Node, draw, lecture_graph
-from microgrand.steps import save_steps, steps
+from microgrand.backprop_steps import save_steps, steps
 """,
     """md:
 ## J = 3(a + bc), one box at a time
@@ -326,8 +326,8 @@ goes wrong when σ(z) saturates, and why `bce_with_logits` exists.
 import math
 
 from microgrand import Node, bce_with_logits, draw, gradcheck, lecture, lecture_graph
-from microgrand.compare import compare
-from microgrand.explain import explain
+from microgrand.comparison import compare
+from microgrand.chain_rule import explain
 """,
     """md:
 ## Three opinions on each gradient
@@ -788,7 +788,7 @@ import ipywidgets as widgets
 from IPython.display import HTML, display
 
 from microgrand import draw, lecture_graph
-from microgrand.compare import compare
+from microgrand.comparison import compare
 from microgrand.logreg import step
 from microgrand.parse import ParseError, build
 from microgrand.render import RenderError

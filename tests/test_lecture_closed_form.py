@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from microgrand import lecture
-from microgrand.compare import compare
+from microgrand.comparison import compare
 from microgrand.logreg import (
     Parameters,
     batch_graph,

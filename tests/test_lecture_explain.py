@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from microgrand import Node
-from microgrand.explain import TooManyPathsError, explain
+from microgrand.chain_rule import TooManyPathsError, explain
 from microgrand.logreg import lecture_graph, three_abc_graph
 
 NUMBER = re.compile(r"^[-+*() .0-9e]+$")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from microgrand import Node
+from microgrand.backprop_steps import save_steps, steps, steps_html
 from microgrand.render import ENGINES, RendererNotFoundError, draw, find_renderer
-from microgrand.steps import save_steps, steps, steps_html
 
 
 def have_renderer() -> bool:
