@@ -164,12 +164,12 @@ def _children(expr: ast.expr, statement: str) -> list[ast.expr]:
         return [expr.operand]
     if isinstance(expr, ast.Call):
         if not isinstance(expr.func, ast.Name) or expr.func.id not in FUNCTIONS:
-            what = expr.func.id if isinstance(expr.func, ast.Name) else "this"
-            raise _error(
-                statement,
-                expr,
-                f"calls to {what!r} are not allowed (allowed: {', '.join(FUNCTIONS)})",
-            )
+            allowed = f"(allowed: {', '.join(FUNCTIONS)})"
+            if isinstance(expr.func, ast.Name):
+                message = f"calls to {expr.func.id!r} are not allowed {allowed}"
+            else:  # a.b(...), f(x)(y): only the op functions, called by name, are allowed
+                message = f"this call is not allowed: only the op functions, by name {allowed}"
+            raise _error(statement, expr, message)
         if expr.keywords:
             raise _error(statement, expr, "keyword arguments are not allowed")
         op = TABLE[expr.func.id]
