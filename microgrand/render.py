@@ -992,7 +992,9 @@ def _local_label(node: Node, i: int, name_of: Any, values: bool) -> str:
         if n.is_constant:
             return ("num", n.value)
         name = name_of(n)
-        return ("atom", name if name else fallback, 5)
+        # An unnamed operand is called by its op ("log"), never by a bare x or y, which
+        # could be read as the user's x or y (the lecture's label is y).
+        return ("atom", name if name else (n.op or fallback), 5)
 
     variables = {"out": var(node, "out")}
     for letter, parent in zip("xy", node.parents, strict=False):
