@@ -8,23 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from render_helpers import needs_renderer
 
 from microgrand.draw_cli import register, run
 from microgrand.parse import ParseError, build
-from microgrand.render import ENGINES, RendererNotFoundError, find_renderer
-
-
-def have_renderer() -> bool:
-    for engine in ENGINES:
-        try:
-            find_renderer(engine)
-            return True
-        except RendererNotFoundError:
-            pass
-    return False
-
-
-needs_renderer = pytest.mark.skipif(not have_renderer(), reason="no layout program")
 
 
 def draw_main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from render_helpers import available, lecture_logreg, three_abc
 
 from microgrand import Node, render
 from microgrand.render import (
@@ -21,35 +22,6 @@ from microgrand.render import (
     draw,
     find_renderer,
 )
-
-
-def available(engine: str) -> bool:
-    try:
-        find_renderer(engine)
-    except RendererNotFoundError:
-        return False
-    return True
-
-
-def three_abc() -> Node:
-    a, b, c = Node(5.0, name="a"), Node(3.0, name="b"), Node(2.0, name="c")
-    u = (b * c).named("u")
-    v = (a + u).named("v")
-    J = (3 * v).named("J")
-    J.backward()
-    return J
-
-
-def lecture_logreg() -> Node:
-    x1 = Node(2.0, name="x1", requires_grad=False)
-    x2 = Node(-1.0, name="x2", requires_grad=False)
-    w1, w2, b = Node(0.3, name="w1"), Node(0.5, name="w2"), Node(0.1, name="b")
-    z = (w1 * x1 + w2 * x2 + b).named("z")
-    a = z.sigmoid().named("a")
-    L = (-(1.0 * a.log() + (1 - 1.0) * (1 - a).log())).named("L")
-    L.backward()
-    return L
-
 
 engines = pytest.mark.parametrize(
     "engine",

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from render_helpers import lecture_logreg, three_abc
 
 from microgrand import Node, bce_with_logits
 from microgrand.ops import TABLE
@@ -30,29 +31,6 @@ from microgrand.render import (
 )
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-
-
-def lecture_logreg(y_as_node: bool = False) -> Node:
-    """The lecture's one-example graph, as a user builds it (y a float, or a data leaf)."""
-    x1 = Node(2.0, name="x1", requires_grad=False)
-    x2 = Node(-1.0, name="x2", requires_grad=False)
-    w1, w2, b = Node(0.3, name="w1"), Node(0.5, name="w2"), Node(0.1, name="b")
-    y: Node | float = Node(1.0, name="y", requires_grad=False) if y_as_node else 1.0
-    z = (w1 * x1 + w2 * x2 + b).named("z")
-    a = z.sigmoid().named("a")
-    L = (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
-    L.backward()
-    return L
-
-
-def three_abc() -> Node:
-    """J = 3(a + bc) at a=5, b=3, c=2."""
-    a, b, c = Node(5.0, name="a"), Node(3.0, name="b"), Node(2.0, name="c")
-    u = (b * c).named("u")
-    v = (a + u).named("v")
-    J = (3 * v).named("J")
-    J.backward()
-    return J
 
 
 def check_snapshot(name: str, source: str) -> None:

@@ -11,26 +11,16 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from render_helpers import available
 
 from microgrand import Node
 from microgrand.render import (
     ENGINES,
-    RendererNotFoundError,
     clean_text,
     display_name,
     draw,
     escape_label,
-    find_renderer,
 )
-
-
-def available(engine: str) -> bool:
-    try:
-        find_renderer(engine)
-    except RendererNotFoundError:
-        return False
-    return True
-
 
 AVAILABLE = [e for e in ENGINES if available(e)]
 needs_engine = pytest.mark.skipif(not AVAILABLE, reason="no layout program installed")

@@ -10,40 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from render_helpers import lecture_logreg, needs_renderer, three_abc
 
 from microgrand import Node
 from microgrand.backprop_steps import save_steps, steps, steps_html
-from microgrand.render import ENGINES, RendererNotFoundError, draw, find_renderer
-
-
-def have_renderer() -> bool:
-    for engine in ENGINES:
-        try:
-            find_renderer(engine)
-            return True
-        except RendererNotFoundError:
-            pass
-    return False
-
-
-needs_renderer = pytest.mark.skipif(not have_renderer(), reason="no layout program")
-
-
-def lecture_logreg() -> Node:
-    x1 = Node(2.0, name="x1", requires_grad=False)
-    x2 = Node(-1.0, name="x2", requires_grad=False)
-    w1, w2, b = Node(0.3, name="w1"), Node(0.5, name="w2"), Node(0.1, name="b")
-    y = 1.0
-    z = (w1 * x1 + w2 * x2 + b).named("z")
-    a = z.sigmoid().named("a")
-    return (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
-
-
-def three_abc() -> Node:
-    a, b, c = Node(5.0, name="a"), Node(3.0, name="b"), Node(2.0, name="c")
-    u = (b * c).named("u")
-    v = (a + u).named("v")
-    return (3 * v).named("J")
+from microgrand.render import draw
 
 
 def test_lecture_frames_follow_the_boxes_backwards() -> None:
