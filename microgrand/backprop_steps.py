@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from microgrand.notation import clean_text, display_name, fmt
 from microgrand.render import (
     MAX_NODES,
     TIMEOUT,
@@ -34,10 +35,7 @@ from microgrand.render import (
     Lecture,
     Options,
     Progress,
-    clean_text,
-    display_name,
     draw,
-    fmt,
     lecture_source,
     ops_source,
 )

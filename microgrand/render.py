@@ -34,19 +34,33 @@ any work proportional to its size is done.
 
 from __future__ import annotations
 
-import ast
-import functools
 import math
 import os
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from microgrand import engine as _engine
-from microgrand.ops import FORMULA_FUNCTIONS, TABLE, Op
+from microgrand.notation import (
+    LABEL_LINE_LIMIT,
+    NAME_LIMIT,
+    ONE,
+    Term,
+    apply_template,
+    clean_text,
+    display_name,
+    fmt,
+    fmt_constant,
+    formula_term,
+    show,
+    t_add,
+    t_div,
+    t_mul,
+    t_neg,
+    t_sub,
+)
+from microgrand.ops import TABLE
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -79,8 +93,6 @@ MAX_NODES = 1000
 TIMEOUT = 60.0
 PNG_DPI = 150
 
-NAME_LIMIT = 40
-LABEL_LINE_LIMIT = 160
 # Derivative formulas are only worked out through this many folded (unnamed) nodes; past it
 # the red arrow shows the number alone, and nothing grows without bound.
 FORMULA_NODE_LIMIT = 24
@@ -108,39 +120,7 @@ class GraphTooLargeError(ValueError):
     """The graph has more nodes than a drawing can lay out in reasonable time."""
 
 
-# --- text: names, numbers, escaping -------------------------------------------------------
-
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_SUBSCRIPT_DIGITS = frozenset("₀₁₂₃₄₅₆₇₈₉")
-_LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
-# Bidirectional overrides can make a label read differently from its text: show them too.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _visible(ch: str) -> str:
-    """A visible stand-in for a character SVG/XML cannot hold or a reader cannot see."""
-    return ch.encode("unicode_escape").decode("ascii")
-
-
-def clean_text(text: str, limit: int = LABEL_LINE_LIMIT) -> str:
-    """Make user text safe to show: control characters, lone surrogates, non-characters and
-    bidi overrides become visible escapes (``\\x07``), and the length is capped with ``…``."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if (
-            unicodedata.category(ch) in ("Cc", "Cs")
-            or ch in _BIDI
-            or (code & 0xFFFE) == 0xFFFE
-            or 0xFDD0 <= code <= 0xFDEF
-        ):
-            out.append(_visible(ch))
-        else:
-            out.append(ch)
-    result = "".join(out)
-    if len(result) > limit:
-        result = result[: limit - 1] + "…"
-    return result
+# --- escaping: every label goes through escape_label -------------------------------------
 
 
 def escape_label(lines: str | Sequence[str]) -> str:
@@ -153,286 +133,6 @@ def escape_label(lines: str | Sequence[str]) -> str:
         lines = [lines]
     escaped = [str(graphviz.escape(clean_text(line).replace("&", "&amp;"))) for line in lines]
     return graphviz.nohtml("\\n".join(escaped))  # type: ignore[no-any-return]
-
-
-def display_name(name: str) -> str:
-    """How a user's name is written: ``x1`` becomes ``x₁``; capped and cleaned."""
-    match = _LETTERS_THEN_DIGITS.fullmatch(name)
-    if match:
-        name = match.group(1) + match.group(2).translate(_SUBSCRIPTS)
-    return clean_text(name, NAME_LIMIT)
-
-
-def fmt(value: float) -> str:
-    """A value as the lecture writes it: 4 significant digits and a real minus sign."""
-    text = format(value, ".4g")
-    if text in ("-0", "0"):
-        text = "0"
-    return text.replace("-", "−")
-
-
-def _fmt_constant(value: float) -> str:
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value)).replace("-", "−")
-    return format(value, ".6g").replace("-", "−")
-
-
-def _is_short(text: str) -> bool:
-    """One letter with optional subscripts (``x₁``, ``ŷ``): safe to juxtapose (``w₁x₁``)."""
-    return (
-        len(text) >= 1
-        and text[0].isalpha()
-        and all(ch in _SUBSCRIPT_DIGITS or ch == "′" for ch in text[1:])
-    )
-
-
-def _wrapped(text: str) -> bool:
-    """True if the text is one parenthesized group or ends in a call's parentheses."""
-    if not text.endswith(")"):
-        return False
-    depth = 0
-    for i, ch in enumerate(text):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0 and i != len(text) - 1:
-                return False
-    return text.startswith("(") or "(" in text
-
-
-def _juxtapose(left: str, right: str, left_number: bool, right_number: bool) -> bool:
-    """Whether a product may be written by juxtaposition (``3v``, ``bc``, ``a(1 − a)``)."""
-    if right_number or not right or left == right:
-        return False
-    left_ok = (left_number and not left.startswith("−")) or _is_short(left) or _wrapped(left)
-    right_ok = _is_short(right) or _wrapped(right)
-    return left_ok and right_ok
-
-
-# --- formulas as small expression trees ----------------------------------------------------
-
-# A term is a tuple: ("num", value) | ("atom", text, precedence) | ("neg", t) |
-# ("call", function, t) | (op, left, right) for op in add sub mul div pow.
-Term = tuple[Any, ...]
-ONE: Term = ("num", 1.0)
-ZERO: Term = ("num", 0.0)
-_FUNCTION_SYMBOLS = {"sigmoid": "σ"}
-
-
-def _num(term: Term) -> float | None:
-    return term[1] if term[0] == "num" else None
-
-
-def _finite(value: float) -> bool:
-    return value - value == 0.0
-
-
-def t_neg(a: Term) -> Term:
-    """−a, simplified."""
-    if a[0] == "num":
-        return ("num", -a[1] if a[1] != 0 else 0.0)
-    if a[0] == "neg":
-        return a[1]  # type: ignore[no-any-return]
-    return ("neg", a)
-
-
-def t_add(a: Term, b: Term) -> Term:
-    """a + b, simplified."""
-    na, nb = _num(a), _num(b)
-    if na is not None and nb is not None:
-        return ("num", na + nb)
-    if na == 0:
-        return b
-    if nb == 0:
-        return a
-    if b[0] == "neg":
-        return t_sub(a, b[1])
-    return ("add", a, b)
-
-
-def t_sub(a: Term, b: Term) -> Term:
-    """a − b, simplified."""
-    na, nb = _num(a), _num(b)
-    if na is not None and nb is not None:
-        return ("num", na - nb)
-    if nb == 0:
-        return a
-    if na == 0:
-        return t_neg(b)
-    if b[0] == "neg":
-        return t_add(a, b[1])
-    return ("sub", a, b)
-
-
-def t_mul(a: Term, b: Term) -> Term:
-    """a·b, simplified (numbers move to the front: ``3v``)."""
-    na, nb = _num(a), _num(b)
-    if na is not None and nb is not None:
-        return ("num", na * nb)
-    if na == 0 or nb == 0:
-        return ZERO
-    if na == 1:
-        return b
-    if nb == 1:
-        return a
-    if na == -1:
-        return t_neg(b)
-    if nb == -1:
-        return t_neg(a)
-    if a[0] == "neg":
-        return t_neg(t_mul(a[1], b))
-    if b[0] == "neg":
-        return t_neg(t_mul(a, b[1]))
-    if nb is not None:
-        return ("mul", b, a)
-    return ("mul", a, b)
-
-
-def t_div(a: Term, b: Term) -> Term:
-    """a/b, simplified."""
-    na, nb = _num(a), _num(b)
-    if nb == 1:
-        return a
-    if na is not None and nb is not None and nb != 0 and (na / nb).is_integer():
-        return ("num", na / nb)
-    if na == 0:
-        return ZERO
-    return ("div", a, b)
-
-
-def t_pow(a: Term, b: Term) -> Term:
-    """a^b, simplified."""
-    na, nb = _num(a), _num(b)
-    if nb == 1:
-        return a
-    if nb == 0:
-        return ONE
-    if na is not None and nb is not None:
-        try:
-            value = na**nb
-        except (ArithmeticError, ValueError):
-            return ("pow", a, b)
-        if isinstance(value, float) and _finite(value):
-            return ("num", value)
-    return ("pow", a, b)
-
-
-def t_call(function: str, a: Term) -> Term:
-    """function(a)."""
-    return ("call", function, a)
-
-
-_BUILD = {"add": t_add, "sub": t_sub, "mul": t_mul, "div": t_div, "pow": t_pow}
-_AST_OPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-
-
-@functools.cache
-def _parse_formula(text: str) -> ast.expr:
-    """Parse one of the op table's formula strings (trusted text, never user input)."""
-    return ast.parse(text, mode="eval").body
-
-
-def formula_term(text: str, variables: dict[str, Term]) -> Term | None:
-    """The op table's formula text as a term, with ``out``/``x``/``y`` substituted.
-
-    Returns None for syntax the renderer does not know, so a new row with an unusual
-    formula still draws (its red arrows show numbers only).
-    """
-
-    # The formulas are a handful of characters long: this recursion is over the formula's
-    # own syntax, never over the graph.
-    def convert(node: ast.expr) -> Term | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return ("num", float(node.value))
-        if isinstance(node, ast.Name):
-            return variables.get(node.id)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = convert(node.operand)
-            return None if inner is None else t_neg(inner)
-        if isinstance(node, ast.BinOp) and type(node.op) in _AST_OPS:
-            left, right = convert(node.left), convert(node.right)
-            if left is None or right is None:
-                return None
-            return _BUILD[_AST_OPS[type(node.op)]](left, right)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in FORMULA_FUNCTIONS
-            and len(node.args) == 1
-            and not node.keywords
-        ):
-            inner = convert(node.args[0])
-            return None if inner is None else t_call(node.func.id, inner)
-        return None
-
-    try:
-        return convert(_parse_formula(text))
-    except SyntaxError:
-        return None
-
-
-_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
-
-
-def show(term: Term, tight: bool = False) -> tuple[str, int]:
-    """Render a term as lecture text; returns (text, precedence)."""
-    kind = term[0]
-    if kind == "num":
-        text = _fmt_constant(term[1])
-        return text, 3 if text.startswith("−") else 5
-    if kind == "atom":
-        return term[1], term[2]
-    if kind == "call":
-        name = _FUNCTION_SYMBOLS.get(term[1], term[1])
-        return f"{name}({show(term[2])[0]})", 5
-    if kind == "neg":
-        inner, p = show(term[1])
-        return ("−" + (f"({inner})" if _needs_parentheses(3, 1, 0, inner, p) else inner)), 3
-    prec = _PRECEDENCE[kind]
-    # Sums inside a quotient are written tight, as the lecture does: (1−y)/(1−a).
-    tight = tight or kind == "div"
-    left, lp = show(term[1], tight)
-    right, rp = show(term[2], tight)
-    if lp < prec or (kind == "pow" and lp == prec):
-        left = f"({left})"
-    if rp < prec or (rp == prec and kind != "add" and kind != "mul") or right.startswith("−"):
-        right = f"({right})"
-    if kind == "mul":
-        joint = "" if _juxtapose(left, right, term[1][0] == "num", term[2][0] == "num") else "·"
-        return f"{left}{joint}{right}", prec
-    if kind == "div":
-        return f"{left}/{right}", prec
-    if kind == "pow":
-        return f"{left}^{right}", prec
-    symbol = "+" if kind == "add" else "−"
-    sep = "" if tight else " "
-    return f"{left}{sep}{symbol}{sep}{right}", prec
-
-
-def _needs_parentheses(precedence: int, arity: int, i: int, text: str, p: int) -> bool:
-    """Whether operand i (text, precedence p) of an op needs parentheses."""
-    if precedence >= 5:  # a call: its arguments are delimited already
-        return False
-    if arity == 1:
-        # Unary minus: −bc and −a/b read right, −(a + b) and −(−a) need the parentheses.
-        return p < 2 or p == precedence
-    if i == 1 and text.startswith("−"):
-        return True  # a/(−b), never a/−b
-    return p < precedence or (p == precedence and (i == 1 or precedence == 4))
-
-
-def apply_template(op: Op, operands: Sequence[tuple[str, int, bool]]) -> tuple[str, int]:
-    """Write an op with the table's template; operands are (text, precedence, is_number)."""
-    texts = []
-    for i, (text, p, _) in enumerate(operands):
-        if _needs_parentheses(op.precedence, op.arity, i, text, p):
-            text = f"({text})"
-        texts.append(text)
-    template = op.template
-    if "{0}{1}" in template and not _juxtapose(texts[0], texts[1], operands[0][2], operands[1][2]):
-        template = template.replace("{0}{1}", "{0}·{1}")
-    return template.format(*texts), op.precedence
 
 
 # --- the graph: bounded walk, order, consumers ----------------------------------------------
@@ -637,7 +337,7 @@ class Lecture:
     def operand(self, node: Node) -> tuple[str, int, bool]:
         """How a node reads inside a formula: (text, precedence, is_number)."""
         if node.is_constant:
-            text = _fmt_constant(node.value)
+            text = fmt_constant(node.value)
             return text, 3 if text.startswith("−") else 5, True
         if id(node) in self.names:
             return self.names[id(node)], 5, False
@@ -953,7 +653,7 @@ def ops_source(graph: Graph, options: Options, progress: Progress) -> str:
                     const_id = new_id()
                     dot.node(
                         const_id,
-                        escape_label(_fmt_constant(parent.value)),
+                        escape_label(fmt_constant(parent.value)),
                         shape="box",
                         style="dashed",
                         color="gray40",

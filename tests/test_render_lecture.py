@@ -18,6 +18,7 @@ import pytest
 from render_helpers import lecture_logreg, three_abc
 
 from microgrand import Node, bce_with_logits
+from microgrand.notation import formula_term, show
 from microgrand.ops import TABLE
 from microgrand.render import (
     LABEL_LIMIT,
@@ -26,8 +27,6 @@ from microgrand.render import (
     GraphTooLargeError,
     Lecture,
     draw,
-    formula_term,
-    show,
 )
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -14,13 +14,8 @@ from hypothesis import strategies as st
 from render_helpers import available
 
 from microgrand import Node
-from microgrand.render import (
-    ENGINES,
-    clean_text,
-    display_name,
-    draw,
-    escape_label,
-)
+from microgrand.notation import clean_text, display_name
+from microgrand.render import ENGINES, draw, escape_label
 
 AVAILABLE = [e for e in ENGINES if available(e)]
 needs_engine = pytest.mark.skipif(not AVAILABLE, reason="no layout program installed")
