@@ -41,7 +41,8 @@ CONSTANT = Kind("constant")  # a number combined with a node: immutable, no grad
 # take the next tick (a leaf that was never set has stamp 0). Parents are always made
 # before their children, so sorting by stamp is a topological order, and a leaf whose
 # stamp is newer than a consumer's was set after that consumer was computed from it.
-tick = itertools.count(1).__next__
+clock = itertools.count(1)
+tick = clock.__next__  # next(clock) is a little faster where it is inlined
 _by_stamp = attrgetter("_stamp")
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from microgrand import copying, engine
 from microgrand.checks import check_name, describe, forward_error, not_finite, short, to_float
-from microgrand.engine import CONSTANT, DATA, PARAMETER, Kind, tick
+from microgrand.engine import CONSTANT, DATA, PARAMETER, Kind, clock, tick
 from microgrand.ops import (
     ADD,
     BCE_WITH_LOGITS,
@@ -115,7 +115,7 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
         node._op = op
         node._p0 = x
         node._p1 = y
-        node._stamp = tick()
+        node._stamp = next(clock)
         return node
 
     method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
@@ -141,7 +141,7 @@ def _unary(op: Op) -> Callable[[Node], Node]:
         node._op = op
         node._p0 = self
         node._p1 = None
-        node._stamp = tick()
+        node._stamp = next(clock)
         return node
 
     method.__name__ = op.name
