@@ -18,13 +18,17 @@ class GradcheckError(AssertionError):
     """Backprop and finite differences disagree; the message lists every input."""
 
 
-def _evaluate(fn: Callable[..., Node], values: Sequence[float], names: Sequence[str]) -> Node:
-    out = fn(*(Node(v, name=n) for v, n in zip(values, names, strict=True)))
+def _evaluate(
+    fn: Callable[..., Node], values: Sequence[float], names: Sequence[str]
+) -> tuple[list[Node], Node]:
+    """Fresh leaves for `values`, and fn's output built on them (which must be a Node)."""
+    leaves = [Node(v, name=n) for v, n in zip(values, names, strict=True)]
+    out = fn(*leaves)
     if not isinstance(out, Node):
         raise TypeError(
             f"gradcheck: fn must return a Node (the output of the graph), got {type(out).__name__}"
         )
-    return out
+    return leaves, out
 
 
 def numeric_grads(
@@ -36,8 +40,8 @@ def numeric_grads(
         up, down = list(values), list(values)
         up[i] += eps
         down[i] -= eps
-        f_up = _evaluate(fn, up, names).value
-        f_down = _evaluate(fn, down, names).value
+        f_up = _evaluate(fn, up, names)[1].value
+        f_down = _evaluate(fn, down, names)[1].value
         grads.append((f_up - f_down) / (2.0 * eps))
     return grads
 
@@ -75,12 +79,7 @@ def gradcheck(
         else:
             values.append(to_float(item, f"gradcheck: input {i}"))
             names.append(f"input {i}")
-    leaves = [Node(v, name=n) for v, n in zip(values, names, strict=True)]
-    out = fn(*leaves)
-    if not isinstance(out, Node):
-        raise TypeError(
-            f"gradcheck: fn must return a Node (the output of the graph), got {type(out).__name__}"
-        )
+    leaves, out = _evaluate(fn, values, names)
     # fn may use nodes of the caller's (a model's parameters): keep their grads as they are.
     ours = {id(leaf) for leaf in leaves}
     others = [node for node in engine.ancestors(out) if id(node) not in ours]
