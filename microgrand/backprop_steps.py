@@ -25,20 +25,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from microgrand.dot_source import Options, lecture_source, ops_source
+from microgrand.layout import TIMEOUT
+from microgrand.lecture_view import MAX_NODES, Graph, GraphTooLargeError, Lecture, Progress
 from microgrand.notation import clean_text, display_name, fmt
-from microgrand.render import (
-    MAX_NODES,
-    TIMEOUT,
-    Drawing,
-    Graph,
-    GraphTooLargeError,
-    Lecture,
-    Options,
-    Progress,
-    draw,
-    lecture_source,
-    ops_source,
-)
+from microgrand.render import Drawing, draw
 
 if TYPE_CHECKING:
     from microgrand.node import Node

@@ -46,8 +46,16 @@ tick = clock.__next__  # next(clock) is a little faster where it is inlined
 _by_stamp = attrgetter("_stamp")
 
 
-def _collect(root: Node) -> tuple[list[Node], list[Node]]:
-    """The computed nodes of root's graph, newest first, and its leaves."""
+class GraphTooLargeError(ValueError):
+    """A graph has more nodes than the caller (a drawing) can handle."""
+
+
+def _collect(root: Node, limit: int | None = None) -> tuple[list[Node], list[Node]]:
+    """The computed nodes of root's graph, newest first, and its leaves.
+
+    With a `limit`, the walk stops with GraphTooLargeError as soon as it has seen more
+    nodes than that, so a million-node graph is refused in microseconds.
+    """
     seen = {root}
     stack = [root]
     computed: list[Node] = []
@@ -56,6 +64,8 @@ def _collect(root: Node) -> tuple[list[Node], list[Node]]:
     pop, push, mark = stack.pop, stack.append, seen.add
     add_computed, add_leaf = computed.append, leaves.append
     while stack:
+        if limit is not None and len(seen) > limit:
+            raise GraphTooLargeError(f"this graph has more than {limit} nodes")
         node = pop()
         x = node._p0
         if x is None:
@@ -91,12 +101,13 @@ def check_fresh(computed: list[Node], leaves: list[Node]) -> None:
                 raise checks.stale(parent, node)
 
 
-def ancestors(root: Node) -> list[Node]:
+def ancestors(root: Node, limit: int | None = None) -> list[Node]:
     """Every node root depends on, root last, each after all of its parents.
 
-    Raises RuntimeError for a stale graph (see `check_fresh`): a copy would hide it.
+    Raises RuntimeError for a stale graph (see `check_fresh`): a copy would hide it, and
+    GraphTooLargeError when `limit` is given and the graph has more nodes than that.
     """
-    computed, leaves = _collect(root)
+    computed, leaves = _collect(root, limit)
     check_fresh(computed, leaves)
     computed.reverse()
     return leaves + computed

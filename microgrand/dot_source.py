@@ -1,0 +1,311 @@
+"""DOT emitters: the lecture view and the ops view of a graph as DOT text.
+
+Both views read a `Graph` (and the lecture view its `Lecture` model) and write DOT with
+the `graphviz` package, imported only when a drawing is made so that ``import microgrand``
+stays fast. Nothing here runs a layout program (that is `layout`).
+
+Safety: names are user text and end up in DOT and SVG. Node ids are generated (``n0``,
+``n1``, ... in traversal order), never user text, and every label goes through one helper,
+`escape_label` (control characters and lone surrogates made visible, length capped, ``&``
+escaped, then `graphviz.escape`); no record shapes, no URL/href/tooltip attributes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from microgrand.lecture_view import MAX_NODES, Graph, Lecture, Progress
+from microgrand.notation import (
+    Term,
+    clean_text,
+    display_name,
+    fmt,
+    fmt_constant,
+    formula_term,
+    show,
+)
+from microgrand.ops import TABLE
+
+if TYPE_CHECKING:
+    from microgrand.node import Node
+
+VIEWS = ("lecture", "ops")
+
+# Labels on edges are what makes `dot` slow (600 nodes with labelled edges: 6 s, without
+# labels: 0.2 s). Above LABEL_LIMIT drawn items the gradients move into the boxes and the
+# edge labels are dropped.
+LABEL_LIMIT = 150
+FIRST_COLUMN_LIMIT = 12
+
+BLUE = "#1f4e9c"
+RED = "#c62828"
+HIGHLIGHT = "#fff3b0"
+
+
+def escape_label(lines: str | Sequence[str]) -> str:
+    """The one way text becomes a DOT label: clean each line, escape ``&`` first, then
+    `graphviz.escape` (doubles backslashes, so ``\\N``/``\\G`` and a trailing backslash are
+    literal; stops ``<...>`` being read as HTML), and join lines with DOT's ``\\n``."""
+    import graphviz
+
+    if isinstance(lines, str):
+        lines = [lines]
+    escaped = [str(graphviz.escape(clean_text(line).replace("&", "&amp;"))) for line in lines]
+    return graphviz.nohtml("\\n".join(escaped))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a drawing shows."""
+
+    view: str = "lecture"
+    values: bool = True
+    grads: bool = True
+    formulas: bool | None = None
+    max_nodes: int = MAX_NODES
+
+
+def _new_digraph(large: bool) -> Any:
+    import graphviz
+
+    dot = graphviz.Digraph(name="microgrand")
+    dot.attr(rankdir="LR", nodesep="0.3", ranksep="0.9" if not large else "0.5")
+    dot.attr("node", fontsize="14")
+    dot.attr("edge", fontsize="12")
+    return dot
+
+
+def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
+    """DOT text of the lecture view."""
+    model = Lecture(graph)
+    root = graph.root
+    large = len(model.inputs) + len(model.boxes) > LABEL_LIMIT
+    has_data = any(n.is_leaf and not n.requires_grad for n in model.inputs)
+    grads_ready = options.grads and root.grad == 1.0
+    formulas = options.formulas
+    if formulas is None:
+        # Formulas are the point of the logistic-regression lecture (the update rules you
+        # implement); the earlier J = 3(a + bc) lecture works with the numbers alone.
+        # Without gradient numbers (grads=False, or before backward) formulas are all there is.
+        formulas = not grads_ready or has_data or model.loss is not None
+
+    ids: dict[int, str] = {}
+    for node in [*model.inputs, *model.boxes]:
+        ids[id(node)] = f"n{len(ids)}"
+
+    dot = _new_digraph(large)
+    highlight = progress.highlight
+    label_y = model.loss.y if model.loss is not None else None
+    # The lecture puts every input in the first column. In a deep graph that makes long
+    # labelled edges across many ranks, which is what makes `dot` slow (70 boxes with an
+    # input each: over 60 s); there the inputs sit next to the box that uses them.
+    in_column = len(model.boxes) <= FIRST_COLUMN_LIMIT
+    first_column = [n for n in model.inputs if n is not label_y and in_column]
+    elsewhere = [n for n in model.inputs if n is label_y or not in_column]
+
+    def grad_text(node: Node) -> str:
+        return fmt(node.grad) if graph.grad_known(node, progress) else "?"
+
+    with dot.subgraph(name="inputs") as column:
+        column.attr(rank="min")
+        for node in first_column:
+            _input_node(
+                column,
+                model,
+                node,
+                ids,
+                options,
+                large and grads_ready,
+                grad_text,
+                id(node) in highlight,
+            )
+    for node in elsewhere:
+        _input_node(
+            dot, model, node, ids, options, large and grads_ready, grad_text, id(node) in highlight
+        )
+    for box in model.boxes:
+        lines = [model.box_text(box)]
+        if options.values:
+            lines.append(fmt(box.value))
+        if large and grads_ready and box is not root:
+            lines.append(f"d{model.names[id(box)]} = {grad_text(box)}")
+        attrs = {"shape": "box"}
+        if id(box) in highlight:
+            attrs.update(style="filled", fillcolor=HIGHLIGHT, penwidth="2")
+        dot.node(ids[id(box)], escape_label(lines), **attrs)
+    for box in model.boxes:
+        processed = progress.processed is None or id(box) in progress.processed
+        for node, term, number in model.edge_list[id(box)]:
+            dot.edge(ids[id(node)], ids[id(box)], color=BLUE)
+            if not node.requires_grad:
+                continue
+            attrs = {"dir": "back", "color": RED, "fontcolor": RED}
+            if not large:
+                label = _red_label(model, box, node, term, number, formulas, grads_ready, processed)
+                attrs["label"] = escape_label(label)
+            if progress.processed is not None and id(node) in highlight:
+                attrs["penwidth"] = "2"
+            dot.edge(ids[id(node)], ids[id(box)], **attrs)
+    return str(dot.source)
+
+
+def _input_node(
+    dot: Any,
+    model: Lecture,
+    node: Node,
+    ids: dict[int, str],
+    options: Options,
+    grad_inside: bool,
+    grad_text: Any,
+    highlighted: bool,
+) -> None:
+    name = model.names[id(node)]
+    lines = [f"{name} = {fmt(node.value)}" if options.values else name]
+    if grad_inside and node.requires_grad:
+        lines.append(f"d{name} = {grad_text(node)}")
+    attrs = {"shape": "plaintext"}
+    if highlighted:
+        attrs.update(style="filled", fillcolor=HIGHLIGHT)
+    dot.node(ids[id(node)], escape_label(lines), **attrs)
+
+
+def _red_label(
+    model: Lecture,
+    box: Node,
+    node: Node,
+    term: Term | None,
+    number: float,
+    formulas: bool,
+    grads: bool,
+    processed: bool,
+) -> str:
+    name = model.names[id(node)]
+    shared = model.box_users[id(node)] > 1
+    # A node used by several boxes gets one arrow from each: each adds its share (the
+    # engine's `x.grad += ...`), so the arrow says += and shows that share.
+    head = f"d{name} {'+=' if shared else '='} "
+    parts: list[str] = []
+    formula = model.red_formula(box, node, term) if formulas else None
+    value_text = None
+    if grads:
+        value = number * box.grad if shared else node.grad
+        value_text = fmt(value) if processed else "?"
+    if formula is not None:
+        text = show(formula)[0]
+        if not (formula[0] == "num" and value_text is not None and processed):
+            parts.append(text)
+    if value_text is not None:
+        parts.append(value_text)
+    if not parts:
+        return head.rstrip(" =+")
+    return head + " = ".join(parts)
+
+
+def ops_source(graph: Graph, options: Options, progress: Progress) -> str:
+    """DOT text of the ops view: one box per primitive, op symbols, local derivatives."""
+    order = graph.order
+    drawn = (
+        sum(1 for n in order if not n.is_constant)
+        + sum(1 for n in order if not n.is_leaf)
+        + sum(1 for n in order for p in n.parents if p.is_constant)
+    )
+    large = drawn > LABEL_LIMIT
+    grads_ready = options.grads and graph.root.grad == 1.0
+    dot = _new_digraph(large)
+    dot.attr("node", fontname="Courier", fontsize="12")
+    dot.attr("edge", fontsize="11")
+    ids: dict[int, str] = {}
+    counter = 0
+
+    def new_id() -> str:
+        nonlocal counter
+        counter += 1
+        return f"n{counter - 1}"
+
+    def name_of(node: Node) -> str | None:
+        return display_name(node.name) if node.name is not None else None
+
+    for node in order:
+        if node.is_constant:
+            continue
+        if not node.is_leaf:
+            op = TABLE[node.op]  # type: ignore[index]
+            op_id = new_id()
+            dot.node(op_id, escape_label(op.symbol), shape="ellipse")
+            for i, parent in enumerate(node.parents):
+                if parent.is_constant:
+                    const_id = new_id()
+                    dot.node(
+                        const_id,
+                        escape_label(fmt_constant(parent.value)),
+                        shape="box",
+                        style="dashed",
+                        color="gray40",
+                    )
+                    dot.edge(const_id, op_id, color="gray40")
+                    continue
+                attrs: dict[str, str] = {}
+                if parent.requires_grad and not large:
+                    attrs["label"] = escape_label(_local_label(node, i, name_of, options.values))
+                    attrs["fontcolor"] = RED
+                dot.edge(ids[id(parent)], op_id, **attrs)
+        box_id = new_id()
+        ids[id(node)] = box_id
+        parts = []
+        name = name_of(node)
+        if options.values:
+            parts.append(f"{name} = {fmt(node.value)}" if name else fmt(node.value))
+        elif name:
+            parts.append(name)
+        if grads_ready and node.requires_grad:
+            parts.append(f"grad {fmt(node.grad) if graph.grad_known(node, progress) else '?'}")
+        attrs = {"shape": "box"}
+        if id(node) in progress.highlight:
+            attrs.update(style="filled", fillcolor=HIGHLIGHT, penwidth="2")
+        dot.node(box_id, escape_label(" │ ".join(parts) or " "), **attrs)
+        if not node.is_leaf:
+            dot.edge(op_id, box_id)
+    return str(dot.source)
+
+
+def _local_label(node: Node, i: int, name_of: Any, values: bool) -> str:
+    """The local derivative on an edge of the ops view: ``∂ = a(1 − a) = 0.2475``."""
+    op = TABLE[node.op]  # type: ignore[index]
+
+    def var(n: Node, fallback: str) -> Term:
+        if n.is_constant:
+            return ("num", n.value)
+        name = name_of(n)
+        # An unnamed operand is called by its op ("log"), never by a bare x or y, which
+        # could be read as the user's x or y (the lecture's label is y).
+        return ("atom", name if name else (n.op or fallback), 5)
+
+    variables = {"out": var(node, "out")}
+    for letter, parent in zip("xy", node.parents, strict=False):
+        variables[letter] = var(parent, letter)
+    term = formula_term(op.formulas[i], variables)
+    parts = ["∂"]
+    if term is not None:
+        parts.append(show(term)[0])
+    if values:
+        try:
+            number = op.partials(node.value, *(p.value for p in node.parents))[i]
+        except (ArithmeticError, ValueError):
+            number = math.nan
+        if term is None or term[0] != "num":
+            parts.append(fmt(number))
+    return " = ".join(parts)
+
+
+def build_source(root: Node, options: Options, progress: Progress | None = None) -> str:
+    """The DOT text of a drawing."""
+    if options.view not in VIEWS:
+        raise ValueError(f"draw: view must be one of {', '.join(VIEWS)}, got {options.view!r}")
+    graph = Graph(root, options.max_nodes)
+    progress = progress or Progress()
+    if options.view == "ops":
+        return ops_source(graph, options, progress)
+    return lecture_source(graph, options, progress)

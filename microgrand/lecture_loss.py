@@ -1,0 +1,170 @@
+"""The lecture view's special cases, in one place: how the lecture writes its loss.
+
+Everywhere else the lecture view is generic: boxes read ``name = formula`` from the op
+table's templates, and red arrows carry the chain rule of the op table's derivative
+formulas. The lecture simplifies exactly three things, and this module holds all three:
+
+- the cross-entropy written out from primitives, −(y·log(a) + (1 − y)·log(1 − a)), is one
+  box reading ``L(a, y)`` whose red arrow to a reads ``da = −y/a + (1−y)/(1−a)``;
+- the sigmoid that feeds that loss and nothing else reads ``ŷ = a = σ(z)`` and its red arrow
+  reads ``dz = a − y`` (the two steps multiplied out and simplified, as the lecture does);
+- `bce_with_logits(z, y)` reads ``L(a, y), a = σ(z)`` and its arrow to z reads ``dz = a − y``.
+
+`Lecture` (in `lecture_view`) asks `recognize` once per drawing and then asks the
+recognized `Loss` for the text of the boxes and arrows it covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from microgrand.notation import ONE, Term, t_add, t_div, t_neg, t_sub
+
+if TYPE_CHECKING:
+    from microgrand.node import Node
+
+
+@dataclass
+class Loss:
+    """The lecture's cross-entropy written out from primitives, recognized on the root.
+
+    Attributes:
+        a: the prediction node (the argument of both logs).
+        y: the label: a leaf (data, or a Node that wants a gradient), or the number when
+            y was a plain float.
+        inner: ids of the unnamed nodes folded into the ``L(a, y)`` box.
+    """
+
+    a: Node
+    y: Node | float
+    inner: set[int] = field(default_factory=set)
+
+
+def _is_one(node: Node) -> bool:
+    return node.is_constant and node.value == 1.0
+
+
+def recognize(root: Node, uses: dict[int, int]) -> Loss | None:
+    """Match −(y·log(a) + (1 − y)·log(1 − a)), the loss as the lecture writes it.
+
+    y may be a number (then 1 − y is a constant), or a data leaf (then 1 − y is an
+    unnamed ``1 - y`` node).
+    """
+
+    def unnamed_single(node: Node) -> bool:
+        return node.name is None and uses[id(node)] == 1
+
+    if root.op != "neg":
+        return None
+    total = root.parents[0]
+    if total.op != "add" or not unnamed_single(total):
+        return None
+    first, second = total.parents
+    if first.op != "mul" or second.op != "mul":
+        return None
+    if not (unnamed_single(first) and unnamed_single(second)):
+        return None
+    y, log_a = first.parents
+    one_minus_y, log_1a = second.parents
+    if log_a.op != "log" or log_1a.op != "log":
+        return None
+    if not (unnamed_single(log_a) and unnamed_single(log_1a)):
+        return None
+    (a,) = log_a.parents
+    (one_minus_a,) = log_1a.parents
+    if one_minus_a.op != "sub" or not unnamed_single(one_minus_a):
+        return None
+    one, a_again = one_minus_a.parents
+    if a_again is not a or not _is_one(one):
+        return None
+    inner = {id(n) for n in (total, first, second, log_a, log_1a, one_minus_a)}
+    if y.is_constant:
+        if not (one_minus_y.is_constant and one_minus_y.value == 1.0 - y.value):
+            return None
+        return Loss(a, y.value, inner)
+    if not y.is_leaf or y.requires_grad:
+        return None
+    if one_minus_y.op == "sub" and unnamed_single(one_minus_y):
+        c, y_again = one_minus_y.parents
+        if _is_one(c) and y_again is y:
+            inner.add(id(one_minus_y))
+            return Loss(a, y, inner)
+    return None
+
+
+def _atom(text: str) -> Term:
+    return ("atom", text, 5)
+
+
+class LossLabels:
+    """The text of the boxes and red arrows the lecture writes its own way.
+
+    Args:
+        loss: the recognized loss of the root, or None.
+        root: the drawing's root.
+        uses: how many times each node of the graph is used.
+        names: the drawn name of a node (inputs and boxes), e.g. ``"w₁"``.
+        operand: how a node reads inside a formula, e.g. ``"w₁x₁ + w₂x₂ + b"``.
+    """
+
+    def __init__(
+        self,
+        loss: Loss | None,
+        root: Node,
+        uses: dict[int, int],
+        names: Callable[[Node], str],
+        operand: Callable[[Node], str],
+    ) -> None:
+        self.loss = loss
+        self.root = root
+        self.uses = uses
+        self.name = names
+        self.operand = operand
+
+    def y_name(self) -> str:
+        """The label's name in the loss box and formulas (``y`` for a plain number)."""
+        assert self.loss is not None
+        y = self.loss.y
+        return "y" if isinstance(y, float) else self.name(y)
+
+    def box_text(self, box: Node, formula: str) -> str | None:
+        """``L(a, y)``, ``ŷ = a = σ(z)`` or ``L(a, y), a = σ(z), y = 1``; None otherwise.
+
+        `formula` is what the box would read in general (``σ(z)``).
+        """
+        name = self.name(box)
+        if self.loss is not None and box is self.root:
+            text = f"L({self.name(self.loss.a)}, {self.y_name()})"
+            return text if name == "L" else f"{name} = {text}"
+        if box.op == "bce_with_logits":
+            z, y = box.parents
+            text = f"L(a, y), a = σ({self.operand(z)}), y = {self.operand(y)}"
+            return text if name == "L" else f"{name} = {text}"
+        if self.loss is not None and box is self.loss.a and box.op == "sigmoid" and name == "a":
+            return f"ŷ = a = {formula}"
+        return None
+
+    def _sigmoid_of_loss(self, box: Node) -> bool:
+        """The sigmoid whose output a feeds the loss and nothing else (log(a) and 1 − a)."""
+        return (
+            self.loss is not None
+            and box is self.loss.a
+            and box.op == "sigmoid"
+            and self.uses[id(box)] == 2
+        )
+
+    def red_formula(self, box: Node, node: Node) -> Term | None:
+        """d node on the arrow from node into box, when the lecture writes it its own way."""
+        loss = self.loss
+        if loss is not None and box is self.root:
+            y = _atom(self.y_name())
+            a = _atom(self.name(loss.a))
+            if node is loss.a:
+                return t_add(t_div(t_neg(y), a), t_div(t_sub(ONE, y), t_sub(ONE, a)))
+        if self._sigmoid_of_loss(box):
+            return t_sub(_atom(self.name(box)), _atom(self.y_name()))
+        if box.op == "bce_with_logits" and node is box.parents[0]:
+            return t_sub(_atom("a"), _atom("y"))
+        return None

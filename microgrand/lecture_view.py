@@ -1,0 +1,268 @@
+"""What a drawing shows, before any DOT: the graph in order, and the lecture view's model.
+
+`Graph` is a root's graph prepared for either view: its nodes in the engine's topological
+order (`engine.ancestors`, bounded so that a huge graph is refused at once) and who uses
+each node. `Progress` says how far a backward pass has got (for the step-by-step frames).
+
+`Lecture` is the lecture view's model: which nodes are inputs (plain text in the first
+column), which are boxes (named nodes, the root, and unnamed nodes used twice), what each
+box reads (``z = w₁x₁ + w₂x₂ + b``: unnamed intermediate nodes folded into the formula of
+the named node that uses them), and each box's drawn inputs with d box/d input as a formula
+and a number, from the op table's derivative formulas and the chain rule. The few places
+where the lecture writes things its own way (the loss, ``ŷ = a``, ``dz = a − y``) live in
+`lecture_loss`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from microgrand import engine as _engine
+from microgrand.lecture_loss import LossLabels, recognize
+from microgrand.notation import (
+    LABEL_LINE_LIMIT,
+    ONE,
+    Term,
+    apply_template,
+    display_name,
+    fmt_constant,
+    formula_term,
+    t_add,
+    t_mul,
+)
+from microgrand.ops import TABLE
+
+if TYPE_CHECKING:
+    from microgrand.node import Node
+
+# Above MAX_NODES graph nodes a drawing is refused before anything is built (2,000
+# unlabelled items already take `dot` 3.5 s, 4,000 take 18 s, 20,000 never finished).
+MAX_NODES = 1000
+
+# Derivative formulas are only worked out through this many folded (unnamed) nodes; past it
+# the red arrow shows the number alone, and nothing grows without bound.
+FORMULA_NODE_LIMIT = 24
+
+GraphTooLargeError = _engine.GraphTooLargeError
+
+
+@dataclass
+class Progress:
+    """How far a backward pass has got, for the step-by-step drawings.
+
+    Attributes:
+        processed: ids of computed nodes whose backward step has run (their red arrows
+            carry numbers); None means the whole pass has run.
+        highlight: ids of nodes to highlight (their gradient was just completed).
+    """
+
+    processed: frozenset[int] | None = None
+    highlight: frozenset[int] = frozenset()
+
+
+class Graph:
+    """A root's graph prepared for drawing: its nodes in order, and who uses each."""
+
+    def __init__(self, root: Node, max_nodes: int = MAX_NODES) -> None:
+        from microgrand.node import Node
+
+        if not isinstance(root, Node):
+            raise TypeError(f"draw: expected a Node, got {type(root).__name__}")
+        self.root = root
+        try:
+            self.order: list[Node] = _engine.ancestors(root, limit=max_nodes)
+        except GraphTooLargeError:
+            raise GraphTooLargeError(
+                f"this graph has more than {max_nodes} nodes; a drawing that large would "
+                "take minutes to lay out and be unreadable. Draw a smaller graph "
+                "(name an intermediate node and draw that), or pass a larger "
+                "max_nodes= if you really want it."
+            ) from None
+        self.consumers: dict[int, list[Node]] = {id(n): [] for n in self.order}
+        for node in self.order:
+            for parent in node.parents:
+                users = self.consumers[id(parent)]
+                if not users or users[-1] is not node:
+                    users.append(node)
+        self.uses: dict[int, int] = {id(n): 0 for n in self.order}
+        for node in self.order:
+            for parent in node.parents:
+                self.uses[id(parent)] += 1
+        self.computed_newest_first = [n for n in reversed(self.order) if not n.is_leaf]
+
+    def grad_known(self, node: Node, progress: Progress) -> bool:
+        """Whether the backward pass has finished node's gradient."""
+        if progress.processed is None or node is self.root:
+            return True
+        users = self.consumers[id(node)]
+        return bool(users) and all(id(u) in progress.processed for u in users)
+
+
+class Lecture:
+    """The lecture view's model: which nodes are inputs, which are boxes, and their text."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        root = graph.root
+        uses = graph.uses
+        self.loss = recognize(root, uses)
+        loss_inner = self.loss.inner if self.loss else set()
+        self.boxes: list[Node] = []
+        for node in graph.order:
+            if node.is_leaf:
+                continue
+            if node is root or (
+                id(node) not in loss_inner and (node.name is not None or uses[id(node)] > 1)
+            ):
+                self.boxes.append(node)
+        self.inputs = [n for n in graph.order if n.is_leaf and not n.is_constant]
+        # The lecture lists inputs in the order they are first used (x₁, w₁, x₂, w₂, b); the
+        # two inputs of one op with the data first, as the slide does (x₁ above w₁).
+        first_use: dict[int, tuple[int, int]] = {}
+        for index, node in enumerate(graph.order):
+            for position, parent in enumerate(node.parents):
+                first_use.setdefault(id(parent), (index, position))
+        unused = (-1, 0)  # only a root that is itself a leaf has no use
+        self.inputs.sort(
+            key=lambda n: (
+                first_use.get(id(n), unused)[0],
+                n.requires_grad,
+                first_use.get(id(n), unused)[1],
+            )
+        )
+        self.names = self._names()
+        self.special = LossLabels(
+            self.loss, root, uses, lambda n: self.names[id(n)], lambda n: self.operand(n)[0]
+        )
+        self.formula: dict[int, tuple[str, int, bool]] = {}
+        self._fold()
+        self.position = {id(n): i for i, n in enumerate([*self.inputs, *self.boxes])}
+        self.edge_list = {id(box): self.edges(box) for box in self.boxes}
+        self.box_users: dict[int, int] = {}
+        for box in self.boxes:
+            for node, _, _ in self.edge_list[id(box)]:
+                self.box_users[id(node)] = self.box_users.get(id(node), 0) + 1
+
+    def _names(self) -> dict[int, str]:
+        names: dict[int, str] = {}
+        taken = {n.name for n in self.graph.order if n.name is not None}
+        counter = 0
+        for node in [*self.inputs, *self.boxes]:
+            if node.name is not None:
+                names[id(node)] = display_name(node.name)
+                continue
+            if node is self.graph.root and self.loss is not None:
+                names[id(node)] = "L"
+                continue
+            while True:
+                counter += 1
+                generated = f"t{counter}"
+                if generated not in taken:
+                    break
+            names[id(node)] = display_name(generated)
+        return names
+
+    def operand(self, node: Node) -> tuple[str, int, bool]:
+        """How a node reads inside a formula: (text, precedence, is_number)."""
+        if node.is_constant:
+            text = fmt_constant(node.value)
+            return text, 3 if text.startswith("−") else 5, True
+        if id(node) in self.names:
+            return self.names[id(node)], 5, False
+        return self.formula[id(node)]
+
+    def _fold(self) -> None:
+        """Write every computed node as a formula over the drawn items, parents first."""
+        for node in self.graph.order:
+            if node.is_leaf:
+                continue
+            op = TABLE[node.op]  # type: ignore[index]
+            text, prec = apply_template(op, [self.operand(p) for p in node.parents])
+            if len(text) > 4 * LABEL_LINE_LIMIT:  # long folds are cut when shown anyway
+                text = text[: 4 * LABEL_LINE_LIMIT]
+            self.formula[id(node)] = (text, prec, False)
+
+    def box_text(self, box: Node) -> str:
+        """The first line of a box: ``z = w₁x₁ + w₂x₂ + b``, ``ŷ = a = σ(z)``, ``L(a, y)``."""
+        formula = self.formula[id(box)][0]
+        special = self.special.box_text(box, formula)
+        return special if special is not None else f"{self.names[id(box)]} = {formula}"
+
+    def folded(self, box: Node) -> list[Node]:
+        """The unnamed nodes folded into a box (the box first)."""
+        result = [box]
+        stack = [box]
+        while stack:
+            node = stack.pop()
+            for parent in node.parents:
+                if not parent.is_leaf and id(parent) not in self.names:
+                    result.append(parent)
+                    stack.append(parent)
+        return result
+
+    def edges(self, box: Node) -> list[tuple[Node, Term | None, float]]:
+        """The box's drawn inputs, each with d box/d input as a term and as a number.
+
+        The derivative sums the products of the op table's local derivatives along every
+        path through the folded nodes (iteratively; the term is dropped past
+        FORMULA_NODE_LIMIT folded nodes).
+        """
+        symbolic = len(self.folded(box)) <= FORMULA_NODE_LIMIT
+        found: dict[int, tuple[Node, Term | None, float]] = {}
+        stack: list[tuple[Node, Term | None, float]] = [(box, ONE, 1.0)]
+        while stack:
+            node, term, number = stack.pop()
+            op = TABLE[node.op]  # type: ignore[index]
+            values = [p.value for p in node.parents]
+            try:
+                partials = op.partials(node.value, *values)
+            except (ArithmeticError, ValueError):  # e.g. sqrt's slope at 0, before backward
+                partials = (math.nan,) * op.arity
+            variables: dict[str, Term] = {}
+            if symbolic:
+                variables["out"] = self._term(node)
+                for letter, parent in zip("xy", node.parents, strict=False):
+                    variables[letter] = self._term(parent)
+            for i, parent in enumerate(node.parents):
+                if parent.is_constant:
+                    continue
+                local = formula_term(op.formulas[i], variables) if symbolic else None
+                if symbolic and term is not None and local is not None:
+                    product: Term | None = t_mul(term, local)
+                else:
+                    product = None
+                contribution = number * partials[i]
+                if id(parent) in self.names:
+                    if id(parent) in found:
+                        _, old_term, old_number = found[id(parent)]
+                        total = (
+                            t_add(old_term, product)
+                            if old_term is not None and product is not None
+                            else None
+                        )
+                        found[id(parent)] = (parent, total, old_number + contribution)
+                    else:
+                        found[id(parent)] = (parent, product, contribution)
+                else:
+                    stack.append((parent, product, contribution))
+        result = list(found.values())
+        result.sort(key=lambda item: self.position[id(item[0])])
+        return result
+
+    def _term(self, node: Node) -> Term:
+        if node.is_constant:
+            return ("num", node.value)
+        text, prec, _ = self.operand(node)
+        return ("atom", text, prec)
+
+    def red_formula(self, box: Node, node: Node, term: Term | None) -> Term | None:
+        """d node as the lecture writes it: its own simplification, or the chain rule."""
+        special = self.special.red_formula(box, node)
+        if special is not None:
+            return special
+        if term is None:
+            return None
+        upstream: Term = ONE if box is self.graph.root else ("atom", "d" + self.names[id(box)], 5)
+        return t_mul(term, upstream)
