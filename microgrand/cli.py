@@ -12,71 +12,30 @@ import argparse
 import importlib
 import importlib.util
 import io
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TextIO, cast
 
-from microgrand import lecture
+from microgrand import lecture, train_cli
+from microgrand.arguments import (
+    PROG,
+    ClosedStream,
+    Parser,
+    epochs,
+    finite_float,
+    label,
+    positive_float,
+)
 from microgrand.chain_rule import number, topological_order
-from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
-from microgrand.logreg import LectureGraph, TrainResult, accuracy, train
-from microgrand.progress import Progress
-
-PROG = "microgrand"
-LOSS_LINES = 6  # how many (epoch, J) lines a training run prints
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors (the usage text is one --help away)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def finite_float(text: str) -> float:
-    """An argparse type: a finite real number."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0 (a learning rate)."""
-    value = finite_float(text)
-    if value <= 0.0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return value
-
-
-def label(text: str) -> float:
-    """An argparse type: the label y, 0 or 1."""
-    value = finite_float(text)
-    if value not in (0.0, 1.0):
-        raise argparse.ArgumentTypeError(f"the label must be 0 or 1, got {text}")
-    return value
-
-
-def epochs(text: str) -> int:
-    """An argparse type: a whole number of epochs, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+from microgrand.datasets import IRIS, DataError, load
+from microgrand.logreg import LectureGraph
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `microgrand` parser with its subcommands (and `draw` when it is installed)."""
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         description="A tiny exact scalar autograd engine that teaches backprop the way the "
         "logistic-regression lecture does.",
@@ -118,31 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=run_demo)
 
-    train_parser = subparsers.add_parser(
-        "train",
-        help="full-batch gradient descent on iris or your own CSV",
-        description="Logistic regression by full-batch gradient descent, autograd computing "
-        "the gradients. The two features are standardized (mean 0, std 1) first.",
-    )
-    train_parser.add_argument(
-        "--data",
-        default=IRIS,
-        metavar="iris|PATH.csv",
-        help="'iris' (shipped: setosa vs versicolor on sepal length and width) or a CSV with "
-        "a header row and three columns: two numeric features, then a 0/1 label (default iris)",
-    )
-    train_parser.add_argument(
-        "--alpha", type=positive_float, default=0.1, help="learning rate (default 0.1)"
-    )
-    train_parser.add_argument(
-        "--epochs", type=epochs, default=1000, help="number of epochs (default 1000)"
-    )
-    train_parser.add_argument(
-        "--no-standardize",
-        action="store_true",
-        help="train on the raw features (plain gradient descent gets much slower)",
-    )
-    train_parser.set_defaults(func=run_train)
+    train_cli.register(subparsers)
 
     # `draw` is written separately; before it exists the command works without it.
     if importlib.util.find_spec("microgrand.draw_cli") is not None:
@@ -158,10 +93,7 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    for stream in (sys.stdout, sys.stderr):
-        # σ, Δ and — must not crash a terminal or pipe whose encoding lacks them
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="replace")
+    _prepare_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
@@ -169,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = ", ".join(_commands(parser))
         parser.error(f"choose a command: {names}")
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # a full disk shows here, not in Python's exit-time flush
+        return code
     except DataError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 1
@@ -177,11 +111,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader (`| head`) left: stop quietly, and keep Python's exit-time flush of
-        # stdout from raising again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        # The reader (`| head`) left: stop quietly.
+        _drop_stdout()
         return 1
+    except OSError as error:
+        # Writing the results failed: stdout closed (`>&-`) or a full disk (`> /dev/full`).
+        reason = error.strerror or str(error)
+        print(f"{PROG}: error: cannot write the results: {reason}", file=sys.stderr)
+        _drop_stdout()
+        return 1
+
+
+def _prepare_streams() -> None:
+    """Make stdout and stderr safe to write to, whatever the shell gave us."""
+    if sys.stderr is None:  # `2>&-`: errors cannot be shown; do not crash on them
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (lives until exit)
+    if sys.stdout is None:  # `>&-`: a command that writes results says so in one line
+        sys.stdout = cast(TextIO, ClosedStream())
+    for stream in (sys.stdout, sys.stderr):
+        # σ, Δ and — must not crash a terminal or pipe whose encoding lacks them
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
+def _drop_stdout() -> None:
+    """Send what is left of stdout nowhere, so Python's exit-time flush cannot fail again."""
+    try:
+        fileno = sys.stdout.fileno()
+    except (OSError, AttributeError, ValueError):
+        sys.stdout = cast(TextIO, ClosedStream())
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fileno)
+    os.close(devnull)
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
@@ -259,7 +221,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"alpha = {args.alpha:g}, {args.epochs} epochs",
         file=out,
     )
-    _train_and_report(data, args.alpha, args.epochs, standardized=True)
+    train_cli.train_and_report(data, args.alpha, args.epochs, standardized=True)
     return 0
 
 
@@ -313,63 +275,3 @@ def _dot(graph: LectureGraph) -> str:
             lines.append(f"  {ids[id(parent)]} -> {ids[id(node)]};")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-# --- train -------------------------------------------------------------------------------
-
-
-def run_train(args: argparse.Namespace) -> int:
-    """`microgrand train`: full-batch gradient descent, printing J, parameters, accuracy."""
-    data = load(args.data)
-    standardized = not args.no_standardize
-    scaling = "standardized (mean 0, std 1)" if standardized else "raw (not standardized)"
-    print(f"Data: {data.name}, m = {data.m}; features {scaling}", file=sys.stdout)
-    print(f"Gradient descent: alpha = {args.alpha:g}, {args.epochs} epochs", file=sys.stdout)
-    _train_and_report(data, args.alpha, args.epochs, standardized=standardized)
-    return 0
-
-
-def _train_and_report(data: Dataset, alpha: float, n_epochs: int, *, standardized: bool) -> None:
-    features = data
-    note = ""
-    if standardized:
-        scaled = standardize(data)
-        features = scaled.data
-        note = " (on the standardized features)"
-    with Progress(n_epochs, "training") as bar:
-
-        def on_epoch(epoch: int, J: float) -> None:
-            bar.update(epoch + 1, f"J = {number(J)}")
-
-        try:
-            result = train(
-                features.x1,
-                features.x2,
-                features.y,
-                alpha=alpha,
-                epochs=n_epochs,
-                on_epoch=on_epoch,
-            )
-        except (OverflowError, ValueError) as error:
-            raise DataError(
-                f"training diverged at alpha = {alpha:g} ({error}); try a smaller --alpha"
-                + ("" if standardized else " or drop --no-standardize")
-            ) from None
-    out = sys.stdout
-    print(_loss_lines(result), file=out)
-    w1, w2, b = result.params
-    print(f"final J = {number(result.final_loss)} (after {len(result.losses)} epochs)", file=out)
-    print(f"w1 = {number(w1)}, w2 = {number(w2)}, b = {number(b)}{note}", file=out)
-    correct = round(accuracy(result.params, features.x1, features.x2, features.y) * data.m)
-    print(f"training accuracy: {100 * correct / data.m:.4g}% ({correct}/{data.m})", file=out)
-
-
-def _loss_lines(result: TrainResult) -> str:
-    """J at a few evenly spaced epochs and at the end: enough to see it go down."""
-    n = len(result.losses)
-    shown = sorted({round(i * n / (LOSS_LINES - 1)) for i in range(LOSS_LINES - 1)})
-    rows = [(str(epoch), result.losses[epoch]) for epoch in shown if epoch < n]
-    width = max(len("epoch"), *(len(e) for e, _ in rows))
-    lines = [f"  {'epoch'.rjust(width)}  J"]
-    lines += [f"  {epoch.rjust(width)}  {number(J)}" for epoch, J in rows]
-    return "\n".join(lines)

@@ -178,13 +178,28 @@ def standardize(data: Dataset) -> Standardized:
     stds: list[float] = []
     columns: list[list[float]] = []
     for column in (data.x1, data.x2):
-        mean = math.fsum(column) / len(column)
-        std = math.sqrt(math.fsum((v - mean) ** 2 for v in column) / len(column))
-        scale = std if std > 0.0 else 1.0
+        mean, std, scaled_column = _standardize_column(column)
         means.append(mean)
         stds.append(std)
-        columns.append([(v - mean) / scale for v in column])
+        columns.append(scaled_column)
     scaled = Dataset(
         name=data.name, feature_names=data.feature_names, x1=columns[0], x2=columns[1], y=data.y
     )
     return Standardized(data=scaled, means=(means[0], means[1]), stds=(stds[0], stds[1]))
+
+
+def _standardize_column(column: list[float]) -> tuple[float, float, list[float]]:
+    """The mean, the std and the standardized values of one column of finite floats.
+
+    The column is first divided by its largest magnitude, so that neither the sum nor the
+    squares can overflow however large the (finite) values are: |mean| and std are at
+    most that magnitude, so they are finite too.
+    """
+    top = max(abs(v) for v in column)
+    if top == 0.0:
+        return 0.0, 0.0, [0.0 for _ in column]
+    unit = [v / top for v in column]
+    mean = math.fsum(unit) / len(unit)
+    std = math.sqrt(math.fsum((u - mean) ** 2 for u in unit) / len(unit))
+    scale = std if std > 0.0 else 1.0
+    return mean * top, std * top, [(u - mean) / scale for u in unit]

@@ -148,15 +148,27 @@ ZERO = Parameters(0.0, 0.0, 0.0)
 class TrainResult:
     """What full-batch gradient descent returns.
 
+    "J at epoch k" means one thing everywhere (the progress bar, the printed table, this
+    result, the notebooks): the cost J at the parameters after k updates. Epoch 0 is the
+    start, before any update; epoch `epochs` is the end, at `params`.
+
     Attributes:
-        losses: J before each update, one per epoch (``losses[0]`` at the start).
+        losses: J at epoch k for k = 0, 1, ..., epochs (``epochs + 1`` values).
         params: the parameters after the last update.
-        final_loss: J at `params`.
     """
 
     losses: list[float]
     params: Parameters
-    final_loss: float
+
+    @property
+    def epochs(self) -> int:
+        """How many updates were made."""
+        return len(self.losses) - 1
+
+    @property
+    def final_loss(self) -> float:
+        """J at the end: J at epoch `epochs`, the cost at `params`."""
+        return self.losses[-1]
 
 
 def train(
@@ -172,7 +184,8 @@ def train(
     """Full-batch gradient descent on m examples, autograd computing the gradients.
 
     Each epoch builds J on all examples, backpropagates and updates w1, w2 and b by
-    ``alpha`` times their gradients. `on_epoch(epoch, J)` is called after each epoch.
+    ``alpha`` times their gradients. `on_epoch(k, J)` is called with J at epoch k (see
+    `TrainResult`) as soon as it is known, for k = 0 (the start) to `epochs` (the end).
     """
     if epochs < 0:
         raise ValueError(f"train: epochs must be 0 or more, got {epochs}")
@@ -180,19 +193,34 @@ def train(
     labels = list(y)
     params = start
     losses: list[float] = []
-    for epoch in range(epochs):
+    for epoch in range(epochs + 1):
         graph = batch_graph(params, x1_nodes, x2_nodes, labels)
-        graph.J.backward()
         losses.append(graph.J.value)
+        if on_epoch is not None:
+            on_epoch(epoch, graph.J.value)
+        if epoch == epochs:
+            break
+        graph.J.backward()
         params = Parameters(
             params.w1 - alpha * graph.w1.grad,
             params.w2 - alpha * graph.w2.grad,
             params.b - alpha * graph.b.grad,
         )
-        if on_epoch is not None:
-            on_epoch(epoch, graph.J.value)
-    final = batch_graph(params, x1_nodes, x2_nodes, labels).J.value
-    return TrainResult(losses=losses, params=params, final_loss=final)
+    return TrainResult(losses=losses, params=params)
+
+
+def went_up(before: float, after: float) -> bool:
+    """True when one update raised J by more than rounding error: the step overshot.
+
+    For logistic regression J is convex, so a small enough ``alpha`` never raises it; a
+    rise means ``alpha`` is too large for the scale of the features.
+    """
+    return after > before + 1e-9 * abs(before)
+
+
+def barely_moved(losses: Sequence[float]) -> bool:
+    """True when J ended within 0.01 % of where it started: training learned nothing."""
+    return len(losses) > 1 and abs(losses[0] - losses[-1]) <= 1e-4 * abs(losses[0])
 
 
 def accuracy(

@@ -35,6 +35,7 @@ class Progress:
         self._last_draw = 0.0
         self._last_tenth = 0
         self._drawn = False
+        self._line_shown = ""
 
     def update(self, done: int, info: str = "") -> None:
         """Report that `done` of `total` steps are finished; `info` is shown after the bar."""
@@ -44,7 +45,8 @@ class Progress:
             if done < self.total and now - self._last_draw < _REDRAW_SECONDS:
                 return
             self._last_draw = now
-            self.stream.write("\r" + self._line(done, info) + "\x1b[K")
+            self._line_shown = self._line(done, info)
+            self.stream.write("\r" + self._line_shown + "\x1b[K")
             self._drawn = True
         else:
             tenth = done * 10 // self.total
@@ -52,6 +54,15 @@ class Progress:
                 return
             self._last_tenth = tenth
             self.stream.write(self._line(done, info) + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        """Print a line of text (a warning) without breaking the bar: on a terminal the
+        text replaces the bar's line and the bar is drawn again below it."""
+        if self.interactive and self._drawn:
+            self.stream.write("\r" + text + "\x1b[K\n" + self._line_shown)
+        else:
+            self.stream.write(text + "\n")
         self.stream.flush()
 
     def close(self) -> None:

@@ -662,7 +662,7 @@ backpropagates and updates w₁, w₂ and b by α times their gradients.
     """
 result = train(x1s, x2s, ys, alpha=0.1, epochs=1000)
 print(f"J: {result.losses[0]:.4f} at the start (log 2 = {math.log(2):.4f}), "
-      f"{result.final_loss:.4f} after {len(result.losses)} epochs")
+      f"{result.final_loss:.4f} after {result.epochs} epochs")
 print(f"w1 = {result.params.w1:.4f}, w2 = {result.params.w2:.4f}, b = {result.params.b:.4f}")
 """,
     """
@@ -697,7 +697,7 @@ ax.set_ylim(min(x2s) - 0.5, max(x2s) + 2.0)  # room for the legend
 ax.set_xlabel("x₁: sepal length (standardized)")
 ax.set_ylabel("x₂: sepal width (standardized)")
 ax.legend(loc="upper left", fontsize=9)
-ax.set_title(f"Decision boundary after {len(result.losses)} epochs")
+ax.set_title(f"Decision boundary after {result.epochs} epochs")
 plt.show()
 """,
     """
@@ -751,7 +751,7 @@ assert all(later < earlier for earlier, later in zip(one_example_losses, one_exa
 for auto, hand in zip(autograd + autograd_final, closed_form + closed_final):
     assert math.isclose(auto, hand, rel_tol=1e-9, abs_tol=1e-15), (auto, hand)
 # training: J starts at log 2 (w = b = 0 gives a = 0.5), goes down every epoch, ends small
-assert data.m == 100 and len(result.losses) == 1000
+assert data.m == 100 and result.epochs == 1000 and len(result.losses) == 1001
 assert math.isclose(result.losses[0], math.log(2), rel_tol=1e-12)
 assert all(later <= earlier for earlier, later in zip(result.losses, result.losses[1:]))
 assert result.final_loss < 0.05

@@ -31,10 +31,10 @@ def test_iris_is_the_two_class_two_feature_subset() -> None:
 def test_training_on_iris_reaches_100_percent_and_the_loss_decreases() -> None:
     data = standardize(load_iris()).data
     result = train(data.x1, data.x2, data.y, alpha=0.1, epochs=500)
-    assert len(result.losses) == 500
+    assert len(result.losses) == 501 and result.epochs == 500  # J at epochs 0, 1, ..., 500
     assert math.isclose(result.losses[0], math.log(2.0), rel_tol=1e-12)  # w = b = 0: a = 0.5
     assert all(b < a for a, b in zip(result.losses, result.losses[1:], strict=False))
-    assert result.final_loss < result.losses[-1] < 0.1
+    assert result.final_loss == result.losses[-1] < 0.1
     assert accuracy(result.params, data.x1, data.x2, data.y) == 1.0
 
 
@@ -72,11 +72,10 @@ def test_on_epoch_and_progress_on_a_pipe_prints_at_most_ten_lines() -> None:
 
         def on_epoch(epoch: int, J: float) -> None:
             seen.append((epoch, J))
-            bar.update(epoch + 1, f"J = {J:.4g}")
+            bar.update(epoch, f"J = {J:.4g}")
 
         result = train([1.0, -1.0], [0.0, 0.5], [1.0, 0.0], epochs=1000, on_epoch=on_epoch)
-    assert [e for e, _ in seen] == list(range(1000))
-    assert [J for _, J in seen] == result.losses
+    assert seen == list(enumerate(result.losses))  # epochs 0 (the start) to 1000 (the end)
     lines = stream.getvalue().splitlines()
     assert 1 <= len(lines) <= 10
     assert lines[-1].startswith("training [") and "1000/1000" in lines[-1]

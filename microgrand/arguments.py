@@ -1,0 +1,79 @@
+"""What the `microgrand` subcommands share: argparse types, one-line usage errors, stdout.
+
+Every subcommand module (`cli` for `demo`, `train_cli`, `draw_cli`) takes its argument
+types from here, so that ``--alpha 0`` or ``--epochs 1.5`` get the same one-line message
+wherever they are given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import math
+from typing import NoReturn
+
+PROG = "microgrand"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (the usage text is one --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def finite_float(text: str) -> float:
+    """An argparse type: a finite real number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0 (a learning rate: 0 would never move)."""
+    value = finite_float(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def label(text: str) -> float:
+    """An argparse type: the label y, 0 or 1."""
+    value = finite_float(text)
+    if value not in (0.0, 1.0):
+        raise argparse.ArgumentTypeError(f"the label must be 0 or 1, got {text}")
+    return value
+
+
+def epochs(text: str) -> int:
+    """An argparse type: a whole number of epochs, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+class ClosedStream:
+    """Stands in for a standard stream the shell closed (``>&-``), where Python has None.
+
+    Writing to it raises the OSError a closed file descriptor gives, so a command that
+    needs stdout fails with one line, and one that does not (``draw -o FILE``) runs.
+    """
+
+    def write(self, text: str) -> int:
+        """Refuse: there is nowhere to write."""
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        """Nothing was written, so nothing to flush."""
+
+    def isatty(self) -> bool:
+        """A closed stream is no terminal."""
+        return False

@@ -1,0 +1,186 @@
+"""The ``microgrand train`` command: gradient descent on iris or a CSV, reported as it goes.
+
+`register(subparsers)` adds the subcommand to the parser of `microgrand.cli`;
+`train_and_report` is the training part that ``microgrand demo`` shares. Options for other
+ways of training belong in `register` and are passed on through `train_and_report`.
+
+"J at epoch k" is logreg's one definition (see `microgrand.logreg.TrainResult`): the
+progress bar, the table and "final J" all print ``result.losses[k]``. What the J curve says
+went wrong (J going up: the steps overshoot; J not moving: nothing to learn from) is said on
+stderr as a warning with what to try; it never stops a run that is merely slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from microgrand.arguments import PROG, epochs, positive_float
+from microgrand.chain_rule import number
+from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
+from microgrand.logreg import TrainResult, accuracy, barely_moved, train, went_up
+from microgrand.progress import Progress
+
+LOSS_ROWS = 6  # how many (epoch, J) rows a training run prints, the first and last included
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``train`` subcommand to the subparsers of the `microgrand` parser."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "train",
+        help="full-batch gradient descent on iris or your own CSV",
+        description="Logistic regression by full-batch gradient descent, autograd computing "
+        "the gradients. The two features are standardized (mean 0, std 1) first.",
+    )
+    parser.add_argument(
+        "--data",
+        default=IRIS,
+        metavar="iris|PATH.csv",
+        help="'iris' (shipped: setosa vs versicolor on sepal length and width) or a CSV with "
+        "a header row and three columns: two numeric features, then a 0/1 label (default iris)",
+    )
+    parser.add_argument(
+        "--alpha", type=positive_float, default=0.1, help="learning rate (default 0.1)"
+    )
+    parser.add_argument(
+        "--epochs", type=epochs, default=1000, help="number of epochs (default 1000)"
+    )
+    parser.add_argument(
+        "--no-standardize",
+        action="store_true",
+        help="train on the raw features (plain gradient descent gets much slower)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """`microgrand train`: full-batch gradient descent, printing J, parameters, accuracy."""
+    data = load(args.data)
+    standardized = not args.no_standardize
+    scaling = "standardized (mean 0, std 1)" if standardized else "raw (not standardized)"
+    print(f"Data: {data.name}, m = {data.m}; features {scaling}")
+    print(f"Gradient descent: alpha = {args.alpha:g}, {args.epochs} epochs")
+    train_and_report(data, args.alpha, args.epochs, standardized=standardized)
+    return 0
+
+
+def train_and_report(data: Dataset, alpha: float, n_epochs: int, *, standardized: bool) -> None:
+    """Train on `data`, with a progress bar and warnings on stderr and the results on stdout."""
+    features = standardize(data).data if standardized else data
+    constant = _constant_features(data)
+    if constant:
+        names = " and ".join(constant)
+        _warn(
+            f"feature{'s' if len(constant) > 1 else ''} {names} "
+            f"{'have' if len(constant) > 1 else 'has'} the same value in every row: "
+            "a constant feature cannot tell the classes apart"
+        )
+    watch = _Watch(alpha, standardized)
+    with Progress(n_epochs, "training") as bar:
+
+        def on_epoch(epoch: int, J: float) -> None:
+            bar.update(epoch, f"J = {number(J)}")
+            hint = watch.see(epoch, J)
+            if hint:
+                bar.note(hint)
+
+        try:
+            result = train(
+                features.x1,
+                features.x2,
+                features.y,
+                alpha=alpha,
+                epochs=n_epochs,
+                on_epoch=on_epoch,
+            )
+        except (OverflowError, ValueError) as error:
+            raise DataError(
+                f"training diverged at alpha = {alpha:g} ({error}); try a smaller --alpha"
+                + ("" if standardized else " or drop --no-standardize")
+            ) from None
+    if watch.warned and result.final_loss > result.losses[0]:
+        _warn(
+            f"training diverged: J ended at {number(result.final_loss)}, above its start "
+            f"{number(result.losses[0])}; {watch.advice}"
+        )
+    elif barely_moved(result.losses) and not watch.warned:
+        _warn(_stuck(result, alpha, standardized, bool(constant)))
+    _print_results(data, features, result, standardized)
+
+
+def _print_results(
+    data: Dataset, features: Dataset, result: TrainResult, standardized: bool
+) -> None:
+    print(loss_table(result))
+    w1, w2, b = result.params
+    print(f"final J = {number(result.final_loss)} (after {result.epochs} epochs)")
+    note = " (on the standardized features)" if standardized else ""
+    print(f"w1 = {number(w1)}, w2 = {number(w2)}, b = {number(b)}{note}")
+    correct = round(accuracy(result.params, features.x1, features.x2, features.y) * data.m)
+    print(f"training accuracy: {100 * correct / data.m:.4g}% ({correct}/{data.m})")
+
+
+def loss_table(result: TrainResult) -> str:
+    """J at a few evenly spaced epochs, the start and the end included: enough to see it go."""
+    n = result.epochs
+    shown = sorted({round(i * n / (LOSS_ROWS - 1)) for i in range(LOSS_ROWS)})
+    rows = [(str(epoch), result.losses[epoch]) for epoch in shown]
+    width = max(len("epoch"), *(len(e) for e, _ in rows))
+    lines = [f"  {'epoch'.rjust(width)}  J"]
+    lines += [f"  {epoch.rjust(width)}  {number(J)}" for epoch, J in rows]
+    return "\n".join(lines)
+
+
+class _Watch:
+    """Watches J epoch by epoch and says once, as soon as it happens, that J went up."""
+
+    def __init__(self, alpha: float, standardized: bool) -> None:
+        self.alpha = alpha
+        self.standardized = standardized
+        self.previous: float | None = None
+        self.warned = False
+        self.advice = "try a smaller --alpha" + (
+            "" if standardized else " or drop --no-standardize"
+        )
+
+    def see(self, epoch: int, J: float) -> str | None:
+        before, self.previous = self.previous, J
+        if self.warned or before is None or not went_up(before, J):
+            return None
+        self.warned = True
+        return _warning(
+            f"J went up from {number(before)} at epoch {epoch - 1} to {number(J)} at epoch "
+            f"{epoch}: the steps overshoot the minimum (alpha = {self.alpha:g} is too large for "
+            f"these features); {self.advice}"
+        )
+
+
+def _stuck(result: TrainResult, alpha: float, standardized: bool, constant: bool) -> str:
+    moved = (
+        f"J barely moved in {result.epochs} epochs ({number(result.losses[0])} at epoch 0, "
+        f"{number(result.final_loss)} at epoch {result.epochs})"
+    )
+    if constant:
+        return f"{moved}: the features carry nothing to learn from"
+    advice = "try more --epochs or a larger --alpha"
+    return f"{moved} at alpha = {alpha:g}: {advice}" + (
+        "" if standardized else ", or drop --no-standardize"
+    )
+
+
+def _constant_features(data: Dataset) -> list[str]:
+    return [
+        name
+        for name, column in zip(data.feature_names, (data.x1, data.x2), strict=True)
+        if min(column) == max(column)
+    ]
+
+
+def _warning(message: str) -> str:
+    return f"{PROG}: warning: {message}"
+
+
+def _warn(message: str) -> None:
+    print(_warning(message), file=sys.stderr)

@@ -1,0 +1,259 @@
+"""`microgrand train` (and the training part of `demo`): one J per epoch, hints, hostile output.
+
+The commands run in a subprocess as a user runs them; stdout and stderr are checked apart.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from microgrand import lecture
+from microgrand.datasets import Dataset, standardize
+from microgrand.logreg import ZERO, Parameters, train
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "microgrand", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+def shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `line` with sh, ``microgrand`` standing for this Python's ``-m microgrand``."""
+    command = line.replace("microgrand ", f"{sys.executable} -m microgrand ", 1)
+    return subprocess.run(
+        ["sh", "-c", command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, (
+        result.stderr
+    )
+
+
+# --- item 10: one J at epoch k ---------------------------------------------------------------
+
+
+def test_bar_table_and_final_J_agree_epoch_by_epoch(tmp_path: Path) -> None:
+    result = run(["train", "--epochs", "100"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    bar = dict(re.findall(r"\] (\d+)/100  J = (\S+)", result.stderr))
+    table = dict(re.findall(r"^ +(\d+)  (\S+)$", result.stdout, flags=re.MULTILINE))
+    final = re.search(r"final J = (\S+) \(after 100 epochs\)", result.stdout)
+    assert final is not None
+    shared = set(bar) & set(table)
+    assert {"20", "40", "60", "80", "100"} <= shared  # the bar shows every tenth on a pipe
+    for epoch in shared:
+        assert bar[epoch] == table[epoch], epoch
+    assert bar["100"] == table["100"] == final.group(1)
+    assert table["0"] == "0.6931"  # epoch 0 is the start: w = b = 0, J = log 2
+
+
+def test_J_at_epoch_k_is_J_after_k_updates() -> None:
+    x1, x2, y = [1.0, -1.0, 2.0, 0.5], [0.5, -2.0, 1.0, 0.0], [1.0, 0.0, 1.0, 0.0]
+    seen: list[tuple[int, float]] = []
+    result = train(x1, x2, y, alpha=0.3, epochs=7, on_epoch=lambda k, J: seen.append((k, J)))
+    assert result.epochs == 7 and len(result.losses) == 8
+    assert seen == list(enumerate(result.losses))
+    assert result.final_loss == result.losses[7]
+    # The closed form, independently: J at the parameters after k lecture steps.
+    params = ZERO
+    for k in range(8):
+        want = lecture.m_examples(x1, x2, y, *params)
+        assert math.isclose(result.losses[k], want.J, rel_tol=1e-12), k
+        if k < 7:
+            params = Parameters(*lecture.step(*params, want.dw1, want.dw2, want.db, 0.3))
+    for got, expected in zip(result.params, params, strict=True):
+        assert math.isclose(got, expected, rel_tol=1e-12)
+
+
+def test_train_steps_downhill() -> None:
+    """The update sign in `train`: w := w - alpha*dw, written out here from the lecture."""
+    x1, x2, y = [2.0, -1.0, 0.5], [-1.0, 3.0, 1.0], [1.0, 0.0, 1.0]
+    m = len(y)
+    # At w = b = 0, a = 1/2 for every example: dz_i = 1/2 - y_i.
+    dz = [0.5 - label for label in y]
+    dw1 = sum(u * d for u, d in zip(x1, dz, strict=True)) / m
+    dw2 = sum(v * d for v, d in zip(x2, dz, strict=True)) / m
+    db = sum(dz) / m
+    result = train(x1, x2, y, alpha=0.5, epochs=1)
+    assert math.isclose(result.params.w1, -0.5 * dw1, rel_tol=1e-12)
+    assert math.isclose(result.params.w2, -0.5 * dw2, rel_tol=1e-12)
+    assert math.isclose(result.params.b, -0.5 * db, rel_tol=1e-12)
+    assert result.losses[1] < result.losses[0]
+
+
+# --- item 2: large finite features -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "1e200,1,1\n-1e200,2,0\n",
+        "1e308,1,1\n1.5e308,2,0\n-1.5e308,3,1\n",
+        "1.7e308,1,1\n1.7e308,2,0\n-1.7e308,3,1\n",
+        "5e-324,1,1\n-5e-324,2,0\n",
+    ],
+)
+def test_standardizing_huge_or_tiny_finite_features(rows: str) -> None:
+    from microgrand.datasets import parse_csv
+
+    data = parse_csv("x1,x2,y\n" + rows, "f.csv", name="f")
+    scaled = standardize(data)
+    assert all(math.isfinite(v) for v in (*scaled.means, *scaled.stds))
+    column = scaled.data.x1
+    assert math.isclose(sum(column) / len(column), 0.0, abs_tol=1e-12)
+    assert math.isclose(sum(v * v for v in column) / len(column), 1.0, rel_tol=1e-12)
+
+
+def test_train_on_huge_finite_features(tmp_path: Path) -> None:
+    (tmp_path / "f.csv").write_text("x1,x2,y\n1e200,1,1\n-1e200,2,0\n")
+    (tmp_path / "g.csv").write_text("x1,x2,y\n1e308,1,1\n1.5e308,2,0\n-1.5e308,3,1\n")
+    for name in ("f.csv", "g.csv"):
+        result = run(["train", "--data", name, "--epochs", "50"], tmp_path)
+        assert result.returncode == 0, result.stderr
+        no_traceback(result)
+        assert "final J = " in result.stdout
+    raw = run(["train", "--data", "g.csv", "--epochs", "50", "--no-standardize"], tmp_path)
+    assert raw.returncode == 1
+    no_traceback(raw)
+    error = raw.stderr.splitlines()[-1]
+    assert error.startswith("microgrand: error: training diverged") and "--no-standardize" in error
+
+
+# --- item 11: divergence and hopeless data are said ------------------------------------------
+
+
+def big_features(tmp_path: Path) -> Path:
+    lines = ["x1,x2,y"]
+    for i in range(40):
+        label = i % 2
+        lines.append(f"{1e6 + 2e4 * label + 37 * (i % 7)},{2e6 + 53 * (i % 5)},{label}")
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def warnings(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stderr.splitlines() if "warning:" in line]
+
+
+def test_divergence_is_said_with_what_to_try(tmp_path: Path) -> None:
+    big_features(tmp_path)
+    result = run(["train", "--data", "big.csv", "--epochs", "30", "--no-standardize"], tmp_path)
+    assert result.returncode == 0  # not stopped: the warning says, the run goes on
+    said = warnings(result)
+    assert len(said) == 2, result.stderr
+    assert said[0].startswith("microgrand: warning: J went up from 0.6931 at epoch 0 to ")
+    assert "smaller --alpha" in said[0] and "drop --no-standardize" in said[0]
+    assert said[1].startswith("microgrand: warning: training diverged: J ended at ")
+    assert "warning" not in result.stdout
+    # standardized, the same data trains without a word
+    fine = run(["train", "--data", "big.csv", "--epochs", "30"], tmp_path)
+    assert fine.returncode == 0 and warnings(fine) == []
+    assert "training accuracy: 100% (40/40)" in fine.stdout
+
+
+def test_constant_features_are_said(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text("x1,x2,y\n3,5,1\n3,5,0\n3,5,1\n3,5,0\n")
+    result = run(["train", "--data", "c.csv", "--epochs", "20"], tmp_path)
+    assert result.returncode == 0
+    said = warnings(result)
+    assert said[0] == (
+        "microgrand: warning: features x1 and x2 have the same value in every row: "
+        "a constant feature cannot tell the classes apart"
+    )
+    assert said[1].startswith("microgrand: warning: J barely moved in 20 epochs (0.6931")
+    (tmp_path / "one.csv").write_text("x1,x2,y\n3,1,1\n3,2,0\n3,3,1\n3,0,0\n")
+    one = run(["train", "--data", "one.csv", "--epochs", "20"], tmp_path)
+    assert warnings(one)[0].startswith("microgrand: warning: feature x1 has the same value")
+
+
+def test_a_tiny_alpha_says_to_take_bigger_steps(tmp_path: Path) -> None:
+    result = run(["train", "--alpha", "1e-9", "--epochs", "10"], tmp_path)
+    assert result.returncode == 0
+    (said,) = warnings(result)
+    assert "J barely moved" in said and "larger --alpha" in said
+
+
+def test_iris_trains_without_a_warning(tmp_path: Path) -> None:
+    result = run(["train", "--epochs", "300"], tmp_path)
+    assert result.returncode == 0 and warnings(result) == []
+
+
+def test_no_warning_for_a_merely_slow_run() -> None:
+    from microgrand.logreg import barely_moved, went_up
+
+    data: Dataset = standardize(
+        Dataset("d", ("a", "b"), [1.0, 2.0, 3.0, 4.0], [1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0])
+    ).data
+    slow = train(data.x1, data.x2, data.y, alpha=0.01, epochs=50)
+    assert not barely_moved(slow.losses)
+    assert not any(went_up(a, b) for a, b in zip(slow.losses, slow.losses[1:], strict=False))
+    assert went_up(0.6931, 0.6932) and not went_up(0.6931, 0.6931 * (1 + 1e-12))
+
+
+# --- item 19: --alpha 0 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+@pytest.mark.parametrize("alpha", ["0", "-0", "0.0", "-0.5"])
+def test_alpha_must_be_positive(tmp_path: Path, command: str, alpha: str) -> None:
+    result = run([command, "--alpha", alpha], tmp_path)
+    assert result.returncode == 2
+    assert f"argument --alpha: must be greater than 0, got {alpha}" in result.stderr
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+
+
+# --- item 12: closed, full and broken output ----------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["demo --epochs 5", "train --epochs 5"])
+def test_closed_stdout(tmp_path: Path, command: str) -> None:
+    result = shell(f"microgrand {command} >&-", tmp_path)
+    assert result.returncode == 1
+    no_traceback(result)
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == ["microgrand: error: cannot write the results: standard output is closed"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("command", ["demo --epochs 5", "train --epochs 5"])
+def test_full_disk(tmp_path: Path, command: str) -> None:
+    result = shell(f"microgrand {command} > /dev/full", tmp_path)
+    assert result.returncode == 1
+    no_traceback(result)
+    assert result.stderr.splitlines()[-1] == (
+        "microgrand: error: cannot write the results: No space left on device"
+    )
+
+
+@pytest.mark.parametrize("command", ["demo --epochs 5", "train --epochs 5"])
+def test_a_reader_that_leaves(tmp_path: Path, command: str) -> None:
+    result = shell(f"microgrand {command} | head -1", tmp_path)
+    assert len(result.stdout.splitlines()) == 1
+    no_traceback(result)
+    assert "error" not in result.stderr
