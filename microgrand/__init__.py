@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from microgrand.chain_rule import explain
     from microgrand.comparison import compare
     from microgrand.logreg import lecture_graph, three_abc_graph, train
+    from microgrand.nn import MLP
     from microgrand.render import draw
 
 # The lecture, explanation and drawing tools load on first use, so that `import microgrand`
@@ -28,6 +29,7 @@ _LAZY = {
     "lecture_graph": "microgrand.logreg",
     "three_abc_graph": "microgrand.logreg",
     "train": "microgrand.logreg",
+    "MLP": "microgrand.nn",
     "draw": "microgrand.render",
     "steps": "microgrand.backprop_steps",
     "save_steps": "microgrand.backprop_steps",
@@ -43,6 +45,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "MLP",
     "GradcheckError",
     "Node",
     "bce_with_logits",

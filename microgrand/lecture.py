@@ -11,6 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
 
 
 def sigmoid(z: float) -> float:
@@ -115,3 +122,79 @@ def three_abc(a: float, b: float, c: float) -> ThreeABC:
     u = b * c
     v = a + u
     return ThreeABC(u=u, v=v, J=3.0 * v, dv=3.0, du=3.0, da=3.0, db=3.0 * c, dc=3.0 * b)
+
+
+# --- the shallow network (the course's week 3), numpy, the course's shapes -----------------
+# X is n_x × m (one column per example), Y is 1 × m, W[1] is n_h × n_x, b[1] is n_h × 1,
+# W[2] is 1 × n_h, b[2] is 1 × 1. numpy is imported inside, so importing this module
+# stays cheap for the commands that never use a network.
+
+
+def two_layer_forward(W1: Array, b1: Array, W2: Array, b2: Array, X: Array) -> dict[str, Array]:
+    """Forward: Z[1] = W[1]X + b[1], A[1] = tanh(Z[1]), Z[2] = W[2]A[1] + b[2], A[2] = σ(Z[2]).
+
+    Returns the course's cache: a dict with keys ``Z1``, ``A1``, ``Z2``, ``A2``. Raises
+    ValueError when a shape is not the course's.
+    """
+    import numpy as np
+
+    _check_shapes(W1, b1, W2, b2, X)
+
+    Z1 = W1 @ X + b1
+    A1 = np.tanh(Z1)
+    Z2 = W2 @ A1 + b2
+    # σ in two branches, as `sigmoid` above: e^-|z| never overflows.
+    E = np.exp(-np.abs(Z2))
+    A2 = np.where(Z2 >= 0.0, 1.0 / (1.0 + E), E / (1.0 + E))
+    return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def _check_shapes(W1: Array, b1: Array, W2: Array, b2: Array, X: Array) -> None:
+    """W[1] fixes n_h × n_x; every other array must have the course's shape to match it."""
+    course = (
+        "the course's shapes are X: n_x × m, W1: n_h × n_x, b1: n_h × 1, W2: 1 × n_h, b2: 1 × 1"
+    )
+    if W1.ndim != 2 or 0 in W1.shape:
+        raise ValueError(f"two-layer network: W1 has shape {W1.shape}; {course}")
+    n_h, n_x = W1.shape
+    m = X.shape[1] if X.ndim == 2 and X.shape[0] == n_x and X.shape[1] > 0 else None
+    expected = {"X": (n_x, m), "b1": (n_h, 1), "W2": (1, n_h), "b2": (1, 1)}
+    for name, array in (("X", X), ("b1", b1), ("W2", W2), ("b2", b2)):
+        if array.shape != expected[name]:
+            shape = " × ".join("m" if n is None else str(n) for n in expected[name])
+            raise ValueError(
+                f"two-layer network: {name} has shape {array.shape}, expected {shape} "
+                f"(W1 is {n_h} × {n_x}); {course}"
+            )
+
+
+def two_layer_cost(A2: Array, Y: Array) -> float:
+    """J = −(1/m) Σ (Y log A[2] + (1 − Y) log(1 − A[2])), the cross-entropy cost."""
+    import numpy as np
+
+    m = Y.shape[1]
+    return float(-np.sum(Y * np.log(A2) + (1.0 - Y) * np.log(1.0 - A2)) / m)
+
+
+def two_layer_gradients(
+    W1: Array, b1: Array, W2: Array, b2: Array, X: Array, Y: Array
+) -> dict[str, Array]:
+    """Backprop as the course derives it by hand, for a tanh hidden layer and a sigmoid output.
+
+    dZ[2] = A[2] − Y, dW[2] = (1/m) dZ[2] A[1]ᵀ, db[2] = (1/m) Σ dZ[2],
+    dZ[1] = W[2]ᵀ dZ[2] * (1 − A[1]²), dW[1] = (1/m) dZ[1] Xᵀ, db[1] = (1/m) Σ dZ[1]
+    (the sums are row sums that keep the column shape). Returns a dict with keys ``dW1``,
+    ``db1``, ``dW2``, ``db2``, each of its parameter's shape.
+    """
+    import numpy as np
+
+    m = X.shape[1]
+    cache = two_layer_forward(W1, b1, W2, b2, X)
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dW2 = (1.0 / m) * dZ2 @ A1.T
+    db2 = (1.0 / m) * np.sum(dZ2, axis=1, keepdims=True)
+    dZ1 = (W2.T @ dZ2) * (1.0 - A1**2)
+    dW1 = (1.0 / m) * dZ1 @ X.T
+    db1 = (1.0 / m) * np.sum(dZ1, axis=1, keepdims=True)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
