@@ -399,7 +399,7 @@ class _Text:
         for node, index in stretch:
             op = TABLE[node.op or ""]
             parents = node.parents
-            value *= op.partials(node.value, *(p.value for p in parents))[index]
+            value *= op.partial_of[index](node.value, *(p.value for p in parents))
             formula = op.formulas[index]
             if len(numerators) + len(denominators) > _FACTOR_LIMIT // 4:
                 continue  # far too long to print (`factor` shows d-notation): skip the text

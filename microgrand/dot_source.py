@@ -12,7 +12,6 @@ escaped, then `graphviz.escape`); no record shapes, no URL/href/tooltip attribut
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from microgrand.notation import (
     formula_term,
     show,
 )
-from microgrand.ops import TABLE
+from microgrand.ops import TABLE, op_partial
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -291,10 +290,7 @@ def _local_label(node: Node, i: int, name_of: Any, values: bool) -> str:
     if term is not None:
         parts.append(show(term)[0])
     if values:
-        try:
-            number = op.partials(node.value, *(p.value for p in node.parents))[i]
-        except (ArithmeticError, ValueError):
-            number = math.nan
+        number = op_partial(op, i, node.value, [p.value for p in node.parents])
         if term is None or term[0] != "num":
             parts.append(fmt(number))
     return " = ".join(parts)

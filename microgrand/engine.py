@@ -180,6 +180,11 @@ def backward(root: Node) -> None:
                         dx, dy = fixed
                 elif y is None:
                     (dx,) = op.partials(node._v, x._v)  # type: ignore[union-attr]
+                elif y._op is CONSTANT or y._op is DATA:
+                    # y holds no gradient: its partial is not needed (pow's, out·log x,
+                    # is not even defined for x ** 2 at x < 0).
+                    dx = op.partial_of[0](node._v, x._v, y._v)  # type: ignore[union-attr]
+                    dy = 0.0
                 else:
                     dx, dy = op.partials(node._v, x._v, y._v)  # type: ignore[union-attr]
             except (ArithmeticError, ValueError) as error:

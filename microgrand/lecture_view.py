@@ -15,7 +15,6 @@ where the lecture writes things its own way (the loss, ``ŷ = a``, ``dz = a − 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,7 @@ from microgrand.notation import (
     t_add,
     t_mul,
 )
-from microgrand.ops import TABLE
+from microgrand.ops import TABLE, op_partial
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -216,10 +215,7 @@ class Lecture:
             node, term, number = stack.pop()
             op = TABLE[node.op]  # type: ignore[index]
             values = [p.value for p in node.parents]
-            try:
-                partials = op.partials(node.value, *values)
-            except (ArithmeticError, ValueError):  # e.g. sqrt's slope at 0, before backward
-                partials = (math.nan,) * op.arity
+            partials = [op_partial(op, i, node.value, values) for i in range(op.arity)]
             variables: dict[str, Term] = {}
             if symbolic:
                 variables["out"] = self._term(node)

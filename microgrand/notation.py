@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from microgrand.formula import HELPERS
 from microgrand.ops import FORMULA_FUNCTIONS, Op
 
 NAME_LIMIT = 40
@@ -222,7 +223,9 @@ def t_pow(a: Term, b: Term) -> Term:
 
 
 def t_call(function: str, a: Term) -> Term:
-    """function(a)."""
+    """function(a); a helper of a number is that number (``is_zero(2)`` is 0)."""
+    if a[0] == "num" and function in HELPERS:
+        return ("num", HELPERS[function](a[1]))
     return ("call", function, a)
 
 

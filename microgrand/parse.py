@@ -20,8 +20,10 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from microgrand import node as _node
+from microgrand.formula import FORBIDDEN, ParseError, children
+from microgrand.formula import error as _error
 from microgrand.node import Node
-from microgrand.ops import TABLE
+from microgrand.ops import OPERATORS, TABLE
 
 __all__ = ["FUNCTIONS", "ParseError", "build"]
 
@@ -30,8 +32,9 @@ Value = Node | float
 MAX_STATEMENT = 2000
 MAX_TOTAL = 20000
 
-# The callable ops: those the table writes as a call (``σ(z)``, ``log(a)``).
-FUNCTIONS = tuple(sorted(name for name, op in TABLE.items() if op.precedence >= 5))
+# The callable ops: those not written with an operator (``sigmoid(z)``, ``log(a)``).
+FUNCTIONS = tuple(sorted(name for name in TABLE if name not in OPERATORS))
+_ARITY = {name: TABLE[name].arity for name in FUNCTIONS}
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Value]] = {
     ast.Add: lambda a, b: a + b,
@@ -40,51 +43,6 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Value]] = {
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
 }
-_FORBIDDEN = {
-    ast.Attribute: "attribute access is not allowed",
-    ast.Subscript: "subscripts are not allowed",
-    ast.Lambda: "lambdas are not allowed",
-    ast.Import: "imports are not allowed",
-    ast.ImportFrom: "imports are not allowed",
-    ast.Starred: "starred arguments are not allowed",
-    ast.Compare: "comparisons are not allowed",
-    ast.BoolOp: "and/or is not allowed",
-    ast.IfExp: "conditional expressions are not allowed",
-    ast.NamedExpr: "the walrus operator is not allowed",
-    ast.JoinedStr: "strings are not allowed",
-    ast.List: "lists are not allowed",
-    ast.Tuple: "tuples are not allowed",
-    ast.Dict: "dicts are not allowed",
-    ast.Set: "sets are not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "comprehensions are not allowed",
-    ast.Await: "await is not allowed",
-    ast.Yield: "yield is not allowed",
-    ast.YieldFrom: "yield is not allowed",
-}
-
-
-class ParseError(ValueError):
-    """The typed graph is not valid; the message is one line and names the problem."""
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _where(statement: str, node: ast.AST | None) -> str:
-    column = getattr(node, "col_offset", None)
-    snippet = ast.get_source_segment(statement, node) if node is not None else None
-    place = f" at column {column + 1}" if column is not None else ""
-    shown = f" ({_short(snippet, 40)!r})" if snippet and snippet != statement.strip() else ""
-    return f"in {_short(statement)!r}{place}{shown}"
-
-
-def _error(statement: str, node: ast.AST | None, message: str) -> ParseError:
-    return ParseError(f"{message} {_where(statement, node)}")
 
 
 def _split(texts: Sequence[str]) -> list[str]:
@@ -114,8 +72,8 @@ def _parse(statement: str) -> tuple[str, ast.expr]:
     if len(module.body) != 1:
         raise ParseError(f"expected one 'name = expression' in {statement!r}")
     (stmt,) = module.body
-    if type(stmt) in _FORBIDDEN:
-        raise _error(statement, stmt, _FORBIDDEN[type(stmt)])
+    if type(stmt) in FORBIDDEN:
+        raise _error(statement, stmt, FORBIDDEN[type(stmt)])
     if not isinstance(stmt, ast.Assign):
         raise _error(statement, stmt, "expected 'name = expression' (like 'u = b*c' or 'a = 5')")
     if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
@@ -144,47 +102,7 @@ def _number(expr: ast.expr) -> float | None:
 
 
 def _children(expr: ast.expr, statement: str) -> list[ast.expr]:
-    if isinstance(expr, ast.BinOp):
-        if type(expr.op) not in _BINARY:
-            symbol = {
-                ast.FloorDiv: "//",
-                ast.Mod: "%",
-                ast.MatMult: "@",
-                ast.LShift: "<<",
-                ast.RShift: ">>",
-                ast.BitAnd: "&",
-                ast.BitOr: "|",
-                ast.BitXor: "^",
-            }.get(type(expr.op), type(expr.op).__name__)
-            raise _error(statement, expr, f"the operator {symbol} is not allowed (use + - * / **)")
-        return [expr.left, expr.right]
-    if isinstance(expr, ast.UnaryOp):
-        if not isinstance(expr.op, (ast.USub, ast.UAdd)):
-            raise _error(statement, expr, "only unary - and + are allowed")
-        return [expr.operand]
-    if isinstance(expr, ast.Call):
-        if not isinstance(expr.func, ast.Name) or expr.func.id not in FUNCTIONS:
-            allowed = f"(allowed: {', '.join(FUNCTIONS)})"
-            if isinstance(expr.func, ast.Name):
-                message = f"calls to {expr.func.id!r} are not allowed {allowed}"
-            else:  # a.b(...), f(x)(y): only the op functions, called by name, are allowed
-                message = f"this call is not allowed: only the op functions, by name {allowed}"
-            raise _error(statement, expr, message)
-        if expr.keywords:
-            raise _error(statement, expr, "keyword arguments are not allowed")
-        op = TABLE[expr.func.id]
-        if len(expr.args) != op.arity:
-            raise _error(
-                statement,
-                expr,
-                f"{expr.func.id} takes {op.arity} argument{'s' if op.arity > 1 else ''}, "
-                f"got {len(expr.args)}",
-            )
-        return list(expr.args)
-    if isinstance(expr, (ast.Name, ast.Constant)):
-        return []
-    message = _FORBIDDEN.get(type(expr), f"{type(expr).__name__} is not allowed")
-    raise _error(statement, expr, message)
+    return children(expr, statement, _ARITY)
 
 
 def _call(name: str, args: list[Value]) -> Value:
