@@ -5,7 +5,8 @@ table's templates, and red arrows carry the chain rule of the op table's derivat
 formulas. The lecture simplifies exactly three things, and this module holds all three:
 
 - the cross-entropy written out from primitives, −(y·log(a) + (1 − y)·log(1 − a)), is one
-  box reading ``L(a, y)`` whose red arrow to a reads ``da = −y/a + (1−y)/(1−a)``;
+  box reading ``L(a, y)`` whose red arrow to a reads ``da = −y/a + (1−y)/(1−a)`` (and, when
+  y is a Node that wants a gradient, the arrow to y reads ``dy = log(1 − a) − log(a)``);
 - the sigmoid that feeds that loss and nothing else reads ``ŷ = a = σ(z)`` and its red arrow
   reads ``dz = a − y`` (the two steps multiplied out and simplified, as the lecture does);
 - `bce_with_logits(z, y)` reads ``L(a, y), a = σ(z)`` and its arrow to z reads ``dz = a − y``.
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from microgrand.notation import ONE, Term, t_add, t_div, t_neg, t_sub
+from microgrand.notation import ONE, Term, t_add, t_call, t_div, t_neg, t_sub
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -49,8 +50,8 @@ def _is_one(node: Node) -> bool:
 def recognize(root: Node, uses: dict[int, int]) -> Loss | None:
     """Match −(y·log(a) + (1 − y)·log(1 − a)), the loss as the lecture writes it.
 
-    y may be a number (then 1 − y is a constant), or a data leaf (then 1 − y is an
-    unnamed ``1 - y`` node).
+    y may be a number (then 1 − y is a constant), or a leaf Node, data or one that wants
+    a gradient (then 1 − y is an unnamed ``1 - y`` node): learners write it every way.
     """
 
     def unnamed_single(node: Node) -> bool:
@@ -84,7 +85,7 @@ def recognize(root: Node, uses: dict[int, int]) -> Loss | None:
         if not (one_minus_y.is_constant and one_minus_y.value == 1.0 - y.value):
             return None
         return Loss(a, y.value, inner)
-    if not y.is_leaf or y.requires_grad:
+    if not y.is_leaf:
         return None
     if one_minus_y.op == "sub" and unnamed_single(one_minus_y):
         c, y_again = one_minus_y.parents
@@ -163,6 +164,8 @@ class LossLabels:
             a = _atom(self.name(loss.a))
             if node is loss.a:
                 return t_add(t_div(t_neg(y), a), t_div(t_sub(ONE, y), t_sub(ONE, a)))
+            if node is loss.y:  # −(log(a) − log(1 − a))
+                return t_sub(t_call("log", t_sub(ONE, a)), t_call("log", a))
         if self._sigmoid_of_loss(box):
             return t_sub(_atom(self.name(box)), _atom(self.y_name()))
         if box.op == "bce_with_logits" and node is box.parents[0]:

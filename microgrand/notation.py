@@ -105,13 +105,17 @@ def _wrapped(text: str) -> bool:
     return text.startswith("(") or "(" in text
 
 
-def _juxtapose(left: str, right: str, left_number: bool, right_number: bool) -> bool:
-    """Whether a product may be written by juxtaposition (``3v``, ``bc``, ``a(1 − a)``)."""
+def _product_joint(left: str, right: str, left_number: bool, right_number: bool) -> str:
+    """How a product's two factors are joined: juxtaposed (``3v``, ``bc``, ``a(1 − a)``),
+    with a space before a call (``y log(a)``, never ``ylog(a)``), or with a dot (``a·b₂c``)."""
     if right_number or not right or left == right:
-        return False
+        return "·"
     left_ok = (left_number and not left.startswith("−")) or _is_short(left) or _wrapped(left)
-    right_ok = _is_short(right) or _wrapped(right)
-    return left_ok and right_ok
+    if not left_ok:
+        return "·"
+    if _wrapped(right) and not right.startswith("("):  # a call: a name, then (...)
+        return " "
+    return "" if _is_short(right) or _wrapped(right) else "·"
 
 
 # --- formulas as small expression trees ----------------------------------------------------
@@ -305,7 +309,7 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
     if rp < prec or (rp == prec and kind != "add" and kind != "mul") or right.startswith("−"):
         right = f"({right})"
     if kind == "mul":
-        joint = "" if _juxtapose(left, right, term[1][0] == "num", term[2][0] == "num") else "·"
+        joint = _product_joint(left, right, term[1][0] == "num", term[2][0] == "num")
         return f"{left}{joint}{right}", prec
     if kind == "div":
         return f"{left}/{right}", prec
@@ -336,6 +340,7 @@ def apply_template(op: Op, operands: Sequence[tuple[str, int, bool]]) -> tuple[s
             text = f"({text})"
         texts.append(text)
     template = op.template
-    if "{0}{1}" in template and not _juxtapose(texts[0], texts[1], operands[0][2], operands[1][2]):
-        template = template.replace("{0}{1}", "{0}·{1}")
+    if "{0}{1}" in template:
+        joint = _product_joint(texts[0], texts[1], operands[0][2], operands[1][2])
+        template = template.replace("{0}{1}", "{0}" + joint + "{1}")
     return template.format(*texts), op.precedence

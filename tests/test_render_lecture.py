@@ -8,6 +8,7 @@ pictures (docs/images/) before committing the new snapshots.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -114,6 +115,47 @@ def test_y_as_a_data_leaf_is_an_input_without_red_arrow() -> None:
     assert "L(a, y)\\n0.5981" in labels(source)
     assert not any(label.startswith("dy") for label in red_labels(source))
     assert red_labels(source)[-1] == "da = −y/a + (1−y)/(1−a) = −1.819"
+
+
+def _logreg_with_y_a_node(y_requires_grad: bool) -> Node:
+    """The lecture's graph as a learner writes it with every leaf an ordinary Node."""
+    x1, x2 = Node(2.0, name="x1"), Node(-1.0, name="x2")
+    w1, w2, b = Node(0.3, name="w1"), Node(0.5, name="w2"), Node(0.1, name="b")
+    y = Node(1.0, name="y", requires_grad=y_requires_grad)
+    z = (w1 * x1 + w2 * x2 + b).named("z")
+    a = z.sigmoid().named("a")
+    L = (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
+    L.backward()
+    return L
+
+
+@pytest.mark.parametrize("y_requires_grad", [True, False])
+def test_y_as_an_ordinary_node_keeps_the_lecture_labels(y_requires_grad: bool) -> None:
+    L = _logreg_with_y_a_node(y_requires_grad)
+    source = draw(L).source
+    found, reds = labels(source), red_labels(source)
+    assert "L(a, y)\\n0.5981" in found
+    assert "ŷ = a = σ(z)\\n0.5498" in found
+    assert "dz = a − y = −0.4502" in reds
+    assert "da = −y/a + (1−y)/(1−a) = −1.819" in reds
+    assert "dw₁ = x₁·dz = −0.9003" in reds
+    assert "dx₁ = w₁·dz = −0.135" in reds  # x₁ is an ordinary Node here: it gets an arrow
+    dy = [label for label in reds if label.startswith("dy")]
+    assert dy == (["dy = log(1 − a) − log(a) = −0.2"] if y_requires_grad else [])
+    if y_requires_grad:  # the label's formula is the engine's number: −0.19998
+        y, log_a = L.parents[0].parents[0].parents  # L = −(y·log(a) + ...)
+        a = log_a.parents[0]
+        assert math.isclose(y.grad, math.log(1 - a.value) - math.log(a.value), rel_tol=1e-12)
+    assert source.count("shape=box") == 3
+
+
+def test_products_of_a_name_and_a_call_are_not_run_together() -> None:
+    a, y = Node(0.5, name="a"), Node(1.0, name="y")
+    K = (y * a.log() + (1 - y) * (1 - a).log()).named("K")  # not the loss: no minus sign
+    K.backward()
+    found = labels(draw(K).source)
+    assert "K = y log(a) + (1 − y) log(1 − a)\\n−0.6931" in found
+    assert not any("ylog" in label or ")log" in label for label in found)
 
 
 def test_data_leaves_get_no_red_arrow() -> None:
