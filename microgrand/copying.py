@@ -74,18 +74,42 @@ def reduce_node(node: Node) -> tuple[Any, ...]:
     if pending is not None and pending.pop(id(node), False):
         return (rebuild, _record(node))
     graph = engine.ancestors(node)[:-1]
-    _pickling.pending = {id(old): True for old in graph}
-    return (_rebuild_last, (graph, _PicklingDone(), *_record(node)))
+    mine = {id(old): True for old in graph}
+    done = _PicklingDone(mine, pending)
+    _pickling.pending = mine
+    return (_rebuild_last, (graph, done, *_record(node)))
 
 
 class _PicklingDone:
-    """Pickled right after a graph's list of nodes: forgets which nodes were pending."""
+    """Pickled right after a graph's list of nodes: forgets which nodes were pending.
 
-    __slots__ = ()
+    A dump can stop part-way (a full disk, a ``reducer_override`` that raises), and then
+    nothing is pickled after the list. Left behind, the pending ids would make a later
+    dump pickle those nodes as records, recursing once per node. So this object restores
+    the state however the dump ends: when it is pickled (the list is done) or, failing
+    that, when the pickler drops it (CPython frees it as the exception unwinds the dump).
+    """
+
+    __slots__ = ("mine", "outer")
+
+    def __init__(
+        self, mine: dict[int, bool] | None = None, outer: dict[int, bool] | None = None
+    ) -> None:
+        self.mine = mine
+        self.outer = outer  # the dump this one runs inside, if any
+
+    def restore(self) -> None:
+        """Put back the state from before this graph's list, unless that happened already."""
+        if self.mine is not None and getattr(_pickling, "pending", None) is self.mine:
+            _pickling.pending = self.outer
+        self.mine = self.outer = None
 
     def __reduce__(self) -> tuple[Any, ...]:
-        _pickling.pending = None
+        self.restore()
         return (_PicklingDone, ())
+
+    def __del__(self) -> None:
+        self.restore()
 
 
 def _rebuild_last(graph: list[Node], done: object, *record: Any) -> Node:

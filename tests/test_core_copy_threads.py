@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
 import pickle
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from microgrand import copying, engine
 from microgrand.node import Node, bce_with_logits
 
 
@@ -160,6 +163,83 @@ def test_pickle_with_one_pickler_twice() -> None:
     z2 = unpickler.load()
     L2 = unpickler.load()
     assert descend(L2, 0, 0, 1, 0, 0) is z2
+
+
+def chain(length: int) -> Node:
+    node = Node(1.0, "w")
+    for _ in range(length):
+        node = node + 1.0
+    return node
+
+
+class FullDisk(io.RawIOBase):
+    """A file whose disk fills up after `room` bytes."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.room -= len(data)
+        if self.room < 0:
+            raise OSError(28, "No space left on device")
+        return len(data)
+
+
+def assert_pickles_cleanly(node: Node) -> None:
+    """No state of an earlier dump is left: `node` pickles whole and loads back equal."""
+    assert getattr(copying._pickling, "pending", None) is None
+    copy_of_node = pickle.loads(pickle.dumps(node))
+    assert copy_of_node.value == node.value
+    assert len(engine.ancestors(copy_of_node)) == len(engine.ancestors(node))
+
+
+@pytest.mark.parametrize("pickler", [pickle.Pickler, pickle._Pickler], ids=["C", "Python"])
+def test_a_dump_that_fails_on_a_full_disk_leaves_no_state_behind(pickler: Any) -> None:
+    n = chain(100_000)
+    with pytest.raises(OSError, match="No space left"):
+        pickler(FullDisk(64 * 1024)).dump(n)
+    assert_pickles_cleanly(n.parents[0])
+    assert_pickles_cleanly(n)
+
+
+def test_a_reducer_override_that_raises_part_way_leaves_no_state_behind() -> None:
+    class Refusing(pickle.Pickler):
+        calls = 0
+
+        def reducer_override(self, obj: Any) -> Any:
+            self.calls += 1
+            if self.calls > 20_000:
+                raise ValueError("refused")
+            return NotImplemented
+
+    n = chain(30_000)
+    pickler = Refusing(io.BytesIO())  # kept alive: its memo still holds the graph's list
+    with pytest.raises(ValueError, match="refused"):
+        pickler.dump(n)
+    assert_pickles_cleanly(n.parents[0])
+    assert pickler.calls > 20_000
+
+
+def test_a_failed_dump_inside_a_dump_of_another_graph() -> None:
+    """A dump that fails while another is listing its graph puts the outer state back."""
+    g, inner = lecture(), chain(3)
+
+    class PicklesOnTheSide(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            if obj is g["z"]:  # in the middle of L's list of nodes
+                with pytest.raises(OSError):
+                    pickle.Pickler(FullDisk(0)).dump(inner)
+            return NotImplemented
+
+    buffer = io.BytesIO()
+    PicklesOnTheSide(buffer).dump([g["L"], g["z"]])
+    L2, z2 = pickle.loads(buffer.getvalue())
+    assert descend(L2, 0, 0, 1, 0, 0) is z2
+    assert (z2.name, z2.value) == ("z", g["z"].value)
+    assert getattr(copying._pickling, "pending", None) is None
 
 
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
