@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from microgrand import engine
 from microgrand.node import Node
 from microgrand.ops import TABLE
 
@@ -106,17 +107,18 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
         max_paths: refuse (TooManyPathsError) when root reaches node along more paths.
 
     Raises:
+        RuntimeError: a leaf was set after a node that uses it was made (stale graph).
         ValueError: root does not depend on node.
         TooManyPathsError: more than max_paths paths.
     """
     if not isinstance(root, Node) or not isinstance(node, Node):
         raise TypeError("explain(root, node): both arguments must be Nodes")
     text = _Text(root, node)
+    order = topological_order(root)  # first: a stale graph is refused, even for dL/dL
     if node is root:
         label = text.label(root)
         line = f"d{label} = d{label}/d{label} = 1"
         return Explanation(label, label, (), 1.0, 1, (line,))
-    order = topological_order(root)
     reaches = {id(node)}
     for current in order:  # parents come first, so one pass finds every node above `node`
         if any(id(p) in reaches for p in current.parents):
@@ -143,25 +145,13 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
 
 
 def topological_order(root: Node) -> list[Node]:
-    """Root's graph, each node after its parents: iterative depth-first post-order.
+    """Root's graph, each node after its parents: the engine's walk (no recursion).
 
-    Only reads the graph (the engine's walk also resets grads), so explaining a gradient
-    leaves every grad as backward set it.
+    It only reads the graph, so explaining a gradient leaves every grad as backward set
+    it. Raises RuntimeError, as backward does, when a leaf was set after a node that uses
+    it was made: the values and grads to explain would be stale.
     """
-    order: list[Node] = []
-    seen = {id(root)}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        current, parents = stack[-1]
-        for parent in parents:
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append((parent, iter(parent.parents)))
-                break
-        else:
-            stack.pop()
-            order.append(current)
-    return order
+    return engine.ancestors(root)
 
 
 def _count_paths(order: list[Node], reaches: set[int], root: Node, node: Node) -> int:

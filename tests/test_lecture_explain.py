@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from microgrand import Node
 from microgrand.chain_rule import TooManyPathsError, explain
-from microgrand.logreg import lecture_graph, three_abc_graph
+from microgrand.logreg import LectureGraph, lecture_graph, three_abc_graph
 
 NUMBER = re.compile(r"^[-+*() .0-9e]+$")
 
@@ -138,6 +138,30 @@ def test_a_node_outside_the_graph() -> None:
         explain(g.L, Node(1.0, "stranger"))
     with pytest.raises(TypeError):
         explain(g.L, 1.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("explained", ["a", "L"])
+def test_a_stale_graph_is_refused(explained: str) -> None:
+    """The leaf changed after L was made: L.value is still 1.0, so d(a*a)/da = 2a = 10
+    would explain a graph that no longer exists. explain refuses, as backward does."""
+    a = Node(1.0, "a")
+    L = (a * a).named("L")
+    a.value = 5.0
+    with pytest.raises(RuntimeError, match=r"leaf 'a' \(now 5.0\).*Build the graph again"):
+        explain(L, a if explained == "a" else L)
+
+
+def test_compare_refuses_a_stale_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    from microgrand import comparison
+
+    def stale_lecture_graph(*point: float) -> LectureGraph:
+        graph = lecture_graph(*point)
+        graph.w2.value = 7.0
+        return graph
+
+    monkeypatch.setattr(comparison, "lecture_graph", stale_lecture_graph)
+    with pytest.raises(RuntimeError, match=r"leaf 'w2' \(now 7.0\)"):
+        comparison.compare()
 
 
 def test_explain_names_data_leaves() -> None:
