@@ -59,6 +59,12 @@ def to_float(value: object, what: str) -> float:
     except OverflowError:
         raise ValueError(f"{what}: {short(str(value))} is too large for a float") from None
     if result - result != 0.0:  # true for inf and nan only
+        if value == value and abs(value) != abs(result):
+            # finite in its own type (numpy.longdouble('1e4000')), inf only as a float
+            raise ValueError(
+                f"{what}: {short(str(value))} is finite but does not fit a float "
+                "(whose largest value is about 1.8e308)"
+            )
         raise ValueError(f"{what}: the value must be finite, got {result!r}")
     return result
 
@@ -129,14 +135,24 @@ def partial_error(node: Node, error: Exception) -> OverflowError:
     )
 
 
-def gradient_overflow(node: Node, computed: list[Node]) -> OverflowError:
-    """Name the ops whose chain-rule products made `node`'s gradient inf or nan."""
+def gradient_overflow(node: Node, grad: float, computed: list[Node]) -> OverflowError:
+    """Name the ops whose chain-rule products made `node`'s gradient `grad` inf or nan."""
     users = sorted({user.op or "?" for user in computed if node in user.parents})
     return OverflowError(
-        f"backward: the gradient of {describe(node)} is {node.grad!r}, not a finite float; "
+        f"backward: the gradient of {describe(node)} is {grad!r}, not a finite float; "
         f"it overflowed in the chain-rule products through {', '.join(users)}. "
         "Values or derivatives this large usually mean an input or learning rate is far "
         "too big."
+    )
+
+
+def concurrent_backward(node: Node) -> RuntimeError:
+    """Another backward pass, running at the same time, disturbed `node`'s gradient."""
+    return RuntimeError(
+        f"backward: the gradient of {describe(node)} became nan while another backward() "
+        "ran at the same time (in another thread). A node holds one grad, so passes over "
+        f"graphs that share {describe(node)} overwrite each other's sums: let them take "
+        "turns (hold one threading.Lock around backward() and the reading of the grads)."
     )
 
 

@@ -45,6 +45,11 @@ clock = itertools.count(1)
 tick = clock.__next__  # next(clock) is a little faster where it is inlined
 _by_stamp = attrgetter("_stamp")
 
+# The marks of the backward passes running now, in any thread, and a count of the passes
+# begun: on its error path a pass can tell whether another one ran at the same time.
+_running: set[float] = set()
+_begun = itertools.count()
+
 
 class GraphTooLargeError(ValueError):
     """A graph has more nodes than the caller (a drawing) can handle."""
@@ -132,18 +137,22 @@ def backward(root: Node) -> None:
     in its grad slot (cheaper than a set); a sort by stamp puts the computed nodes in
     reverse topological order; one loop then applies the chain rule, each node's first
     incoming product replacing the mark. The mark is a nan made for this call alone, so
-    two threads walking graphs that share a constant never take each other's mark.
+    two threads walking graphs that share a constant never take each other's mark. Graphs
+    that share a parameter cannot be backpropagated at once (the node has one grad): a pass
+    that finds its sums disturbed says so rather than report an overflow.
     """
     if root._p0 is None:  # a leaf: d(root)/d(root) = 1, unless it holds no gradient
         root.grad = 1.0 if root._op is PARAMETER else 0.0
         return
     mark = float("nan")
+    begun, crowded = next(_begun), bool(_running)
     root.grad = mark
     stack = [root]
     computed: list[Node] = []
     leaves: list[Node] = []
     pop, push, add_computed, add_leaf = stack.pop, stack.append, computed.append, leaves.append
     try:
+        _running.add(mark)
         while stack:
             node = pop()
             x = node._p0
@@ -164,7 +173,7 @@ def backward(root: Node) -> None:
         for node in computed:
             g = node.grad
             if g - g != 0.0:  # inf or nan: some product on the way here overflowed
-                raise checks.gradient_overflow(node, computed)
+                raise _not_finite(node, g, computed, crowded, begun)
             x = node._p0
             y = node._p1
             op: Op = node._op  # type: ignore[assignment]
@@ -202,7 +211,7 @@ def backward(root: Node) -> None:
             if leaf._op is PARAMETER:
                 g = leaf.grad
                 if g - g != 0.0:
-                    raise checks.gradient_overflow(leaf, computed)
+                    raise _not_finite(leaf, g, computed, crowded, begun)
             else:
                 # Constants and data leaves received products like any input; they hold
                 # no gradient, so they go back to 0.0.
@@ -212,3 +221,19 @@ def backward(root: Node) -> None:
         for other in (*computed, *leaves, *stack):
             other.grad = 0.0
         raise
+    finally:
+        _running.discard(mark)
+
+
+def _not_finite(
+    node: Node, grad: float, computed: list[Node], crowded: bool, begun: int
+) -> Exception:
+    """The error for a gradient found inf or nan, in a pass begun as pass number `begun`.
+
+    A node holds one grad, so two passes at once over graphs that share it add into each
+    other's sums and leave a nan (a mark). That nan is not an overflow: when another pass
+    was running as this one began, still runs, or began since, the error says so.
+    """
+    if grad != grad and (crowded or len(_running) > 1 or next(_begun) > begun + 1):
+        return checks.concurrent_backward(node)
+    return checks.gradient_overflow(node, grad, computed)

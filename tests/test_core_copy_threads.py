@@ -6,6 +6,7 @@ import copy
 import io
 import math
 import pickle
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -316,6 +317,79 @@ def test_threads_give_the_same_results_as_one_thread() -> None:
         together = list(pool.map(train, seeds))
     assert together == alone
     assert all(math.isfinite(v) for run in alone for v in run)
+
+
+class Gate(float):
+    """A value that, multiplied in backward, says it arrived and waits for leave to go on.
+
+    Put in a data leaf's value slot after the graph is built, it holds a backward pass at a
+    chosen point of its chain rule, so two passes can be interleaved exactly."""
+
+    arrived: threading.Event
+    go: threading.Event
+
+    def __rmul__(self, other: float) -> float:
+        self.arrived.set()
+        assert self.go.wait(30)
+        return float(other) * float(self)
+
+
+def gated_graph(w: Node) -> tuple[Node, Gate]:
+    """L = w*3 + u*x, with x a Gate: backward stops at u's product, before w's."""
+    x = Node(2.0, "x", requires_grad=False)
+    L = w * 3.0 + Node(1.0, "u") * x
+    gate = Gate(2.0)
+    gate.arrived, gate.go = threading.Event(), threading.Event()
+    x._v = gate
+    return L, gate
+
+
+def test_two_threads_backpropagating_graphs_that_share_a_parameter() -> None:
+    """A's pass marks w, B's pass marks it again, A adds into B's mark: A's gradient of w
+    is nan. The message says what happened (it used to say w overflowed, and print a
+    finite number read after the other thread had changed it)."""
+    w = Node(0.5, "w")
+    (LA, gate_a), (LB, gate_b) = gated_graph(w), gated_graph(w)
+    errors: list[BaseException] = []
+
+    def pass_a() -> None:
+        try:
+            LA.backward()
+        except RuntimeError as error:
+            errors.append(error)
+        finally:
+            gate_b.go.set()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a = pool.submit(pass_a)
+        assert gate_a.arrived.wait(30)  # A has marked w and waits before adding into it
+        b = pool.submit(LB.backward)
+        assert gate_b.arrived.wait(30)  # B has marked w again and waits too
+        gate_a.go.set()
+        a.result(30)
+        b.result(30)
+    assert len(errors) == 1, errors
+    message = str(errors[0])
+    assert "gradient of 'w' became nan while another backward() ran at the same time" in message
+    assert "threading.Lock" in message
+    assert "overflow" not in message
+    assert not engine._running  # every pass took its mark out, however it ended
+
+
+def test_an_overflow_while_another_thread_runs_backward_is_an_overflow() -> None:
+    """inf is an overflow whoever else is running: only a nan can be another pass's mark."""
+    other = Node(0.5, "v")
+    L_other, gate = gated_graph(other)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(L_other.backward)
+        try:
+            assert gate.arrived.wait(30)
+            x = Node(1e-310, "x")
+            with pytest.raises(OverflowError, match=r"gradient of 'x' is inf.*through log"):
+                x.log().backward()
+        finally:
+            gate.go.set()
+        running.result(30)
 
 
 def test_pickling_on_threads() -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -67,8 +69,8 @@ def test_value_fraction_and_int_accepted() -> None:
 
 
 def test_value_numpy_real_scalars_accepted() -> None:
-    np = pytest.importorskip("numpy", reason="numpy is not installed")
-    for scalar, want in [(np.float64(2.5), 2.5), (np.int64(3), 3.0), (np.float32(0.5), 0.5)]:
+    scalars: list[tuple[Any, float]] = [(np.float64(2.5), 2.5), (np.int64(3), 3.0)]
+    for scalar, want in [*scalars, (np.float32(0.5), 0.5)]:
         node = Node(scalar)
         assert node.value == want
         assert type(node.value) is float
@@ -78,11 +80,41 @@ def test_value_numpy_real_scalars_accepted() -> None:
         assert isinstance(left, Node)
         assert (left.op, left.value) == ("mul", 6.0)
     with pytest.raises(TypeError, match="booleans are not accepted"):
-        Node(np.bool_(True))
+        Node(np.bool_(True))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="booleans are not accepted"):
         Node(1.0) + np.bool_(False)
     with pytest.raises(ValueError, match="must be finite"):
         Node(np.float64("nan"))
+
+
+class Float(float):
+    """A float subclass: not `type(x) is float`, so it takes the checks' non-float path."""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [Float("nan"), Float("-inf"), np.float64("nan"), np.float32("inf"), np.longdouble("nan")],
+    ids=repr,
+)
+def test_value_not_finite_on_the_non_float_path(value: float) -> None:
+    with pytest.raises(ValueError, match=r"Node: the value must be finite, got -?(nan|inf)"):
+        Node(value)
+    w = Node(1.0, "w")
+    with pytest.raises(ValueError, match=r"setting the value of 'w'.*must be finite"):
+        w.value = value
+    with pytest.raises(ValueError, match="must be finite"):
+        w * value
+
+
+@pytest.mark.skipif(
+    bool(np.finfo(np.longdouble).max <= np.finfo(np.float64).max),
+    reason="this platform's long double is a double",
+)
+@pytest.mark.parametrize("text", ["1e4000", "-1e4000"])
+def test_value_finite_but_too_large_for_a_float(text: str) -> None:
+    """Finite as a long double, inf as a float: the message must not say it is infinite."""
+    with pytest.raises(ValueError, match=rf"Node: {text[:-5]}e\+4000 is finite but does not fit"):
+        Node(np.longdouble(text))  # type: ignore[arg-type]  # a Real, not a float
 
 
 def test_setting_a_leaf_value_is_checked_too() -> None:
