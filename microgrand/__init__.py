@@ -41,7 +41,21 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _submodules():  # microgrand.lecture, microgrand.logreg, ... on first use
+        return importlib.import_module(f"microgrand.{name}")
     raise AttributeError(f"module 'microgrand' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public API, for tab completion: the exported names and the submodules."""
+    dunders = (name for name in globals() if name.startswith("__"))
+    return sorted({*__all__, *_submodules(), *dunders})
+
+
+def _submodules() -> set[str]:
+    import pkgutil
+
+    return {info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")}
 
 
 __all__ = [
