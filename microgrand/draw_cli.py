@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from microgrand.render import ENGINES, VIEWS
+
+if TYPE_CHECKING:
+    from microgrand.node import Node
 
 PROG = "microgrand draw"
 
@@ -100,7 +103,7 @@ def _fail(message: str, code: int) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``microgrand draw``; returns the exit code (2 for errors in the typed graph)."""
-    from microgrand.parse import ParseError, build
+    from microgrand.parse import ParseError, parse_graph
     from microgrand.render import GraphTooLargeError, RenderError, draw
 
     if args.lecture and args.statements:
@@ -115,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
 
             root = lecture_graph().L
         else:
-            root = build(args.statements, data=data)
+            graph = parse_graph(args.statements, data=data)
+            root = graph.root
+            _say_what_is_drawn(graph.results)
         root.backward()
         output = args.output
         if output is not None and output.lower().endswith((".html", ".htm")):
@@ -136,6 +141,25 @@ def run(args: argparse.Namespace) -> int:
             drawing.save(output)
     except (ParseError, GraphTooLargeError) as error:
         return _fail(str(error), 2)
-    except (RenderError, OSError, ValueError, ArithmeticError, TypeError) as error:
+    except BrokenPipeError:
+        raise  # the reader left: `microgrand.cli` stops quietly
+    except OSError as error:
+        where = "the DOT text to stdout" if args.output is None else args.output
+        return _fail(f"cannot write {where}: {error.strerror or error}", 1)
+    except (RenderError, ValueError, ArithmeticError, TypeError) as error:
         return _fail(str(error).splitlines()[0] if str(error) else type(error).__name__, 1)
     return 0
+
+
+def _say_what_is_drawn(results: list[Node]) -> None:
+    """Statements that make separate results draw only the last: say so on stderr."""
+    if len(results) > 1:
+        root = results[-1].name
+        others = " and ".join(str(node.name) for node in results[:-1])
+        total = " + ".join(str(node.name) for node in results)
+        print(
+            f"{PROG}: note: {others} {'is' if len(results) == 2 else 'are'} not used by "
+            f"{root}, so only {root} (the last result) is drawn; to draw them all, add a "
+            f"statement that uses them, like total = {total}",
+            file=sys.stderr,
+        )

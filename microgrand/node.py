@@ -318,7 +318,7 @@ _ZERO = _new_constant(0.0)
 _NEGATIVE_ZERO = _new_constant(-0.0)
 
 
-def bce_with_logits(z: Node, y: Number) -> Node:
+def bce_with_logits(z: Node, y: Number | Node) -> Node:
     """The lecture's loss ``L(sigmoid(z), y)`` as one numerically stable primitive.
 
     Its local derivative is exactly the lecture's ``dz = a - y``, and it never forms
@@ -326,17 +326,19 @@ def bce_with_logits(z: Node, y: Number) -> Node:
 
     Args:
         z: the logit, a Node.
-        y: the label, a number in [0, 1].
+        y: the label, a number in [0, 1], or a Node holding one (its gradient is -z; a
+            data leaf like the lecture's y gets none).
     """
     if z.__class__ is Node and (y.__class__ is float or y.__class__ is int) and 0 <= y <= 1:
         return _bce(z, y)  # the common case, checked in one line: training calls this a lot
     if not isinstance(z, Node):
         raise TypeError(f"bce_with_logits: z must be a Node (the logit), got {type(z).__name__}")
     if isinstance(y, Node):
-        raise TypeError(
-            "bce_with_logits: y must be a number in [0, 1] (the label), not a Node; "
-            "pass y.value if it is a data leaf"
-        )
+        if not 0.0 <= y._v <= 1.0:
+            raise ValueError(
+                f"bce_with_logits: the label y must be in [0, 1], got {describe(y)} = {y._v!r}"
+            )
+        return _bce(z, y)
     label = to_float(y, "bce_with_logits: the label y")
     if not 0.0 <= label <= 1.0:
         raise ValueError(f"bce_with_logits: the label y must be in [0, 1], got {label!r}")

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from microgrand import node as _node
 from microgrand.formula import FORBIDDEN, ParseError, children
 from microgrand.formula import error as _error
-from microgrand.node import Node
+from microgrand.formula import shorten as _short
+from microgrand.node import Node, constant
 from microgrand.ops import OPERATORS, TABLE
 
-__all__ = ["FUNCTIONS", "ParseError", "build"]
+__all__ = ["FUNCTIONS", "Graph", "ParseError", "build", "parse_graph"]
 
 Value = Node | float
 
@@ -65,12 +66,11 @@ def _parse(statement: str) -> tuple[str, ast.expr]:
     try:
         module = ast.parse(statement, mode="exec")
     except SyntaxError as error:
-        column = f" at column {error.offset}" if error.offset else ""
-        raise ParseError(f"syntax error in {statement!r}{column}: {error.msg}") from None
+        raise ParseError(_syntax_error(statement, error)) from None
     except (RecursionError, MemoryError, ValueError):
-        raise ParseError(f"{statement[:40]!r}… is too deeply nested or invalid") from None
+        raise ParseError(f"{_short(statement, 40)!r} is too deeply nested or invalid") from None
     if len(module.body) != 1:
-        raise ParseError(f"expected one 'name = expression' in {statement!r}")
+        raise ParseError(f"expected one 'name = expression' in {_short(statement)!r}")
     (stmt,) = module.body
     if type(stmt) in FORBIDDEN:
         raise _error(statement, stmt, FORBIDDEN[type(stmt)])
@@ -82,6 +82,23 @@ def _parse(statement: str) -> tuple[str, ast.expr]:
     if name in FUNCTIONS:
         raise _error(statement, stmt.targets[0], f"{name!r} is a function, not a name")
     return name, stmt.value
+
+
+def _syntax_error(statement: str, error: SyntaxError) -> str:
+    """One line, however long the statement: its start, the column, and the text around it
+    with a ``|`` at the column."""
+    message = f"syntax error in {_short(statement)!r}"
+    if not error.offset or error.lineno != 1:
+        return f"{message}: {error.msg}"
+    at = min(error.offset - 1, len(statement))
+    if len(statement) <= 60:
+        return f"{message} at column {at + 1}: {error.msg}"
+    before = statement[max(0, at - 25) : at]
+    after = statement[at : at + 25]
+    near = (
+        ("…" if at > 25 else "") + before + "|" + after + ("…" if at + 25 < len(statement) else "")
+    )
+    return f"{message} at column {at + 1}: {error.msg} (near {near!r})"
 
 
 def _number(expr: ast.expr) -> float | None:
@@ -106,14 +123,31 @@ def _children(expr: ast.expr, statement: str) -> list[ast.expr]:
 
 
 def _call(name: str, args: list[Value]) -> Value:
+    """Call the op function `name`. On numbers alone the engine computes it all the same,
+    on a constant node, so that its checks and messages apply (``log(0)``, ``exp(1000)``,
+    a label outside [0, 1]), and the result is a number again."""
     op = TABLE[name]
-    if not any(isinstance(a, Node) for a in args):
-        return float(op.forward(*args))
+    folded = not any(isinstance(a, Node) for a in args)
+    first, rest = args[0], args[1:]
+    if isinstance(first, float):
+        first = constant(first, name)
     if op.arity == 1:
-        method: Callable[[], Value] = getattr(args[0], name)
-        return method()
-    function: Callable[..., Value] = getattr(_node, name)
-    return function(*args)
+        method: Callable[[], Node] = getattr(first, name)
+        result = method()
+    else:
+        function: Callable[..., Node] = getattr(_node, name)
+        result = function(first, *rest)
+    return result.value if folded else result
+
+
+def _binary(item: ast.BinOp, left: Value, right: Value) -> Value:
+    """``left op right``; on two numbers computed by the engine, as in `_call`."""
+    operation: Callable[[Value, Value], Value] = _BINARY[type(item.op)]
+    if isinstance(left, float) and isinstance(right, float):
+        result = operation(constant(left, "number"), right)
+        assert isinstance(result, Node)
+        return result.value
+    return operation(left, right)
 
 
 def _evaluate(expr: ast.expr, env: dict[str, Node], statement: str, later: set[str]) -> Value:
@@ -133,6 +167,7 @@ def _evaluate(expr: ast.expr, env: dict[str, Node], statement: str, later: set[s
             raise
         except (ArithmeticError, ValueError, TypeError) as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            message = message.rstrip(".")
             raise _error(statement, item, message) from None
     return results[0]
 
@@ -166,19 +201,26 @@ def _apply(
     if isinstance(item, ast.BinOp):
         right = results.pop()
         left = results.pop()
-        if isinstance(left, float) and isinstance(right, float) and isinstance(item.op, ast.Pow):
-            try:
-                return float(left**right)
-            except OverflowError:
-                raise _error(statement, item, "the result is too large for a float") from None
-        operation: Callable[[Value, Value], Value] = _BINARY[type(item.op)]
-        result = operation(left, right)
-        return result
+        return _binary(item, left, right)
     assert isinstance(item, ast.Call) and isinstance(item.func, ast.Name)
     count = len(item.args)
     args = results[len(results) - count :]
     del results[len(results) - count :]
     return _call(item.func.id, args)
+
+
+class Graph(NamedTuple):
+    """What the statements describe: the node to draw and every result nothing else uses.
+
+    Attributes:
+        root: the last computed node.
+        results: the computed nodes no later statement uses, in order (root last). More
+            than one means the statements describe separate graphs, and only `root`'s is
+            drawn.
+    """
+
+    root: Node
+    results: list[Node]
 
 
 def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
@@ -192,19 +234,16 @@ def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
     Raises:
         ParseError: with a one-line message naming the statement and the problem.
     """
+    return parse_graph(texts, data=data).root
+
+
+def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Graph:
+    """Like `build`, and also say which results are left unused (see `Graph`)."""
     statements = _split([texts] if isinstance(texts, str) else list(texts))
     if not statements:
         raise ParseError("nothing to draw: give statements like 'u = b*c; J = 3*u' a=5 b=3 c=2")
     parsed = [(statement, *_parse(statement)) for statement in statements]
-    env: dict[str, Node] = {}
-    defined: set[str] = set()
-    for statement, name, expr in parsed:
-        if name in defined:
-            raise ParseError(f"{name!r} is defined twice (again in {statement!r})")
-        defined.add(name)
-        value = _number(expr)
-        if value is not None:
-            env[name] = Node(value, name, requires_grad=name not in data)
+    env = _leaves(parsed, set(data) | _labels(parsed))
     unknown_data = set(data) - set(env)
     if unknown_data:
         raise ParseError(
@@ -216,20 +255,75 @@ def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
         raise ParseError(
             "nothing to draw: every statement only gives a value; add one like J = 3*a"
         )
+    _check_values(computed, {name for _, name, _ in parsed})
     later = {name for _, name, _ in computed}
-    root: Node | None = None
+    used: set[str] = set()
+    nodes: list[tuple[str, Node]] = []
     for statement, name, expr in computed:
         later.discard(name)
+        used.update(item.id for item in ast.walk(expr) if isinstance(item, ast.Name))
         result = _evaluate(expr, env, statement, later)
         if isinstance(result, float):
             node = Node(result, name, requires_grad=name not in data)
         elif result.name is not None or result.is_leaf:
             raise ParseError(
-                f"{statement!r} only renames {result.name or 'a leaf'}: write an expression"
+                f"{_short(statement)!r} only renames {result.name or 'a leaf'}: write an expression"
             )
         else:
             node = result.named(name)
         env[name] = node
-        root = node
-    assert root is not None
-    return root
+        nodes.append((name, node))
+    results = [node for name, node in nodes[:-1] if name not in used] + [nodes[-1][1]]
+    return Graph(nodes[-1][1], results)
+
+
+def _leaves(parsed: list[tuple[str, str, ast.expr]], data: set[str]) -> dict[str, Node]:
+    """The leaves: statements whose right side is a plain number (``a = 5``)."""
+    env: dict[str, Node] = {}
+    defined: set[str] = set()
+    for statement, name, expr in parsed:
+        if name in defined:
+            raise ParseError(f"{name!r} is defined twice (again in {_short(statement)!r})")
+        defined.add(name)
+        value = _number(expr)
+        if value is not None:
+            env[name] = Node(value, name, requires_grad=name not in data)
+    return env
+
+
+def _labels(parsed: list[tuple[str, str, ast.expr]]) -> set[str]:
+    """Names used only as the label y of ``bce_with_logits(z, y)``: data, like the lecture's y.
+
+    A name used elsewhere too is left as it is (its gradient is real there).
+    """
+    as_label: dict[str, int] = {}
+    uses: dict[str, int] = {}
+    for _, _, expr in parsed:
+        for item in ast.walk(expr):
+            if isinstance(item, ast.Name):
+                uses[item.id] = uses.get(item.id, 0) + 1
+            elif (
+                isinstance(item, ast.Call)
+                and isinstance(item.func, ast.Name)
+                and item.func.id == "bce_with_logits"
+                and len(item.args) == 2
+                and isinstance(item.args[1], ast.Name)
+            ):
+                label = item.args[1].id
+                as_label[label] = as_label.get(label, 0) + 1
+    return {name for name, count in as_label.items() if uses.get(name) == count}
+
+
+def _check_values(computed: list[tuple[str, str, ast.expr]], defined: set[str]) -> None:
+    """A leaf given a value that is not a number (``v=abc``, ``v=nan``) says so first."""
+    for statement, name, expr in computed:
+        if isinstance(expr, ast.Name) and expr.id not in defined and expr.id not in FUNCTIONS:
+            try:
+                float(expr.id)  # nan, inf
+                kind = "a finite number"
+            except ValueError:
+                kind = "a number"
+            raise ParseError(
+                f"the value of {name} is not {kind}: {_short(statement)!r} "
+                f"(give a leaf a number, like {name}=1.5)"
+            )

@@ -364,10 +364,23 @@ def test_bce_label_outside_unit_interval(y: float) -> None:
         bce_with_logits(Node(0.0), y)
 
 
-def test_bce_label_a_node() -> None:
-    y = Node(1.0, "y", requires_grad=False)
-    with pytest.raises(TypeError, match=r"y must be a number in \[0, 1\].*not a Node.*y.value"):
-        bce_with_logits(Node(0.0), y)  # type: ignore[arg-type]
+def test_bce_label_a_data_leaf() -> None:
+    """The lecture's y as a data leaf works like the number it holds, and gets no gradient."""
+    z, y = Node(0.7, "z"), Node(1.0, "y", requires_grad=False)
+    L = bce_with_logits(z, y)
+    L.backward()
+    z_number = Node(0.7, "z")
+    L_number = bce_with_logits(z_number, 1.0)
+    L_number.backward()
+    assert L.value == L_number.value and z.grad == z_number.grad
+    assert L.parents == (z, y) and y.grad == 0.0
+
+
+def test_bce_label_a_node_out_of_range() -> None:
+    with pytest.raises(ValueError, match=r"label y must be in \[0, 1\], got 'y' = 2.0"):
+        bce_with_logits(Node(0.0), Node(2.0, "y", requires_grad=False))
+    with pytest.raises(ValueError, match=r"got an unnamed mul node = -1.0"):
+        bce_with_logits(Node(0.0), Node(0.5) * -2.0)
 
 
 @pytest.mark.parametrize("y", [True, "1", math.nan])
