@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -163,32 +164,25 @@ def parse_csv(text: str, shown: str, *, name: str) -> Dataset:
     """Parse CSV text (see `load_csv`); `shown` is how messages name the file."""
     if not text.strip():
         raise DataError(f"{shown}: the file is empty (expected a header row and data rows)")
-    reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     columns: tuple[list[float], list[float], list[float]] = ([], [], [])
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not cell.strip() for cell in row) or row[0].startswith("#"):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in row]
-                _check_header(header, shown, line)
-                continue
-            if len(row) != 3:
-                raise DataError(
-                    f"{shown}, line {line}: expected 3 values ({', '.join(header)}), got {len(row)}"
-                )
-            for column, cell, title in zip(columns, row, header, strict=True):
-                column.append(_number(cell, shown, line, title))
-            label = columns[2][-1]
-            if label not in (0.0, 1.0):
-                raise DataError(
-                    f"{shown}, line {line}: the label ({header[2]}) must be 0 or 1, "
-                    f"got {row[2].strip()}"
-                )
-    except csv.Error as error:
-        raise DataError(f"{shown}, line {reader.line_num}: not valid CSV ({error})") from None
+    for line, row in _rows(text, shown):
+        if header is None:
+            header = [cell.strip() for cell in row]
+            _check_header(header, shown, line)
+            continue
+        if len(row) != 3:
+            raise DataError(
+                f"{shown}, line {line}: expected 3 values ({', '.join(header)}), got {len(row)}"
+            )
+        for column, cell, title in zip(columns, row, header, strict=True):
+            column.append(_number(cell, shown, line, title))
+        label = columns[2][-1]
+        if label not in (0.0, 1.0):
+            raise DataError(
+                f"{shown}, line {line}: the label ({header[2]}) must be 0 or 1, "
+                f"got {row[2].strip()}"
+            )
     if header is None:
         raise DataError(f"{shown}: the file has no header row (only comments or blank lines)")
     x1, x2, y = columns
@@ -202,6 +196,45 @@ def parse_csv(text: str, shown: str, *, name: str) -> Dataset:
             "examples of both classes 0 and 1"
         )
     return Dataset(name=name, feature_names=(header[0], header[1]), x1=x1, x2=x2, y=y)
+
+
+def _rows(text: str, shown: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows that hold something, each with the line it starts on.
+
+    Blank lines and comment lines (``#`` after any indentation) are skipped; a comment is
+    only recognized between records, never inside a quoted value that spans lines (an
+    even number of quotes so far means no quoted value is open).
+    """
+    quotes = 0
+    opened = 0  # the line of the quote still open, if one is
+
+    def lines() -> Iterator[str]:
+        nonlocal quotes, opened
+        for number, raw in enumerate(io.StringIO(text, newline=""), start=1):
+            if quotes % 2 == 0 and raw.lstrip().startswith("#"):
+                yield "\n"  # still a line, so that line numbers stay right
+                continue
+            if quotes % 2 == 0 and raw.count('"') % 2:
+                opened = number
+            quotes += raw.count('"')
+            yield raw
+
+    reader = csv.reader(lines(), strict=True)
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if quotes % 2:
+                raise DataError(
+                    f'{shown}, line {opened}: a quote (") opened on this line is never closed'
+                ) from None
+            raise DataError(f"{shown}, line {reader.line_num}: not valid CSV ({error})") from None
+        if row and any(cell.strip() for cell in row):
+            yield start, row
+        start = reader.line_num + 1
 
 
 def _check_header(header: list[str], shown: str, line: int) -> None:

@@ -141,7 +141,8 @@ class LossLabels:
             return text if name == "L" else f"{name} = {text}"
         if box.op == "bce_with_logits":
             z, y = box.parents
-            text = f"L(a, y), a = σ({self.operand(z)}), y = {self.operand(y)}"
+            label = self.operand(y)
+            text = f"L(a, y), a = σ({self.operand(z)})" + ("" if label == "y" else f", y = {label}")
             return text if name == "L" else f"{name} = {text}"
         if self.loss is not None and box is self.loss.a and box.op == "sigmoid" and name == "a":
             return f"ŷ = a = {formula}"

@@ -257,3 +257,47 @@ def test_a_reader_that_leaves(tmp_path: Path, command: str) -> None:
     assert len(result.stdout.splitlines()) == 1
     no_traceback(result)
     assert "error" not in result.stderr
+
+
+# --- item 13: CSV comments and quotes ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x1,x2,y\n  # indented, with commas, 1, 2\n1,2,0\n3,4,1\n",
+        '\t# a tab first\nx1,x2,y\n1,2,0\n    # "an odd quote\n3,4,1\n',
+        "x1,x2,y\n1,2,0\n# last\n3,4,1\n   #\n",
+    ],
+)
+def test_indented_comments_are_comments(text: str) -> None:
+    from microgrand.datasets import parse_csv
+
+    data = parse_csv(text, "f.csv", name="f")
+    assert (data.x1, data.x2, data.y) == ([1.0, 3.0], [2.0, 4.0], [0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('x1,x2,y\n1,2,0\n"3,4,1\n5,6,1\n', 3),
+        ('x1,x2,y\n1,2,0\n3,4,1\n5,"6,1\n7,8,0\n9,9,1\n', 4),
+        ('x1,x2,y\n1,2,0\n"3\n",4,1\n5,6,"1\n', 5),  # after a closed quote spanning lines
+        ('x1,x2,y\n1,2,0\n3,4,1\n"', 4),
+    ],
+)
+def test_an_unterminated_quote_is_reported_where_it_opened(text: str, line: int) -> None:
+    from microgrand.datasets import DataError, parse_csv
+
+    with pytest.raises(DataError) as caught:
+        parse_csv(text, "f.csv", name="f")
+    assert (
+        str(caught.value) == f'f.csv, line {line}: a quote (") opened on this line is never closed'
+    )
+
+
+def test_a_comment_inside_a_quoted_value_is_not_a_comment() -> None:
+    from microgrand.datasets import DataError, parse_csv
+
+    with pytest.raises(DataError, match=r"line 2: column x1: '1\\n# not a comment' is not a"):
+        parse_csv('x1,x2,y\n"1\n# not a comment",2,0\n3,4,1\n', "f.csv", name="f")

@@ -114,6 +114,7 @@ def test_the_lectures_label_on_the_command_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "dz = a − y" in result.stdout and "dy" not in result.stdout
+    assert "L(a, y), a = σ(z)\\n" in result.stdout and "y = y" not in result.stdout
 
 
 @pytest.mark.parametrize(
