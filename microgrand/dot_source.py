@@ -38,6 +38,8 @@ VIEWS = ("lecture", "ops")
 # edge labels are dropped.
 LABEL_LIMIT = 150
 FIRST_COLUMN_LIMIT = 12
+RED_LABELS_PER_BOX = 6
+FORMULA_LINE = 44  # a longer box formula is broken before a top-level " + " (z[2] of a network)
 
 BLUE = "#1f4e9c"
 RED = "#c62828"
@@ -54,6 +56,31 @@ def escape_label(lines: str | Sequence[str]) -> str:
         lines = [lines]
     escaped = [str(graphviz.escape(clean_text(line).replace("&", "&amp;"))) for line in lines]
     return graphviz.nohtml("\\n".join(escaped))  # type: ignore[no-any-return]
+
+
+def wrap_formula(text: str, width: int = FORMULA_LINE) -> list[str]:
+    """A box's formula as lines of about `width` characters, broken before a top-level
+    ``+`` or ``−`` (``z[2]₁ = W[2]₁₁a[1]₁ + ... + b[2]₁`` on two lines)."""
+    if len(text) <= width:
+        return [text]
+    pieces: list[str] = []
+    depth = start = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and text[i - 1 : i + 2] in (" + ", " − ") and i > start:
+            pieces.append(text[start : i - 1])
+            start = i
+    pieces.append(text[start:])
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(lines[-1]) + 1 + len(piece) > width:
+            lines.append(piece)
+        else:
+            lines[-1] += " " + piece
+    return lines
 
 
 @dataclass(frozen=True)
@@ -81,7 +108,14 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
     """DOT text of the lecture view."""
     model = Lecture(graph)
     root = graph.root
-    large = len(model.inputs) + len(model.boxes) > LABEL_LIMIT
+    red_per_box = max(
+        (sum(n.requires_grad for n, _, _ in model.edge_list[id(box)]) for box in model.boxes),
+        default=0,
+    )
+    # Many red labels into one box (a 2-4-1 network's z[2] has 9) stack up and take most of
+    # the width: then the gradients move into the boxes, which keeps a network readable
+    # at notebook width.
+    large = len(model.inputs) + len(model.boxes) > LABEL_LIMIT or red_per_box > RED_LABELS_PER_BOX
     has_data = any(n.is_leaf and not n.requires_grad for n in model.inputs)
     grads_ready = options.grads and root.grad == 1.0
     formulas = options.formulas
@@ -102,8 +136,9 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
     # labelled edges across many ranks, which is what makes `dot` slow (70 boxes with an
     # input each: over 60 s); there the inputs sit next to the box that uses them.
     in_column = len(model.boxes) <= FIRST_COLUMN_LIMIT
-    first_column = [n for n in model.inputs if n is not label_y and in_column]
-    elsewhere = [n for n in model.inputs if n is label_y or not in_column]
+    starts = _first_column(model, has_data) if in_column else set()
+    first_column = [n for n in model.inputs if n is not label_y and id(n) in starts]
+    elsewhere = [n for n in model.inputs if n is label_y or id(n) not in starts]
 
     def grad_text(node: Node) -> str:
         return fmt(node.grad) if graph.grad_known(node, progress) else "?"
@@ -126,7 +161,7 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
             dot, model, node, ids, options, large and grads_ready, grad_text, id(node) in highlight
         )
     for box in model.boxes:
-        lines = [model.box_text(box)]
+        lines = wrap_formula(model.box_text(box))
         if options.values:
             lines.append(fmt(box.value))
         if large and grads_ready and box is not root:
@@ -149,6 +184,25 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
                 attrs["penwidth"] = "2"
             dot.edge(ids[id(node)], ids[id(box)], **attrs)
     return str(dot.source)
+
+
+def _first_column(model: Lecture, has_data: bool) -> set[int]:
+    """The inputs drawn in the first column; the others sit next to the box that uses them.
+
+    Without data (J = 3(a + bc)) every input starts the drawing, as on the slide. With
+    data, the data starts it and so do the parameters of the first layer of boxes (those
+    whose inputs are all leaves: logistic regression's w₁, w₂, b); a later layer's
+    parameters sit beside the layer that uses them, as the course draws a network (W[2]
+    and b[2] enter at z[2], not in the first column).
+    """
+    if not has_data:
+        return {id(n) for n in model.inputs}
+    later: set[int] = set()
+    for box in model.boxes:
+        edges = model.edge_list[id(box)]
+        if any(not node.is_leaf for node, _, _ in edges):
+            later.update(id(node) for node, _, _ in edges if node.is_leaf and node.requires_grad)
+    return {id(n) for n in model.inputs if id(n) not in later}
 
 
 def _input_node(

@@ -37,6 +37,7 @@ from microgrand.layout import (
     run_layout,
 )
 from microgrand.lecture_view import MAX_NODES, Graph, GraphTooLargeError, Lecture
+from microgrand.nn import MLP
 from microgrand.notation import NAME_LIMIT, clean_text
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ class Drawing:
 
 
 def draw(
-    root: Node,
+    root: Node | MLP,
     *,
     view: str = "lecture",
     values: bool = True,
@@ -144,11 +145,13 @@ def draw(
     max_nodes: int = MAX_NODES,
     timeout: float = TIMEOUT,
 ) -> Drawing:
-    """Draw root's graph.
+    """Draw root's graph, or a network (`microgrand.nn.MLP`) in the course's layer view.
 
     Args:
-        root: the output node (usually the loss), after ``root.backward()`` for gradients.
-        view: "lecture" (named boxes, as the lecture draws it) or "ops" (one box per op).
+        root: the output node (usually the loss), after ``root.backward()`` for gradients;
+            or an MLP, drawn layer by layer in vector notation (`network_view`).
+        view: "lecture" (named boxes, as the lecture draws it) or "ops" (one box per op);
+            for an MLP "layers" (the default) or "vectorized" (m examples, capitals).
         values: show the forward values.
         grads: show gradient numbers (only once ``root.backward()`` has run).
         formulas: show derivative formulas on the red arrows; None shows them when the
@@ -157,6 +160,11 @@ def draw(
         max_nodes: refuse graphs with more nodes than this (GraphTooLargeError).
         timeout: seconds the layout program may take.
     """
+    if isinstance(root, MLP):  # a network: the course's layer view
+        from microgrand.network_view import draw_network
+
+        shown = "layers" if view == "lecture" else view
+        return draw_network(root, view=shown, engine=engine, timeout=timeout)
     options = Options(view, values, grads, formulas, max_nodes)
     source = build_source(root, options)
     return Drawing(source, _summary(root, view), engine=engine, timeout=timeout)
