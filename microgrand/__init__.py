@@ -10,8 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from microgrand.compile import Compiled, Result, compile
 from microgrand.gradcheck import GradcheckError, gradcheck
 from microgrand.node import Node, bce_with_logits
+
+# `compile` is imported eagerly (its module is light: numpy and the code generator load on
+# first use): were it lazy, importing the submodule microgrand.compile would bind the
+# module, not the function, to microgrand.compile.
 
 if TYPE_CHECKING:
     from microgrand.backprop_steps import save_steps, steps
@@ -60,10 +65,13 @@ def _submodules() -> set[str]:
 
 __all__ = [
     "MLP",
+    "Compiled",
     "GradcheckError",
     "Node",
+    "Result",
     "bce_with_logits",
     "compare",
+    "compile",
     "draw",
     "explain",
     "gradcheck",

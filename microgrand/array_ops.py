@@ -1,0 +1,79 @@
+"""The op table's functions on numpy arrays, for compiled graphs run over m examples.
+
+Each function computes, element by element, the same formula as its float version in
+`microgrand.ops` (the two-branch sigmoid, the stable `bce_with_logits`), so no example
+overflows where the float version does not. Compiled code runs them under numpy's
+``errstate(over="raise", invalid="raise", divide="raise")``: a non-finite value raises
+instead of spreading, and `microgrand.compile` then finds the node and the example.
+
+An op without a numpy form here (an op a user added to the table) runs its float
+function once per element (`elementwise`): correct, but at Python speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Array = Any  # a numpy array or a numpy float: numpy's own types are too wide to help here
+
+
+def sigmoid(x: Array) -> Array:
+    """σ(x): 1 / (1 + e^-x) where x >= 0, e^x / (1 + e^x) elsewhere; e^-|x| never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0, e) / (1.0 + e)
+
+
+def relu(x: Array) -> Array:
+    """max(x, 0), 0.0 (not -0.0) at x == -0.0 as in `ops.relu`."""
+    return np.where(x > 0.0, x, 0.0)
+
+
+def step(x: Array) -> Array:
+    """1 where x > 0, else 0: the derivative of relu."""
+    return np.where(x > 0.0, 1.0, 0.0)
+
+
+def is_zero(x: Array) -> Array:
+    """1 where x == 0, else 0 (pow's slope at exponent 0)."""
+    return np.where(x == 0.0, 1.0, 0.0)
+
+
+def bce_with_logits(z: Array, y: Array) -> Array:
+    """max(z, 0) - z y + log(1 + e^-|z|): the lecture's loss of σ(z), without log(0)."""
+    return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
+FORMS: dict[str, Callable[..., Array]] = {
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "step": step,
+    "is_zero": is_zero,
+    "bce_with_logits": bce_with_logits,
+    "exp": np.exp,
+    "log": np.log,
+    "tanh": np.tanh,
+    "power": np.power,
+}
+
+
+def elementwise(name: str, function: Callable[..., float], arity: int) -> Callable[..., Array]:
+    """Run a float function on every element; a non-finite result raises like numpy does."""
+    ufunc = np.frompyfunc(function, arity, 1)
+
+    def run(*args: Array) -> Array:
+        out = np.asarray(ufunc(*args), dtype=np.float64)
+        if not np.isfinite(out).all():
+            raise FloatingPointError(f"{name}: a result is not a finite float")
+        return out if out.ndim else out[()]
+
+    run.__name__ = name
+    return run
+
+
+def form(name: str, function: Callable[..., float], arity: int) -> Callable[..., Array]:
+    """The array function for an op or formula function called `name`."""
+    known = FORMS.get(name)
+    return known if known is not None else elementwise(name, function, arity)

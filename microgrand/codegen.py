@@ -1,0 +1,398 @@
+"""Code generation for `microgrand.compile`: a traced graph becomes Python source.
+
+One statement per node, in the graph's names (``t1, t2, ...`` for unnamed nodes): first
+the forward pass in topological order, then the backward pass in the engine's order, each
+gradient written from its op's derivative formula in the op table (``dz = da * (a * (1 -
+a))``). The same statements run on floats and on numpy arrays; only the functions the
+names ``exp``, ``sigmoid``, ... are bound to differ (see `microgrand.compile`).
+
+Bit for bit with the engine: every value and product is computed by the same float
+operations in the same order (``x.grad = g * dx``, then ``x.grad += g * dx`` for later
+uses). Copies the engine makes by multiplying by 1.0 or -1.0 are folded away (exact), and
+constant subexpressions are evaluated here with the same Python arithmetic. Squares in
+formula text (``out**2``) are written as products, which is how the engine computes them
+(``x**2`` and ``x*x`` differ in the last bit for about one float in a thousand).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from microgrand.engine import CONSTANT, DATA, PARAMETER
+from microgrand.formula import HELPERS, Num, Term, Var
+from microgrand.node import Node
+from microgrand.ops import (
+    ADD,
+    BCE_WITH_LOGITS,
+    DIV,
+    FORMULA_FUNCTIONS,
+    MUL,
+    NEG,
+    POW,
+    SUB,
+    TABLE,
+    Op,
+)
+
+BINARY = {ADD.name: ast.Add(), SUB.name: ast.Sub(), MUL.name: ast.Mult(), DIV.name: ast.Div()}
+# Ops whose result is finite whenever their inputs are, or which raise (math.exp overflow):
+# values they make need no check. +, -, *, / and user ops can overflow without a word.
+SAFE = {"neg", "exp", "log", "sigmoid", "tanh", "relu", "pow", "bce_with_logits"}
+POWER = "power"  # the helper for a fractional exponent (a negative base is an error)
+RESERVED = frozenset({*keyword.kwlist, *dir(builtins), "self", "reduce", POWER, *FORMULA_FUNCTIONS})
+
+
+@dataclass
+class Plan:
+    """What the generated function computes, and the statements that compute it.
+
+    Attributes:
+        root: the traced root; inputs: the traced input leaves, in call order.
+        names: the code name of every node that has one (inputs, statements, frozen).
+        frozen: code name -> traced value of the leaves that are not inputs.
+        helpers: code name -> op of every function-call op the code uses.
+        forward, backward: the statements, one per node (backward: one per product).
+        checked: names whose finiteness the float version checks (see `SAFE`).
+        labels: code names of inputs used as a `bce_with_logits` label (must be in [0, 1]).
+        named: the named computed nodes whose values and gradients are returned.
+        grads: nodes whose gradients are returned -> their expression in the code.
+    """
+
+    root: Node
+    inputs: list[Node]
+    names: dict[Node, str] = field(default_factory=dict)
+    frozen: dict[str, float] = field(default_factory=dict)
+    helpers: dict[str, Op] = field(default_factory=dict)
+    forward: list[str] = field(default_factory=list)
+    backward: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    named: list[Node] = field(default_factory=list)
+    grads: dict[Node, str] = field(default_factory=dict)
+
+    @property
+    def params(self) -> list[str]:
+        """The generated function's parameters, one per input."""
+        return [self.names[leaf] for leaf in self.inputs]
+
+    @property
+    def outputs(self) -> list[str]:
+        """What the function returns: the root's value, named values, then gradients."""
+        return [
+            self.names[self.root],
+            *(self.names[n] for n in self.named),
+            *self.grads.values(),
+        ]
+
+
+class _Names:
+    """Unique identifiers: user names where they are safe, t1, t2, ... otherwise."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set(RESERVED) | set(TABLE)  # op names are function names
+        self.counter = 0
+
+    def take(self, wanted: str | None) -> str:
+        if wanted is not None and _safe(wanted):
+            name, k = wanted, 1
+            while name in self.used:
+                k += 1
+                name = f"{wanted}_{k}"
+            self.used.add(name)
+            return name
+        while True:
+            self.counter += 1
+            name = f"t{self.counter}"
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+
+def _safe(name: str) -> bool:
+    # ASCII only: Python folds identifiers with NFKC, so "z₁" would become the name "z1".
+    return name.isascii() and name.isidentifier() and not name.startswith("_")
+
+
+def plan(root: Node, inputs: Sequence[Node], order: list[Node]) -> Plan:
+    """Write the statements for the forward and backward pass of root's graph.
+
+    `order` is `engine.ancestors(root)`: leaves first, then computed nodes parents-first.
+    """
+    p = Plan(root, list(inputs))
+    names = _Names()
+    for leaf in p.inputs:
+        p.names[leaf] = names.take(leaf.name)
+    computed = [n for n in order if n._p0 is not None]
+    for node in order:
+        if node._p0 is None and node not in p.names and node._op is not CONSTANT:
+            p.names[node] = names.take(node.name)
+            p.frozen[p.names[node]] = node.value
+    for node in computed:
+        p.names[node] = names.take(node.name)
+    p.named = [n for n in computed if n.name is not None and n is not root]
+    _forward(p, computed)
+    _backward(p, computed, names)
+    return p
+
+
+def operand(p: Plan, node: Node) -> ast.expr:
+    """A node as it appears in an expression: its name, or a constant's literal."""
+    if node._op is CONSTANT:
+        return literal(node.value)
+    return ast.Name(p.names[node])
+
+
+def literal(value: float) -> ast.expr:
+    """A float literal; negative ones as -(v), so that unparse adds parentheses."""
+    if value < 0.0 or (value == 0.0 and str(value).startswith("-")):
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+    return ast.Constant(value)
+
+
+def _forward(p: Plan, computed: list[Node]) -> None:
+    consumers_squash: set[Node] = set()
+    inputs = set(p.inputs)
+    for node in computed:
+        op: Op = node._op  # type: ignore[assignment]
+        args = [operand(p, parent) for parent in node.parents]
+        expr: ast.expr
+        if op.name in BINARY:
+            expr = ast.BinOp(args[0], BINARY[op.name], args[1])
+            if op is DIV:
+                consumers_squash.add(node._p1)  # type: ignore[arg-type]
+        elif op is NEG:
+            expr = ast.UnaryOp(ast.USub(), args[0])
+        elif op is POW and node._p1.value.is_integer():  # type: ignore[union-attr]
+            expr = ast.BinOp(args[0], ast.Pow(), args[1])
+            consumers_squash.add(node._p0)  # type: ignore[arg-type]
+        else:
+            helper = POWER if op is POW else _helper(p, op)
+            expr = ast.Call(ast.Name(helper), args, [])
+            consumers_squash.update(node.parents)
+        label = node._p1
+        if op is BCE_WITH_LOGITS and label in inputs and p.names[label] not in p.labels:
+            p.labels.append(p.names[label])
+        p.forward.append(f"{p.names[node]} = {ast.unparse(expr)}")
+    # inf and nan spread through +, -, *, / and into the root; only an op that can squash
+    # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
+    silent = [*p.inputs, *(n for n in computed if n._op.name not in SAFE)]  # type: ignore[union-attr]
+    checked = [p.root, *(n for n in silent if n in consumers_squash)]
+    p.checked = list(dict.fromkeys(p.names[n] for n in checked if n._op is not CONSTANT))
+
+
+def _helper(p: Plan, op: Op) -> str:
+    """The code name of a function-call op: its own name (reserved for it), checked."""
+    if not _safe(op.name):
+        raise ValueError(f"compile: the op name {op.name!r} is not a Python identifier")
+    known = p.helpers.get(op.name)
+    if known is not None and known is not op:
+        raise ValueError(f"compile: two different ops are called {op.name!r}")
+    p.helpers[op.name] = op
+    return op.name
+
+
+def _wants_grad(p: Plan, computed: list[Node]) -> set[Node]:
+    """Nodes whose gradient is computed: those on a path from the root to a node whose
+    gradient is returned (a parameter input or a named node)."""
+    wants = {leaf for leaf in p.inputs if leaf._op is PARAMETER}
+    wants.update(p.named)
+    for node in computed:
+        if node in wants or any(parent in wants for parent in node.parents):
+            wants.add(node)
+    return wants
+
+
+def _backward(p: Plan, computed: list[Node], names: _Names) -> None:
+    wants = _wants_grad(p, computed)
+    grad: dict[Node, ast.expr] = {p.root: ast.Constant(1.0)}
+    own: set[Node] = set()  # nodes whose gradient is a variable of their own
+    # The engine's order: newest node first (stamps), each node's inputs x then y.
+    for node in sorted(computed, key=lambda n: n._stamp, reverse=True):
+        if node not in wants or node not in grad:
+            continue
+        op: Op = node._op  # type: ignore[assignment]
+        for slot, parent in enumerate(node.parents):
+            if parent not in wants:
+                continue
+            partial = _partial(p, node, op, slot)
+            product = _times(grad[node], partial)
+            target = "d" + p.names[parent]
+            if parent not in grad:
+                if isinstance(product, ast.Name | ast.Constant) or _is_literal(product):
+                    grad[parent] = product  # a copy: no statement
+                    continue
+                target = names.take(target)
+                p.backward.append(f"{target} = {ast.unparse(product)}")
+                own.add(parent)
+            elif parent in own:
+                target = ast.unparse(grad[parent])
+                p.backward.append(f"{target} += {ast.unparse(product)}")
+                continue
+            else:
+                target = names.take(target)
+                sum_ = ast.BinOp(grad[parent], ast.Add(), product)
+                p.backward.append(f"{target} = {ast.unparse(sum_)}")
+                own.add(parent)
+            grad[parent] = ast.Name(target)
+    for node in [p.root, *p.inputs, *p.named]:
+        # Data leaves hold no gradient (0.0, as in the engine): not computed at all.
+        zero = ast.Constant(0.0)
+        p.grads[node] = ast.unparse(zero if node._op is DATA else grad.get(node, zero))
+    # A gradient that is not finite spreads (times a partial, plus) into every gradient
+    # below it: checking where the backward pass ends (parameters, and named nodes none of
+    # whose inputs takes a gradient) covers all the others.
+    ends = [leaf for leaf in p.inputs if leaf._op is PARAMETER]
+    ends += [n for n in p.named if not any(parent in wants for parent in n.parents)]
+    p.checked += [p.grads[n] for n in ends if p.grads[n].isidentifier()]
+
+
+def _is_literal(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.UnaryOp) and isinstance(expr.operand, ast.Constant)
+
+
+def _partial(p: Plan, node: Node, op: Op, slot: int) -> ast.expr:
+    """d node / d its input number `slot`, from the op's derivative term tree."""
+    variables = {"out": node, "x": node._p0, "y": node._p1}
+    return _code(p, op.derivatives[slot], variables)
+
+
+def _code(p: Plan, term: Term, variables: dict[str, Node | None]) -> ast.expr:
+    """A term tree as a Python expression, computing what the engine's partials compute
+    (`formula.compile_partials`): the same operators and functions, constants folded.
+
+    Recursion is over the formula's syntax (a line of text), never over the graph.
+    """
+    if isinstance(term, Num):
+        return literal(term.value)
+    if isinstance(term, Var):
+        return operand(p, variables[term.name])  # type: ignore[arg-type]
+    args = [_code(p, a, variables) for a in term.args]
+    name = term.function
+    values = [_value(a) for a in args]
+    if all(v is not None for v in values):  # all numbers: compute it now, the same way
+        try:
+            result = _function(name)(*values)
+        except (ArithmeticError, ValueError):
+            result = None
+        if isinstance(result, float) and result - result == 0.0:
+            return literal(result)
+    if name in BINARY:
+        return ast.BinOp(args[0], BINARY[name], args[1])
+    if name == "neg":
+        return ast.UnaryOp(ast.USub(), args[0])
+    if name == "pow":
+        base, exponent = term.args
+        if exponent == Num(2.0) and isinstance(base, Var):
+            return ast.BinOp(args[0], ast.Mult(), args[0])  # as the engine: x * x, not x**2
+        whole = values[1] is not None and values[1].is_integer()
+        if whole:
+            return ast.BinOp(args[0], ast.Pow(), args[1])
+        return ast.Call(ast.Name(POWER), args, [])
+    if name in TABLE:
+        _helper(p, TABLE[name])
+    return ast.Call(ast.Name(name), args, [])
+
+
+def _function(name: str) -> Callable[..., float]:
+    """The float function the engine's partials call for op or helper `name`."""
+    if name in HELPERS:
+        return HELPERS[name]
+    return TABLE[name].forward
+
+
+def _value(expr: ast.expr) -> float | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, int | float):
+        return float(expr.value) if not isinstance(expr.value, bool) else None
+    if _is_literal(expr):
+        inner = _value(expr.operand)  # type: ignore[attr-defined]
+        return None if inner is None else -inner
+    return None
+
+
+def _times(g: ast.expr, partial: ast.expr) -> ast.expr:
+    """g * partial, folding the exact cases g or partial = 1 or -1."""
+    for a, b in ((g, partial), (partial, g)):
+        value = _value(a)
+        if value == 1.0:
+            return b
+        if value == -1.0:
+            v = _value(b)
+            return literal(-v) if v is not None else ast.UnaryOp(ast.USub(), b)
+    return ast.BinOp(g, ast.Mult(), partial)
+
+
+def sources(p: Plan, fname: str) -> tuple[str, str]:
+    """The float function (with its checks) and the array function, as source text."""
+    root = p.names[p.root]
+    params = ", ".join(p.params)
+    body = ["# forward", *p.forward]
+    if p.backward:
+        body += [f"# backward: d<v> is d{root}/d<v>", *p.backward]
+    returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
+    frozen = [
+        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
+    ]
+    head = f"def {fname}(self, {params + ', ' if params else ''}reduce='sum'):"
+    dispatch = " is ".join(["float", *(f"{name}.__class__" for name in p.params)])
+    condition = [f"not {dispatch}"] if p.params else []
+    condition += ["reduce != 'sum'", *(f"not 0.0 <= {y} <= 1.0" for y in p.labels)]
+    terms = [f"{name} - {name}" for name in dict.fromkeys(p.checked)]
+    rows = [" + ".join(terms[i : i + 6]) for i in range(0, len(terms), 6)]
+    scalar = [
+        head,
+        f'    """{root} and its gradients on floats, the engine\'s arithmetic in its order."""',
+        *(f"    {line}" for line in frozen),
+        "    # Not all floats (ints, arrays, bad values) or a label out of [0, 1]: self.general",
+        f"    if {' or '.join(condition)}:",
+        f"        return self.general({params + ', ' if params else ''}reduce=reduce)",
+        "    try:",
+        *(f"        {line}" for line in body),
+        "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
+        f"        return self.fail({params})",
+    ]
+    if rows:
+        scalar += [
+            "    # Strict numerics: an inf or nan in any of these makes the sum nan.",
+            "    if (",
+            *(f"        {'+ ' if i else ''}{row}" for i, row in enumerate(rows)),
+            "    ) != 0.0:",
+            f"        return self.fail({params})",
+        ]
+    scalar.append(f"    return result(({returned}))")
+    array = [
+        f"def {fname}_arrays({params}):",
+        f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
+        *(f"    {line}" for line in frozen),
+        *(f"    {line}" for line in body),
+        f"    return ({returned})",
+    ]
+    return "\n".join(scalar) + "\n", "\n".join(array) + "\n"
+
+
+def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
+    """The globals the generated code runs with: float functions, or numpy ones."""
+    from microgrand.ops import power
+
+    scope: dict[str, Any] = {}
+    functions: dict[str, tuple[Callable[..., float], int]] = {
+        name: (f, 1) for name, f in FORMULA_FUNCTIONS.items()
+    }
+    functions[POWER] = (power, 2)
+    functions.update({name: (op.forward, op.arity) for name, op in p.helpers.items()})
+    if arrays:
+        import numpy as np
+
+        from microgrand import array_ops
+
+        for name, (f, arity) in functions.items():
+            scope[name] = array_ops.form(name, f, arity)
+        scope.update({k: np.float64(v) for k, v in p.frozen.items()})
+    else:
+        scope.update({name: f for name, (f, _) in functions.items()})
+        scope.update(p.frozen)
+    return scope

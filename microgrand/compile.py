@@ -1,0 +1,274 @@
+"""`compile`: trace a graph once, then run its forward and backward pass as plain code.
+
+``f = microgrand.compile(L, inputs=[x1, x2, y, w1, w2, b])`` writes one Python function
+for the graph (`microgrand.codegen`: one statement per node, the graph's names, each
+derivative from its op's formula) and returns it as a callable with ``.source``. Calling
+``f(2.0, -1.0, 1.0, 0.3, 0.5, 0.1)`` gives a `Result`: the root's value and the gradients,
+by name or by traced Node (``out.grads["w1"]``, ``out.grads[w1]``), without building a
+graph. Leaves that are not inputs keep their traced value.
+
+- **Floats** run the generated function itself (no wrapper in between): the same float
+  operations as the engine in the same order, so the results are equal bit for bit. It
+  checks finiteness only where a value could turn inf or nan without an exception, and
+  when anything is wrong it re-runs the example through the engine (`Compiled.fail`),
+  which raises the engine's own error naming the node.
+- **Arrays**: any input may be a 1-d float64 numpy array of m examples (scalars are
+  broadcast). The same statements run with numpy's functions (`microgrand.array_ops`)
+  under ``np.errstate(... "raise")``, which costs nothing until something overflows; then
+  the examples are re-run one by one to name the node and the first bad example.
+  ``reduce="sum"`` (default) or ``"mean"`` (the lecture's J = (1/m) Σ L) turns the root's
+  values and the gradients of scalar inputs into one number; array inputs and named
+  nodes keep per-example gradients (dz_i = dL_i/dz_i, the lecture's dZ = A - Y).
+
+numpy is imported on the first array call (or by `codegen`'s users), never by
+``import microgrand``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+from collections.abc import Iterable, Iterator, Mapping
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from microgrand.checks import describe, short, to_float
+from microgrand.engine import CONSTANT, DATA, PARAMETER
+from microgrand.node import Node
+
+if TYPE_CHECKING:
+    from microgrand.codegen import Plan
+
+REDUCTIONS = ("sum", "mean")
+
+
+class Result(tuple):  # type: ignore[type-arg]
+    """What a compiled graph returns: ``value``, ``grads`` and ``values``.
+
+    A tuple (the root's value, the named nodes' values, the gradients) so that compiled
+    code makes it in one step; ``grads`` and ``values`` look entries up by code name,
+    node name or traced Node.
+    """
+
+    __slots__ = ()
+    _grad_keys: ClassVar[dict[object, int]] = {}
+    _value_keys: ClassVar[dict[object, int]] = {}
+
+    value = property(itemgetter(0), doc="The root's value (J, the sum or mean, for arrays).")
+
+    @property
+    def grads(self) -> Lookup:
+        """d root / d node for every input and named node."""
+        return Lookup(self, self._grad_keys, "gradient")
+
+    @property
+    def values(self) -> Lookup:
+        """The value of every input and named node (per example for arrays)."""
+        return Lookup(self, self._value_keys, "value")
+
+
+class Lookup(Mapping[object, Any]):
+    """A read-only view of part of a `Result`, keyed by names and by traced Nodes."""
+
+    __slots__ = ("_keys", "_result", "_what")
+
+    def __init__(self, result: Result, keys: dict[object, int], what: str) -> None:
+        self._result, self._keys, self._what = result, keys, what
+
+    def __getitem__(self, key: object) -> Any:
+        index = self._keys.get(key) if isinstance(key, str | Node) else None
+        if index is None or index < 0:
+            known = ", ".join(k for k in self._keys if isinstance(k, str) and self._keys[k] >= 0)
+            why = "its name is shared by several nodes: use the Node" if index == -1 else ""
+            shown = describe(key) if isinstance(key, Node) else repr(key)
+            raise KeyError(f"no {self._what} for {short(shown)} ({why or 'known: ' + known})")
+        return self._result[index]
+
+    def __iter__(self) -> Iterator[object]:
+        return (k for k, i in self._keys.items() if isinstance(k, str) and i >= 0)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {self[k]!r}" for k in self) + "}"
+
+
+class Compiled:
+    """A compiled graph: call it with one value per input (floats or numpy arrays).
+
+    Attributes:
+        source: the generated function as Python source (what runs on floats).
+        array_source: the function that runs on numpy arrays (the same statements).
+        inputs: the traced input leaves, in call order.
+        root: the traced root.
+    """
+
+    source: str
+    array_source: str
+    inputs: tuple[Node, ...]
+    root: Node
+    _plan: Plan
+    _order: list[Node]
+    _result: type[Result]
+    _arrays: Any
+
+    if TYPE_CHECKING:  # each compiled graph's class sets __call__ to its generated function
+
+        def __call__(self, *args: Any, reduce: str = "sum") -> Result: ...
+
+    def __repr__(self) -> str:
+        p = self._plan
+        wrt = [p.names[n] for n in p.grads if n is not self.root and n._op is not DATA]
+        return (
+            f"<compiled {p.names[self.root]}({', '.join(p.params)}): its value and the "
+            f"gradients of {', '.join(wrt) or 'nothing'}>"
+        )
+
+    # --- anything but floats: ints, numpy scalars, arrays, wrong types -------------------
+    def general(self, *args: object, reduce: str = "sum") -> Result:
+        """Check and convert the arguments, then run the float or the array version."""
+        if reduce not in REDUCTIONS:
+            raise ValueError(f"reduce must be 'sum' or 'mean', got {short(repr(reduce))}")
+        names = self._plan.params
+        if any(type(a).__module__ == "numpy" for a in args):
+            from microgrand import vectorize
+
+            return vectorize.run(self, args, reduce)
+        floats = [
+            to_float(a, f"compiled {self._plan.names[self.root]}: input {n}")
+            for a, n in zip(args, names, strict=True)
+        ]
+        for name in self._plan.labels:
+            label = floats[names.index(name)]
+            if not 0.0 <= label <= 1.0:
+                raise ValueError(
+                    f"bce_with_logits: the label {name} must be in [0, 1], got {label!r}"
+                )
+        return self(*floats)
+
+    def fail(self, *args: float) -> Result:
+        """Re-run one example through the engine, which raises its error naming the node."""
+        replay(self, args).backward()
+        raise RuntimeError(
+            "compile: the compiled code met a value that is not finite where the engine "
+            f"does not, at {args!r}; please report this with the graph"
+        )
+
+
+def replay(compiled: Compiled, args: Iterable[float]) -> Node:
+    """Build the traced graph again from Nodes, at these input values; returns its root."""
+    from microgrand.node import _binary, _unary
+
+    made: dict[Node, Node] = {}
+    for leaf, value in zip(compiled.inputs, args, strict=True):
+        made[leaf] = Node(value, leaf.name, requires_grad=leaf._op is PARAMETER)
+    for node in compiled._order:
+        if node in made:
+            continue
+        if node._op is CONSTANT:
+            made[node] = node
+        elif node._p0 is None:
+            value = compiled._plan.frozen[compiled._plan.names[node]]
+            made[node] = Node(value, node.name, requires_grad=node._op is PARAMETER)
+        else:
+            parents = [made[p] for p in node.parents]
+            method = _unary(node._op) if len(parents) == 1 else _binary(node._op)  # type: ignore[arg-type]
+            made[node] = method(*parents)
+            made[node]._name = node._name
+    return made[compiled.root]
+
+
+def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
+    """Trace root's graph once and generate the code of its forward and backward pass.
+
+    Args:
+        root: the node to differentiate (the lecture's L).
+        inputs: the leaves the compiled function takes, in call order; parameters get
+            gradients, data leaves (``requires_grad=False``) do not. Other leaves of the
+            graph are frozen at their current values.
+
+    Returns:
+        A `Compiled` callable: ``f(*values, reduce="sum")`` returns a `Result`.
+
+    Raises:
+        TypeError: root or an input is not a Node.
+        ValueError: an input is computed (not a leaf), is a constant, or repeats. An input
+            that root does not depend on is allowed: its gradient is 0.0.
+        RuntimeError: the graph is stale (a leaf was set after a node was made from it).
+    """
+    from microgrand import codegen
+    from microgrand.engine import ancestors
+
+    if not isinstance(root, Node):
+        raise TypeError(f"compile: root must be a Node, got {type(root).__name__}")
+    if isinstance(inputs, Node | str) or not isinstance(inputs, Iterable):
+        raise TypeError("compile: inputs must be a list of Nodes (the leaves to pass in)")
+    leaves = list(inputs)
+    order = ancestors(root)
+    _check_inputs(leaves)
+    p = codegen.plan(root, leaves, order)
+    fname = f"{p.names[root]}_and_grads"
+    scalar_source, array_source = codegen.sources(p, fname)
+    namespace = codegen.namespace(p, arrays=False)
+    builtins.exec(builtins.compile(scalar_source, f"<compiled {fname}>", "exec"), namespace)
+    result = type("Result", (Result,), _keys(p))
+    # The generated code makes its Result in one C call, no Python function in between.
+    namespace["result"] = functools.partial(tuple.__new__, result)
+    cls = type(
+        "Compiled",
+        (Compiled,),
+        {
+            "__call__": namespace[fname],
+            "__slots__": (),
+            "source": scalar_source,
+            "array_source": array_source,
+            "inputs": tuple(leaves),
+            "root": root,
+            "_plan": p,
+            "_order": order,
+            "_result": result,
+            "_arrays": None,
+        },
+    )
+    return cls()  # type: ignore[no-any-return]
+
+
+def _check_inputs(leaves: list[Node]) -> None:
+    seen: set[Node] = set()
+    for leaf in leaves:
+        if not isinstance(leaf, Node):
+            raise TypeError(f"compile: inputs must be Nodes, got {type(leaf).__name__}")
+        if leaf in seen:
+            raise ValueError(f"compile: the input {describe(leaf)} is listed twice")
+        seen.add(leaf)
+        if leaf._op is CONSTANT:
+            raise ValueError(f"compile: the input {describe(leaf)} is a constant, not a leaf")
+        if leaf._p0 is not None:
+            raise ValueError(
+                f"compile: the input {describe(leaf)} is computed (by {leaf.op}); inputs "
+                "must be leaves: Node(value) or Node(value, requires_grad=False)"
+            )
+
+
+def _keys(p: Plan) -> dict[str, dict[object, int]]:
+    """Where each value and gradient sits in a Result, by code name, node name and Node."""
+    values: dict[object, int] = {}
+    grads: dict[object, int] = {}
+    value_nodes = [p.root, *p.named]
+    for index, node in enumerate(value_nodes):
+        _add_key(values, p, node, index)
+    for index, node in enumerate(p.grads, start=len(value_nodes)):
+        _add_key(grads, p, node, index)
+    return {"_grad_keys": grads, "_value_keys": values}
+
+
+def _add_key(keys: dict[object, int], p: Plan, node: Node, index: int) -> None:
+    keys[node] = index
+    keys[p.names[node]] = index
+    name = node.name
+    if name is not None and name != p.names[node]:
+        keys[name] = -1 if name in keys and keys[name] != index else index
+
+
+__all__ = ["Compiled", "Lookup", "Result", "compile"]
