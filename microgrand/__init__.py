@@ -1,7 +1,7 @@
 """microgrand: a tiny, exact and fast scalar autograd engine that teaches backpropagation.
 
 Build a computation graph from `Node` objects, call ``backward()`` on the result and read
-every node's ``grad``; compare them with the lecture's hand-derived formulas (`compare`,
+every node's ``grad`` (or take gradients, and gradients of gradients, with `grad`); compare them with the lecture's hand-derived formulas (`compare`,
 `explain`) and draw the graph the way the lecture does (`draw`, `steps`, `save_steps`).
 """
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from microgrand.compile import Compiled, Result, compile
 from microgrand.gradcheck import GradcheckError, gradcheck
+from microgrand.gradients import grad
 from microgrand.node import Node, bce_with_logits
 
 # `compile` is imported eagerly (its module is light: numpy and the code generator load on
@@ -74,6 +75,7 @@ __all__ = [
     "compile",
     "draw",
     "explain",
+    "grad",
     "gradcheck",
     "lecture_graph",
     "save_steps",

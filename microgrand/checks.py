@@ -135,11 +135,17 @@ def partial_error(node: Node, error: Exception) -> OverflowError:
     )
 
 
-def gradient_overflow(node: Node, grad: float, computed: list[Node]) -> OverflowError:
-    """Name the ops whose chain-rule products made `node`'s gradient `grad` inf or nan."""
+def gradient_overflow(
+    node: Node, grad: float, computed: list[Node], caller: str = "backward"
+) -> OverflowError:
+    """Name the ops whose chain-rule products made `node`'s gradient `grad` inf or nan.
+
+    `caller` is the function that computed it (`backward`, or `grad`, which keeps its
+    gradients apart from ``node.grad``).
+    """
     users = sorted({user.op or "?" for user in computed if node in user.parents})
     return OverflowError(
-        f"backward: the gradient of {describe(node)} is {grad!r}, not a finite float; "
+        f"{caller}: the gradient of {describe(node)} is {grad!r}, not a finite float; "
         f"it overflowed in the chain-rule products through {', '.join(users)}. "
         "Values or derivatives this large usually mean an input or learning rate is far "
         "too big."

@@ -55,14 +55,14 @@ class GraphTooLargeError(ValueError):
     """A graph has more nodes than the caller (a drawing) can handle."""
 
 
-def _collect(root: Node, limit: int | None = None) -> tuple[list[Node], list[Node]]:
-    """The computed nodes of root's graph, newest first, and its leaves.
+def _collect(*roots: Node, limit: int | None = None) -> tuple[list[Node], list[Node]]:
+    """The computed nodes of the roots' graph, newest first, and its leaves.
 
     With a `limit`, the walk stops with GraphTooLargeError as soon as it has seen more
     nodes than that, so a million-node graph is refused in microseconds.
     """
-    seen = {root}
-    stack = [root]
+    seen = set(roots)
+    stack = list(dict.fromkeys(roots))  # in the given order, each once
     computed: list[Node] = []
     leaves: list[Node] = []
     # Bound methods: this loop runs once per node, and attribute lookups add up.
@@ -112,7 +112,7 @@ def ancestors(root: Node, limit: int | None = None) -> list[Node]:
     Raises RuntimeError for a stale graph (see `check_fresh`): a copy would hide it, and
     GraphTooLargeError when `limit` is given and the graph has more nodes than that.
     """
-    computed, leaves = _collect(root, limit)
+    computed, leaves = _collect(root, limit=limit)
     check_fresh(computed, leaves)
     computed.reverse()
     return leaves + computed

@@ -2,15 +2,17 @@
 
 The numeric derivative of input i is ``(f(v + eps) - f(v - eps)) / (2 eps)``; an input
 passes when ``abs(analytic - numeric) <= atol + rtol * abs(numeric)`` (PyTorch's rule and
-defaults). Every evaluation builds the graph afresh from new leaves, so the caller's nodes
-and their grads are never touched.
+defaults). Every evaluation builds the graph afresh from new leaves and takes its
+gradients with `microgrand.grad`, so the caller's nodes and their grads are never touched.
+``order=2`` checks the second derivatives the same way, against central differences of
+the numeric first ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from microgrand import engine
+from microgrand.gradients import grad, hessian
 from microgrand.node import Node, Number, to_float
 
 
@@ -54,6 +56,8 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    order: int = 1,
+    second_eps: float = 1e-4,
 ) -> bool:
     """Compare fn's backprop gradients with central differences at `inputs`.
 
@@ -64,12 +68,19 @@ def gradcheck(
         atol: absolute tolerance.
         rtol: relative tolerance (relative to the numeric derivative).
         raise_exception: raise GradcheckError on a mismatch (else return False).
+        order: 1 checks the first derivatives; 2 checks them and then the second ones:
+            every d²f/dxᵢdxⱼ that `microgrand.grad` (``create_graph=True``) derives from
+            the op table's formulas, against central differences of the numeric first
+            derivatives (second differences of fn's values; see `second_derivatives`).
+        second_eps: the step of those second differences.
 
     Returns:
         True when every input passes.
     """
     if isinstance(inputs, Node) or not isinstance(inputs, Sequence):
         raise TypeError("gradcheck: inputs must be a sequence (list or tuple) of numbers or Nodes")
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     values: list[float] = []
     names: list[str] = []
     for i, item in enumerate(inputs):
@@ -79,27 +90,84 @@ def gradcheck(
         else:
             values.append(to_float(item, f"gradcheck: input {i}"))
             names.append(f"input {i}")
-    leaves, out = _evaluate(fn, values, names)
-    # fn may use nodes of the caller's (a model's parameters): keep their grads as they are.
-    ours = {id(leaf) for leaf in leaves}
-    others = [node for node in engine.ancestors(out) if id(node) not in ours]
-    saved = [node.grad for node in others]
-    out.backward()
-    analytic = [leaf.grad for leaf in leaves]
-    for node, grad in zip(others, saved, strict=True):
-        node.grad = grad
+    analytic = first_derivatives(fn, values, names)
     numeric = numeric_grads(fn, values, names, eps)
+    labels = [f"{name}: value {v!r}" for name, v in zip(names, values, strict=True)]
+    rule = f"atol={atol} + rtol={rtol} * |numeric|"
+    title = f"gradcheck: backprop and central differences (eps={eps}) disagree beyond {rule}"
+    if not _agree(analytic, numeric, labels, atol, rtol, title, raise_exception):
+        return False
+    if order == 1:
+        return True
+    analytic2, numeric2 = second_derivatives(fn, values, names, second_eps)
+    labels2 = [f"d²/d({a})d({b})" for a in names for b in names]
+    title = (
+        "gradcheck: second derivatives (the gradients of the gradient graph) and second "
+        f"differences (eps={second_eps}) disagree beyond {rule}"
+    )
+    return _agree(analytic2, numeric2, labels2, atol, rtol, title, raise_exception)
+
+
+def first_derivatives(
+    fn: Callable[..., Node], values: Sequence[float], names: Sequence[str]
+) -> list[float]:
+    """fn's gradient at `values` by backprop on fresh leaves (no caller's grad is touched)."""
+    leaves, out = _evaluate(fn, values, names)
+    return list(grad(out, leaves, allow_unused=True))  # type: ignore[arg-type]
+
+
+def second_derivatives(
+    fn: Callable[..., Node], values: Sequence[float], names: Sequence[str], eps: float = 1e-4
+) -> tuple[list[float], list[float]]:
+    """The matrix d²f/dxᵢdxⱼ, row by row, twice: from the gradient graph, and numerically.
+
+    The numeric entry (i, j) is the central difference in input j of the central
+    difference in input i: a second difference of fn's values alone, so that it checks the
+    op table's formulas against the functions themselves (differences of backprop's first
+    derivatives would inherit a formula that is right at this point only). Its rounding
+    error grows like 1/eps², hence a larger step than for first derivatives.
+    """
+    leaves, out = _evaluate(fn, values, names)
+    analytic = [h for row in hessian(out, leaves) for h in row]
+
+    def f(*shifts: tuple[int, float]) -> float:
+        shifted = list(values)
+        for i, by in shifts:
+            shifted[i] += by
+        return _evaluate(fn, shifted, names)[1].value
+
+    n = len(values)
+    centre = f()
+    numeric = []
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                numeric.append((f((i, eps)) - 2.0 * centre + f((i, -eps))) / (eps * eps))
+            else:
+                corners = f((i, eps), (j, eps)) - f((i, eps), (j, -eps))
+                corners += f((i, -eps), (j, -eps)) - f((i, -eps), (j, eps))
+                numeric.append(corners / (4.0 * eps * eps))
+    return analytic, numeric
+
+
+def _agree(
+    analytic: Sequence[float],
+    numeric: Sequence[float],
+    labels: Sequence[str],
+    atol: float,
+    rtol: float,
+    title: str,
+    raise_exception: bool,
+) -> bool:
+    """PyTorch's rule on every entry; on a mismatch, raise an error listing all of them."""
     ok = [abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric, strict=True)]
     if all(ok):
         return True
     if not raise_exception:
         return False
     rows = [
-        f"  {'MISMATCH' if not good else 'ok      '} {name}: value {v!r}, "
+        f"  {'MISMATCH' if not good else 'ok      '} {label}, "
         f"analytic {a!r}, numeric {n!r}, difference {abs(a - n):.3g}"
-        for name, v, a, n, good in zip(names, values, analytic, numeric, ok, strict=True)
+        for label, a, n, good in zip(labels, analytic, numeric, ok, strict=True)
     ]
-    raise GradcheckError(
-        f"gradcheck: backprop and central differences (eps={eps}) disagree beyond "
-        f"atol={atol} + rtol={rtol} * |numeric|:\n" + "\n".join(rows)
-    )
+    raise GradcheckError(title + ":\n" + "\n".join(rows))

@@ -198,3 +198,81 @@ def two_layer_gradients(
     dW1 = (1.0 / m) * dZ1 @ X.T
     db1 = (1.0 / m) * np.sum(dZ1, axis=1, keepdims=True)
     return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+
+# --- second derivatives -------------------------------------------------------------------
+# The parameters are ordered (w1, w2, b), so the feature vector of an example is
+# (x1, x2, 1): the bias is a weight on a feature that is always 1.
+
+Matrix = tuple[tuple[float, ...], ...]
+
+
+def hessian_one_example(
+    x1: float, x2: float, w1: float, w2: float, b: float, y: float
+) -> Matrix:
+    """The Hessian of L(a, y) in (w1, w2, b): a(1-a) times the outer product of (x1, x2, 1).
+
+    From dwi = xi dz and dz = a - y: d(dwi)/dwj = xi * da/dz * dz/dwj = a(1-a) xi xj, so
+    ∂²L/∂wi∂wj = a(1-a) xi xj, ∂²L/∂wi∂b = a(1-a) xi and ∂²L/∂b² = a(1-a). The label y
+    drops out: the curvature of the loss does not depend on which class is right.
+    """
+    a = sigmoid(w1 * x1 + w2 * x2 + b)
+    s = a * (1.0 - a)
+    features = (x1, x2, 1.0)
+    return tuple(tuple(s * u * v for v in features) for u in features)
+
+
+def hessian_m_examples(
+    x1: Sequence[float],
+    x2: Sequence[float],
+    y: Sequence[float],
+    w1: float,
+    w2: float,
+    b: float,
+) -> Matrix:
+    """The Hessian of J = (1/m) Σ L(a_i, y_i) in (w1, w2, b): (1/m) Σ a_i(1-a_i) x_i x_iᵀ.
+
+    Written as a for-loop over the examples like `m_examples`, with x_i = (x1_i, x2_i, 1).
+    Every term is a positive multiple of an outer product, so the Hessian is positive
+    semi-definite (J is convex); it is singular when all the x_i lie on one line through
+    the origin, and nearly singular when every a_i(1-a_i) is tiny (every example is
+    classified with great confidence, as on linearly separable data late in training).
+    """
+    m = len(y)
+    if m == 0 or len(x1) != m or len(x2) != m:
+        raise ValueError(
+            f"hessian_m_examples: x1, x2 and y must have the same positive length, "
+            f"got {len(x1)}, {len(x2)}, {m}"
+        )
+    H = [[0.0] * 3 for _ in range(3)]
+    for i in range(m):
+        a = sigmoid(w1 * x1[i] + w2 * x2[i] + b)
+        s = a * (1.0 - a)
+        features = (x1[i], x2[i], 1.0)
+        for j in range(3):
+            for k in range(3):
+                H[j][k] += s * features[j] * features[k]
+    return tuple(tuple(value / m for value in row) for row in H)
+
+
+def second_derivatives(
+    x1: float, x2: float, w1: float, w2: float, b: float, y: float
+) -> dict[str, float]:
+    """The lecture's second derivatives on one example, by name.
+
+    ``d2a`` is ∂²L/∂a² = y/a² + (1-y)/(1-a)² (the derivative of da), ``d2z`` is
+    ∂²L/∂z² = a(1-a) (the derivative of dz = a - y), and ``d2w1``, ``dw1dw2``, ``dw1db``,
+    ``d2w2``, ``dw2db``, ``d2b`` are the entries of `hessian_one_example`.
+    """
+    a = sigmoid(w1 * x1 + w2 * x2 + b)
+    H = hessian_one_example(x1, x2, w1, w2, b, y)
+    return {
+        "d2a": y / (a * a) + (1.0 - y) / ((1.0 - a) * (1.0 - a)),
+        "d2z": a * (1.0 - a),
+        "d2w1": H[0][0],
+        "dw1dw2": H[0][1],
+        "dw1db": H[0][2],
+        "d2w2": H[1][1],
+        "dw2db": H[1][2],
+        "d2b": H[2][2],
+    }

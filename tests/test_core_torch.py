@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgrand import ops
+from microgrand import grad, ops
 from microgrand.node import Node, bce_with_logits
 
 torch = pytest.importorskip("torch", reason="PyTorch (the third oracle) is not installed")
@@ -93,12 +93,15 @@ def test_every_op_has_a_torch_twin() -> None:
     assert set(ops.TABLE) <= set(MICROGRAND_OPS)
 
 
-@given(data=st.data())
-def test_random_graphs_match_torch(data: st.DataObject) -> None:
+Pool = list[tuple[Node, Tensor]]
+
+
+def random_graph(data: st.DataObject) -> tuple[list[Node], list[Tensor], Pool]:
+    """Leaves, their torch twins, and every node drawn on them with its twin (root last)."""
     values = data.draw(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), label="leaves")
     leaves = [Node(v, f"x{i}") for i, v in enumerate(values)]
     torch_leaves = [tensor(v, requires_grad=True) for v in values]
-    pool: list[tuple[Node, Tensor]] = list(zip(leaves, torch_leaves, strict=True))
+    pool: Pool = list(zip(leaves, torch_leaves, strict=True))
     steps = data.draw(st.integers(1, 8), label="steps")
     names = sorted(ops.TABLE)
     for _ in range(steps):
@@ -132,6 +135,12 @@ def test_random_graphs_match_torch(data: st.DataObject) -> None:
         if not well_conditioned(name, inputs, out.value):
             continue
         pool.append((out, TORCH_OPS[name](*torch_args)))
+    return leaves, torch_leaves, pool
+
+
+@given(data=st.data())
+def test_random_graphs_match_torch(data: st.DataObject) -> None:
+    leaves, torch_leaves, pool = random_graph(data)
     root, torch_root = pool[-1]
     for node, twin in pool:
         assert close(node.value, twin.item()), (node, twin)
@@ -140,6 +149,36 @@ def test_random_graphs_match_torch(data: st.DataObject) -> None:
     for leaf, twin in zip(leaves, torch_leaves, strict=True):
         want = 0.0 if twin.grad is None else twin.grad.item()
         assert close(leaf.grad, want), (leaf, want)
+
+
+@given(data=st.data())
+def test_second_derivatives_match_torch_double_backward(data: st.DataObject) -> None:
+    """grad(create_graph=True) twice against torch.autograd.grad(create_graph=True) twice."""
+    leaves, torch_leaves, pool = random_graph(data)
+    root, torch_root = pool[-1]
+    first = grad(root, leaves, create_graph=True, allow_unused=True)
+    torch_first = torch.autograd.grad(
+        torch_root, torch_leaves, create_graph=True, allow_unused=True, materialize_grads=True
+    )
+    for g, twin in zip(first, torch_first, strict=True):
+        assert close(g.value, twin.item()), (g, twin)  # type: ignore[union-attr]
+    for g, twin in zip(first, torch_first, strict=True):
+        row = grad(g, leaves, allow_unused=True)
+        if not twin.requires_grad:  # the first derivative is a constant
+            want = [0.0] * len(leaves)
+        else:
+            want = [
+                t.item()
+                for t in torch.autograd.grad(
+                    twin,
+                    torch_leaves,
+                    retain_graph=True,
+                    allow_unused=True,
+                    materialize_grads=True,
+                )
+            ]
+        for got, expected in zip(row, want, strict=True):
+            assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-10), (row, want)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
