@@ -1,8 +1,9 @@
 """microgrand: a tiny, exact and fast scalar autograd engine that teaches backpropagation.
 
 Build a computation graph from `Node` objects, call ``backward()`` on the result and read
-every node's ``grad`` (or take gradients, and gradients of gradients, with `grad`); compare them with the lecture's hand-derived formulas (`compare`,
-`explain`) and draw the graph the way the lecture does (`draw`, `steps`, `save_steps`).
+every node's ``grad`` (or take gradients, and gradients of gradients, with `grad`);
+compare them with the lecture's hand-derived formulas (`compare`, `explain`) and draw the
+graph the way the lecture does (`draw`, `steps`, `save_steps`).
 """
 
 from __future__ import annotations

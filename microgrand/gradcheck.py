@@ -113,7 +113,7 @@ def first_derivatives(
 ) -> list[float]:
     """fn's gradient at `values` by backprop on fresh leaves (no caller's grad is touched)."""
     leaves, out = _evaluate(fn, values, names)
-    return list(grad(out, leaves, allow_unused=True))  # type: ignore[arg-type]
+    return list(grad(out, leaves, allow_unused=True))
 
 
 def second_derivatives(

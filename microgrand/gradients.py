@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import Literal, TypeAlias, overload
 
 from microgrand import checks, engine
 from microgrand.engine import CONSTANT, DATA
@@ -32,6 +32,28 @@ from microgrand.ops import FORMULA_FUNCTIONS, TABLE, Op
 Value: TypeAlias = Node | float
 
 Nodes = Node | Sequence[Node]
+
+
+@overload
+def grad(
+    outputs: Nodes,
+    inputs: Nodes,
+    *,
+    create_graph: Literal[False] = False,
+    allow_unused: bool = False,
+) -> tuple[float, ...]: ...
+
+
+@overload
+def grad(
+    outputs: Nodes, inputs: Nodes, *, create_graph: Literal[True], allow_unused: bool = False
+) -> tuple[Node, ...]: ...
+
+
+@overload
+def grad(
+    outputs: Nodes, inputs: Nodes, *, create_graph: bool, allow_unused: bool = False
+) -> tuple[float, ...] | tuple[Node, ...]: ...
 
 
 def grad(
@@ -80,15 +102,15 @@ def grad(
             "for inputs the outputs do not use"
         )
     needed = _depends_on(computed, ins)
-    adjoint: dict[Node, Value] = {}
+    seeds: dict[Node, float] = {}
     for out in outs:
         if out in needed:
-            adjoint[out] = adjoint.get(out, 0.0) + 1.0  # type: ignore[operator]
+            seeds[out] = seeds.get(out, 0.0) + 1.0  # d(sum of outputs)/d(output)
     if create_graph:
-        _backward_graph(computed, needed, adjoint)
-        return tuple(_as_node(adjoint.get(node, 0.0), start) for node in ins)
-    _backward_floats(computed, needed, adjoint)
-    return tuple(float(adjoint.get(node, 0.0)) for node in ins)  # type: ignore[arg-type]
+        terms = _backward_graph(computed, needed, dict(seeds))
+        return tuple(_as_node(terms.get(node, 0.0), start) for node in ins)
+    floats = _backward_floats(computed, needed, seeds)
+    return tuple(floats.get(node, 0.0) for node in ins)
 
 
 def hessian(output: Node, inputs: Sequence[Node]) -> list[list[float]]:
@@ -98,7 +120,7 @@ def hessian(output: Node, inputs: Sequence[Node]) -> list[list[float]]:
     with ``create_graph=True``, then one float `grad` per input.
     """
     first = grad(output, inputs, create_graph=True, allow_unused=True)
-    return [list(grad(g, inputs, allow_unused=True)) for g in first]  # type: ignore[arg-type]
+    return [list(grad(g, inputs, allow_unused=True)) for g in first]
 
 
 def _nodes(value: Nodes, what: str) -> list[Node]:
@@ -124,12 +146,14 @@ def _depends_on(computed: list[Node], inputs: list[Node]) -> set[Node]:
     return needed
 
 
-def _backward_floats(computed: list[Node], needed: set[Node], adjoint: dict[Node, Value]) -> None:
+def _backward_floats(
+    computed: list[Node], needed: set[Node], adjoint: dict[Node, float]
+) -> dict[Node, float]:
     """The chain rule on floats, like `engine.backward`, into `adjoint` instead of .grad."""
     for node in computed:  # newest first: every consumer before the node it consumes
         if node not in needed:
             continue
-        g: float = adjoint.get(node, 0.0)  # type: ignore[assignment]
+        g = adjoint.get(node, 0.0)
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad")
         x, y = node._p0, node._p1
@@ -139,10 +163,11 @@ def _backward_floats(computed: list[Node], needed: set[Node], adjoint: dict[Node
             raise checks.partial_error(node, error) from None
         for parent, d in zip((x, y), partials, strict=False):
             if parent in needed:
-                adjoint[parent] = adjoint.get(parent, 0.0) + g * d  # type: ignore[operator]
+                adjoint[parent] = adjoint.get(parent, 0.0) + g * d
     for node, g in adjoint.items():
-        if g - g != 0.0:  # type: ignore[operator]
-            raise checks.gradient_overflow(node, g, computed, "grad")  # type: ignore[arg-type]
+        if g - g != 0.0:
+            raise checks.gradient_overflow(node, g, computed, "grad")
+    return adjoint
 
 
 def _float_partials(node: Node) -> tuple[float, ...]:
@@ -156,7 +181,9 @@ def _float_partials(node: Node) -> tuple[float, ...]:
     return op.partials(node._v, x._v, y._v)
 
 
-def _backward_graph(computed: list[Node], needed: set[Node], adjoint: dict[Node, Value]) -> None:
+def _backward_graph(
+    computed: list[Node], needed: set[Node], adjoint: dict[Node, Value]
+) -> dict[Node, Value]:
     """The chain rule recorded as Nodes: each product g * (local partial) is a new node.
 
     The local partials come from the op table's formula text evaluated on the graph's own
@@ -174,9 +201,10 @@ def _backward_graph(computed: list[Node], needed: set[Node], adjoint: dict[Node,
             partials = _node_partials(node)
             for parent, d in zip((x, y), partials, strict=False):
                 if parent in needed:
-                    adjoint[parent] = _add(adjoint.get(parent, 0.0), _mul(g, d))  # type: ignore[arg-type]
+                    adjoint[parent] = _add(adjoint.get(parent, 0.0), _mul(g, d))
         except (ArithmeticError, ValueError) as error:
             raise checks.partial_error(node, error) from None
+    return adjoint
 
 
 def _as_node(value: Value, start: int) -> Node:
@@ -201,7 +229,7 @@ def _add(a: Value, b: Value) -> Value:
         return a
     if a.__class__ is float and a == 0.0:
         return b
-    return a + b  # type: ignore[operator,return-value]
+    return a + b
 
 
 def _sub(a: Value, b: Value) -> Value:
@@ -209,7 +237,7 @@ def _sub(a: Value, b: Value) -> Value:
         return a
     if a.__class__ is float and a == 0.0:
         return -b
-    return a - b  # type: ignore[operator,return-value]
+    return a - b
 
 
 def _mul(a: Value, b: Value) -> Value:
@@ -221,13 +249,13 @@ def _mul(a: Value, b: Value) -> Value:
                 return -other
             if one == 0.0:
                 return 0.0
-    return a * b  # type: ignore[operator,return-value]
+    return a * b
 
 
 def _div(a: Value, b: Value) -> Value:
     if b.__class__ is float and b == 1.0:
         return a
-    return a / b  # type: ignore[operator,return-value]
+    return a / b
 
 
 def _pow(a: Value, b: Value) -> Value:
@@ -293,4 +321,3 @@ def _evaluate(tree: ast.expr, variables: dict[str, Value]) -> Value:
             return float(_FLOAT_CALLS[name](value))
         return _NODE_CALLS[name](argument)
     raise ValueError(f"cannot evaluate the formula {ast.unparse(tree)!r} on nodes")
-

@@ -207,9 +207,7 @@ def two_layer_gradients(
 Matrix = tuple[tuple[float, ...], ...]
 
 
-def hessian_one_example(
-    x1: float, x2: float, w1: float, w2: float, b: float, y: float
-) -> Matrix:
+def hessian_one_example(x1: float, x2: float, w1: float, w2: float, b: float, y: float) -> Matrix:
     """The Hessian of L(a, y) in (w1, w2, b): a(1-a) times the outer product of (x1, x2, 1).
 
     From dwi = xi dz and dz = a - y: d(dwi)/dwj = xi * da/dz * dz/dwj = a(1-a) xi xj, so

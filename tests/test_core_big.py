@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from microgrand import grad
 from microgrand.node import Node
 
 pytestmark = pytest.mark.slow
@@ -153,3 +154,39 @@ def test_freeing_a_deep_chain() -> None:
     del c
     progress(f"freed {2 * COPY_STEPS:,} nodes", start)
     assert c0.value == 1.0
+
+
+def test_million_node_chain_grad(million: tuple[Node, Node]) -> None:
+    """`grad` walks the chain as backward does, without recursion, into no .grad."""
+    c0, c = million
+    c.zero_grad()
+    start = time.perf_counter()
+    (dc0,) = grad(c, c0)
+    progress("grad through a million nodes", start)
+    assert math.isclose(dc0, K**MILLION_STEPS, rel_tol=1e-9)
+    assert c0.grad == 0.0 and c.grad == 0.0
+
+
+def test_second_derivative_through_a_deep_nonlinear_chain() -> None:
+    """create_graph on 200,000 nodes (a gradient graph of about 500,000), then its grad."""
+    steps = 100_000
+    x = Node(0.3, "x")
+    c = x
+    for _ in range(steps):
+        c = (c * 0.5).tanh() + x
+    start = time.perf_counter()
+    (dx,) = grad(c, x, create_graph=True)
+    (d2x,) = grad(dx, x)
+    progress(f"second derivative through {2 * steps:,} nodes", start)
+    # c converges to the fixed point c = tanh(c/2) + x within a few hundred steps, so a
+    # short chain at x ± h gives the same first derivatives: their difference is d²c/dx².
+    h = 1e-5
+    grads = []
+    for value in (0.3 + h, 0.3 - h):
+        leaf = Node(value)
+        top = leaf
+        for _ in range(200):  # the chain has converged long before 200 steps
+            top = (top * 0.5).tanh() + leaf
+        grads.append(grad(top, leaf)[0])
+    assert math.isclose(d2x, (grads[0] - grads[1]) / (2 * h), rel_tol=1e-5)
+    assert math.isclose(dx.value, grad(c, x)[0], rel_tol=1e-12)

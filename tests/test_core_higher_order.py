@@ -51,7 +51,7 @@ def graph_hessian(fn: Callable[..., Node], values: Sequence[float]) -> list[list
     """Second derivatives the way a user takes them: grad of grad(create_graph=True)."""
     leaves = [Node(v) for v in values]
     first = grad(fn(*leaves), leaves, create_graph=True, allow_unused=True)
-    return [list(grad(g, leaves, allow_unused=True)) for g in first]  # type: ignore[arg-type]
+    return [list(grad(g, leaves, allow_unused=True)) for g in first]
 
 
 def assert_hessians_agree(
@@ -62,8 +62,8 @@ def assert_hessians_agree(
     # The difference quotient's rounding error grows with the size of the first
     # derivatives it subtracts; that sets the absolute tolerance.
     firsts = backward_grads(fn, values)
-    noise = 1e-8 * max(1.0, *(abs(g) for g in firsts)) / min(
-        1e-5 * max(1.0, abs(v)) for v in values
+    noise = (
+        1e-8 * max(1.0, *(abs(g) for g in firsts)) / min(1e-5 * max(1.0, abs(v)) for v in values)
     )
     for i, (row, want_row) in enumerate(zip(got, want, strict=True)):
         for j, (a, n) in enumerate(zip(row, want_row, strict=True)):
@@ -115,7 +115,7 @@ def test_gradcheck_order_2_passes_on_each_op(name: str) -> None:
 
 # --- random graphs --------------------------------------------------------------------
 
-UNARY = {
+UNARY: dict[str, Callable[[Node], Node]] = {
     "neg": lambda x: -x,
     "exp": lambda x: x.exp(),
     "log": lambda x: x.log(),
@@ -240,13 +240,16 @@ def test_create_graph_gives_nodes_that_differentiate_again() -> None:
     assert math.isclose(dy.value, (1 - t * t) * e + t * e, rel_tol=1e-14)
     (d2y,) = grad(dy, x)
     want = -2 * t * (1 - t * t) * e + 2 * (1 - t * t) * e + t * e
-    assert math.isclose(d2y, want, rel_tol=1e-12)  # type: ignore[arg-type]
+    assert math.isclose(d2y, want, rel_tol=1e-12)
     # and once more: the third derivative, against differences of the second
     (d2y_node,) = grad(dy, x, create_graph=True)
     (d3y,) = grad(d2y_node, x)
     h = 1e-5
-    d2 = [grad(grad(n.tanh() * n.exp(), n, create_graph=True)[0], n)[0] for n in (Node(0.7 + h), Node(0.7 - h))]  # type: ignore[arg-type]
-    assert math.isclose(d3y, (d2[0] - d2[1]) / (2 * h), rel_tol=1e-5)  # type: ignore[operator]
+    d2 = [
+        grad(grad(n.tanh() * n.exp(), n, create_graph=True)[0], n)[0]
+        for n in (Node(0.7 + h), Node(0.7 - h))
+    ]
+    assert math.isclose(d3y, (d2[0] - d2[1]) / (2 * h), rel_tol=1e-5)
 
 
 def test_a_gradient_that_is_a_node_of_the_graph_gets_its_own_node() -> None:

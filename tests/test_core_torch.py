@@ -161,7 +161,7 @@ def test_second_derivatives_match_torch_double_backward(data: st.DataObject) -> 
         torch_root, torch_leaves, create_graph=True, allow_unused=True, materialize_grads=True
     )
     for g, twin in zip(first, torch_first, strict=True):
-        assert close(g.value, twin.item()), (g, twin)  # type: ignore[union-attr]
+        assert close(g.value, twin.item()), (g, twin)
     for g, twin in zip(first, torch_first, strict=True):
         row = grad(g, leaves, allow_unused=True)
         if not twin.requires_grad:  # the first derivative is a constant
@@ -178,7 +178,7 @@ def test_second_derivatives_match_torch_double_backward(data: st.DataObject) -> 
                 )
             ]
         for got, expected in zip(row, want, strict=True):
-            assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-10), (row, want)  # type: ignore[arg-type]
+            assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-10), (row, want)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,126 @@
+"""The lecture's second derivatives: closed form, finite differences and autograd agree.
+
+`lecture.hessian_one_example` and `lecture.hessian_m_examples` are checked first on their
+own, against central differences of the lecture's first-derivative formulas (so that the
+closed form is known right), then against `microgrand.grad` of `microgrand.grad` on the
+lecture's graphs (one example written from log and sigmoid; m examples with the fused
+bce_with_logits).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from microgrand import grad, lecture
+from microgrand.datasets import load_iris, standardize
+from microgrand.gradients import hessian
+from microgrand.logreg import Parameters, batch_graph, data_nodes, lecture_graph
+
+coordinate = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
+label = st.sampled_from([0.0, 1.0])
+Point = tuple[float, float, float, float, float, float]
+POINTS: list[Point] = [
+    (2.0, -1.0, 0.3, 0.5, 0.1, 1.0),  # the demo's point
+    (1.0, 2.0, 0.5, -0.5, 0.5, 1.0),  # z = 0
+    (-1.5, 2.5, 1.25, -0.75, -2.0, 0.0),
+    (3.0, 3.0, 3.0, 3.0, 3.0, 0.0),  # a close to 1: tiny curvature
+]
+
+
+def close(a: float, b: float, scale: float = 1.0) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-15 * scale)
+
+
+def one_example_gradient(point: Point, params: tuple[float, float, float]) -> list[float]:
+    x1, x2, _, _, _, y = point
+    e = lecture.one_example(x1, x2, *params, y)
+    return [e.dw1, e.dw2, e.db]
+
+
+def test_one_example_closed_form_matches_differences_of_the_lecture_gradient() -> None:
+    for point in POINTS:
+        H = lecture.hessian_one_example(*point)
+        params = list(point[2:5])
+        for j in range(3):
+            h = 1e-6
+            up, down = list(params), list(params)
+            up[j] += h
+            down[j] -= h
+            g_up = one_example_gradient(point, (up[0], up[1], up[2]))
+            g_down = one_example_gradient(point, (down[0], down[1], down[2]))
+            for i in range(3):
+                numeric = (g_up[i] - g_down[i]) / (2 * h)
+                assert math.isclose(H[i][j], numeric, rel_tol=1e-6, abs_tol=1e-9), (point, i, j)
+
+
+def test_m_examples_closed_form_matches_differences_of_the_lecture_gradient() -> None:
+    data = standardize(load_iris()).data
+    params = [0.8, -0.6, 0.2]
+    H = lecture.hessian_m_examples(data.x1, data.x2, data.y, *params)
+    for j in range(3):
+        h = 1e-6
+        up, down = list(params), list(params)
+        up[j] += h
+        down[j] -= h
+        b_up = lecture.m_examples(data.x1, data.x2, data.y, *up)
+        b_down = lecture.m_examples(data.x1, data.x2, data.y, *down)
+        for i, (u, d) in enumerate(
+            zip((b_up.dw1, b_up.dw2, b_up.db), (b_down.dw1, b_down.dw2, b_down.db), strict=True)
+        ):
+            assert math.isclose(H[i][j], (u - d) / (2 * h), rel_tol=1e-6, abs_tol=1e-9)
+
+
+def test_closed_form_hessians_are_symmetric_and_y_free() -> None:
+    point = POINTS[0]
+    H = lecture.hessian_one_example(*point)
+    assert all(H[i][j] == H[j][i] for i in range(3) for j in range(3))
+    assert lecture.hessian_one_example(*point[:5], 0.0) == H
+
+
+def check_one(point: Point) -> None:
+    g = lecture_graph(*point)
+    got = hessian(g.L, [g.w1, g.w2, g.b])
+    want = lecture.hessian_one_example(*point)
+    scale = max(1.0, point[0] ** 2, point[1] ** 2)
+    for i in range(3):
+        for j in range(3):
+            assert close(got[i][j], want[i][j], scale), (point, i, j, got[i][j], want[i][j])
+    named = lecture.second_derivatives(*point)
+    (da,) = grad(g.L, g.a, create_graph=True)
+    (dz,) = grad(g.L, g.z, create_graph=True)
+    assert close(grad(da, g.a)[0], named["d2a"])
+    assert close(grad(dz, g.z)[0], named["d2z"])
+
+
+def test_autograd_hessian_equals_the_closed_form_at_fixed_points() -> None:
+    for point in POINTS:
+        check_one(point)
+
+
+@given(coordinate, coordinate, coordinate, coordinate, coordinate, label)
+def test_autograd_hessian_equals_the_closed_form(
+    x1: float, x2: float, w1: float, w2: float, b: float, y: float
+) -> None:
+    check_one((x1, x2, w1, w2, b, y))
+
+
+def test_autograd_hessian_of_J_on_iris_equals_the_closed_form() -> None:
+    data = standardize(load_iris()).data
+    x1, x2 = data_nodes(data.x1), data_nodes(data.x2)
+    for params in (Parameters(0.0, 0.0, 0.0), Parameters(2.5, -1.5, 0.4)):
+        graph = batch_graph(params, x1, x2, data.y)
+        got = hessian(graph.J, [graph.w1, graph.w2, graph.b])
+        want = lecture.hessian_m_examples(data.x1, data.x2, data.y, *params)
+        for i in range(3):
+            for j in range(3):
+                # sums over 100 examples: allow rounding of the order of the terms' size
+                assert math.isclose(got[i][j], want[i][j], rel_tol=1e-9, abs_tol=1e-14)
+
+
+def test_hessian_m_examples_refuses_mismatched_columns() -> None:
+    with pytest.raises(ValueError, match="same positive length, got 1, 2, 1"):
+        lecture.hessian_m_examples([1.0], [1.0, 2.0], [0.0], 0.0, 0.0, 0.0)
