@@ -87,7 +87,10 @@ OPERATOR_OPS: dict[type[ast.operator], str] = {
 def step(x: float) -> float:
     """1 for x > 0, else 0: relu's slope (the subgradient 0 at x == 0).
 
-    A helper, not an op: its derivative is 0 wherever it is defined.
+    A helper, not an op: its derivative is 0 wherever it is defined. A gradient graph
+    (`microgrand.grad` with ``create_graph=True``) takes its value as a number, so its
+    derivative there is 0: right away from the kink, and at the kink the same convention as
+    the first derivative (the subgradient 0). relu's second derivative is 0 everywhere.
     """
     return 1.0 if x > 0.0 else 0.0
 
