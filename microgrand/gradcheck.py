@@ -2,8 +2,8 @@
 
 The numeric derivative of input i is ``(f(v + eps) - f(v - eps)) / (2 eps)``; an input
 passes when ``abs(analytic - numeric) <= atol + rtol * abs(numeric)`` (PyTorch's rule and
-defaults). Every evaluation builds the graph afresh from new leaves and takes its
-gradients with `microgrand.grad`, so the caller's nodes and their grads are never touched.
+defaults). Every evaluation builds the graph afresh from new leaves, so the caller's
+nodes and their grads are never touched.
 ``order=2`` checks the second derivatives the same way, against central differences of
 the numeric first ones.
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from microgrand.gradients import grad, hessian
+from microgrand import engine
+from microgrand.gradients import hessian
 from microgrand.node import Node, Number, to_float
 
 
@@ -111,9 +112,18 @@ def gradcheck(
 def first_derivatives(
     fn: Callable[..., Node], values: Sequence[float], names: Sequence[str]
 ) -> list[float]:
-    """fn's gradient at `values` by backprop on fresh leaves (no caller's grad is touched)."""
+    """fn's gradient at `values` by the engine's backward() on fresh leaves.
+
+    fn may use nodes of the caller's (a model's parameters): their grads are put back.
+    """
     leaves, out = _evaluate(fn, values, names)
-    return list(grad(out, leaves, allow_unused=True))
+    ours = {id(leaf) for leaf in leaves}
+    others = [node for node in engine.ancestors(out) if id(node) not in ours]
+    saved = [node.grad for node in others]
+    out.backward()
+    for node, saved_grad in zip(others, saved, strict=True):
+        node.grad = saved_grad
+    return [leaf.grad for leaf in leaves]
 
 
 def second_derivatives(

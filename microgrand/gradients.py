@@ -17,15 +17,13 @@ the kink it follows the first derivative's convention, the subgradient 0 of step
 
 from __future__ import annotations
 
-import ast
-import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, TypeAlias, overload
 
-from microgrand import checks, engine
+from microgrand import checks, engine, formula
 from microgrand.engine import CONSTANT, DATA
-from microgrand.node import Node
-from microgrand.ops import FORMULA_FUNCTIONS, TABLE, Op
+from microgrand.node import Node, _binary, _unary
+from microgrand.ops import TABLE, Op
 
 # A term during the backward pass: a float when it depends on no node (a constant, a fixed
 # partial, step(x)), else a Node of the gradient graph.
@@ -156,29 +154,38 @@ def _backward_floats(
         g = adjoint.get(node, 0.0)
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad")
-        x, y = node._p0, node._p1
+        parents = [p for p in node.parents if p in needed]
         try:
-            partials = _float_partials(node)
+            partials = _float_partials(node, len(parents) == len(node.parents), needed)
         except (ArithmeticError, ValueError) as error:
             raise checks.partial_error(node, error) from None
-        for parent, d in zip((x, y), partials, strict=False):
-            if parent in needed:
-                adjoint[parent] = adjoint.get(parent, 0.0) + g * d
+        for parent, d in zip(parents, partials, strict=True):
+            adjoint[parent] = adjoint.get(parent, 0.0) + g * d
     for node, g in adjoint.items():
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad")
     return adjoint
 
 
-def _float_partials(node: Node) -> tuple[float, ...]:
+def _float_partials(node: Node, every: bool, needed: set[Node]) -> list[float]:
+    """The partials for the parents in `needed`, as the engine computes them.
+
+    When a parent is left out, its partial is not computed at all: it may not even be
+    defined (pow's slope in the exponent, out·log x, at a negative base).
+    """
     op: Op = node._op  # type: ignore[assignment]
-    x: Node = node._p0  # type: ignore[assignment]
-    y = node._p1
+    values = [p._v for p in node.parents]
     if op.fixed is not None:
-        return op.fixed
-    if y is None:
-        return op.partials(node._v, x._v)
-    return op.partials(node._v, x._v, y._v)
+        every_partial: tuple[float, ...] = op.fixed
+    elif every:
+        every_partial = op.partials(node._v, *values)
+    else:
+        return [
+            op.partial_of[i](node._v, *values)
+            for i, parent in enumerate(node.parents)
+            if parent in needed
+        ]
+    return [d for d, parent in zip(every_partial, node.parents, strict=True) if parent in needed]
 
 
 def _backward_graph(
@@ -186,9 +193,9 @@ def _backward_graph(
 ) -> dict[Node, Value]:
     """The chain rule recorded as Nodes: each product g * (local partial) is a new node.
 
-    The local partials come from the op table's formula text evaluated on the graph's own
-    nodes, so their dependence on the inputs is recorded too (the second derivative of
-    sigmoid flows through ``out * (1 - out)``).
+    The local partials are the op's derivative trees (`microgrand.formula`) evaluated on the
+    graph's own nodes, so their dependence on the inputs is recorded too (the second
+    derivative of sigmoid flows through ``out * (1 - out)``, on the sigmoid node).
     """
     for node in computed:
         if node not in needed:
@@ -196,15 +203,23 @@ def _backward_graph(
         g = adjoint.get(node, 0.0)
         if g.__class__ is float and g == 0.0:
             continue
-        x, y = node._p0, node._p1
-        try:
-            partials = _node_partials(node)
-            for parent, d in zip((x, y), partials, strict=False):
-                if parent in needed:
-                    adjoint[parent] = _add(adjoint.get(parent, 0.0), _mul(g, d))
-        except (ArithmeticError, ValueError) as error:
-            raise checks.partial_error(node, error) from None
+        op: Op = node._op  # type: ignore[assignment]
+        parents = node.parents
+        variables = dict(zip(("out", "x", "y"), map(_term, (node, *parents)), strict=False))
+        for i, parent in enumerate(parents):
+            if parent not in needed:
+                continue
+            try:
+                d = formula.evaluate(op.derivatives[i], variables, _apply, float)
+                adjoint[parent] = _add(adjoint.get(parent, 0.0), _mul(g, d))
+            except (ArithmeticError, ValueError) as error:
+                raise checks.partial_error(node, error) from None
     return adjoint
+
+
+def _term(node: Node) -> Value:
+    """A node as a formula sees it: constants as numbers, every other node as itself."""
+    return node._v if node._op is CONSTANT else node
 
 
 def _as_node(value: Value, start: int) -> Node:
@@ -219,105 +234,88 @@ def _as_node(value: Value, start: int) -> Node:
     return value
 
 
-# --- arithmetic on terms, folding numbers ------------------------------------------------
-# Numbers are combined as numbers and the identities x*1, x*0, x+0 are applied, so the
-# gradient graph holds only the operations a hand derivation would write.
+# --- a formula's operations on terms -----------------------------------------------------
+# Numbers are combined as numbers, and the identities x*1, x*0, x+0, x/1, x**1 are applied,
+# so the gradient graph holds only the operations a hand derivation would write.
+
+
+def _apply(function: str, args: tuple[Value, ...]) -> Value:
+    """`formula.evaluate`'s `apply`: one op or helper of a derivative formula, on terms."""
+    helper = formula.HELPERS.get(function)
+    if helper is not None:
+        # Piecewise constant: its value is a number, with derivative 0 (see formula.step).
+        return helper(args[0] if isinstance(args[0], float) else args[0]._v)
+    if all(isinstance(a, float) for a in args):
+        return float(TABLE[function].forward(*args))
+    simplify = _IDENTITIES.get(function)
+    if simplify is not None:
+        result = simplify(*args)
+        if result is not None:
+            return result
+    return _record(function, args)
+
+
+def _record(function: str, args: tuple[Value, ...]) -> Node:
+    """Record op `function` on args, at least one of them a Node, as its Node method does."""
+    recorder = _RECORDERS.get(function)
+    if recorder is None:
+        op = TABLE[function]
+        recorder = (_unary(op),) if op.arity == 1 else (_binary(op), _binary(op, reflected=True))
+        _RECORDERS[function] = recorder
+    if len(args) == 1:
+        return recorder[0](args[0])
+    x, y = args
+    if isinstance(x, Node):
+        return recorder[0](x, y)
+    return recorder[1](y, x)
+
+
+_RECORDERS: dict[str, tuple[Callable[..., Node], ...]] = {}
 
 
 def _add(a: Value, b: Value) -> Value:
-    if b.__class__ is float and b == 0.0:
-        return a
-    if a.__class__ is float and a == 0.0:
-        return b
-    return a + b
-
-
-def _sub(a: Value, b: Value) -> Value:
-    if b.__class__ is float and b == 0.0:
-        return a
-    if a.__class__ is float and a == 0.0:
-        return -b
-    return a - b
+    return _apply("add", (a, b))
 
 
 def _mul(a: Value, b: Value) -> Value:
+    return _apply("mul", (a, b))
+
+
+def _is(value: Value, number: float) -> bool:
+    return value.__class__ is float and value == number
+
+
+def _identity_add(a: Value, b: Value) -> Value | None:
+    if _is(a, 0.0):
+        return b
+    return a if _is(b, 0.0) else None
+
+
+def _identity_sub(a: Value, b: Value) -> Value | None:
+    if _is(b, 0.0):
+        return a
+    return _apply("neg", (b,)) if _is(a, 0.0) else None
+
+
+def _identity_mul(a: Value, b: Value) -> Value | None:
     for one, other in ((a, b), (b, a)):
-        if one.__class__ is float:
-            if one == 1.0:
-                return other
-            if one == -1.0:
-                return -other
-            if one == 0.0:
-                return 0.0
-    return a * b
-
-
-def _div(a: Value, b: Value) -> Value:
-    if b.__class__ is float and b == 1.0:
-        return a
-    return a / b
-
-
-def _pow(a: Value, b: Value) -> Value:
-    if isinstance(b, Node):
-        raise ValueError("a formula raised to a power that depends on a node")
-    if b == 1.0:
-        return a
-    if isinstance(a, float):
-        return TABLE["pow"].forward(a, b)
-    return a**b
-
-
-_BINARY = {ast.Add: _add, ast.Sub: _sub, ast.Mult: _mul, ast.Div: _div, ast.Pow: _pow}
-_FLOAT_CALLS = FORMULA_FUNCTIONS
-_NODE_CALLS = {"sigmoid": Node.sigmoid, "exp": Node.exp, "log": Node.log, "tanh": Node.tanh}
-
-
-@functools.cache
-def _parsed(text: str) -> ast.expr:
-    return ast.parse(text, mode="eval").body
-
-
-def _node_partials(node: Node) -> tuple[Value, ...]:
-    """The op's partials at `node`, its formula text evaluated on out, x and y.
-
-    Constants enter as numbers; parameters, data and computed nodes as themselves.
-    """
-    op: Op = node._op  # type: ignore[assignment]
-    if op.fixed is not None:
-        return op.fixed
-    variables: dict[str, Value] = {"out": _term(node)}
-    variables["x"] = _term(node._p0)  # type: ignore[arg-type]
-    if node._p1 is not None:
-        variables["y"] = _term(node._p1)
-    return tuple(_evaluate(_parsed(text), variables) for text in op.formulas)
-
-
-def _term(node: Node) -> Value:
-    return node._v if node._op is CONSTANT else node
-
-
-def _evaluate(tree: ast.expr, variables: dict[str, Value]) -> Value:
-    """One formula on terms. Recursion over the formula's syntax only (a few levels)."""
-    if isinstance(tree, ast.Constant) and isinstance(tree.value, (int, float)):
-        return float(tree.value)
-    if isinstance(tree, ast.Name) and tree.id in variables:
-        return variables[tree.id]
-    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub):
-        return _mul(-1.0, _evaluate(tree.operand, variables))
-    if isinstance(tree, ast.BinOp) and type(tree.op) in _BINARY:
-        left = _evaluate(tree.left, variables)
-        # 0 * anything is 0 without evaluating it: pow's y * x ** (y - 1) at y = 0 would
-        # otherwise divide by zero at x = 0, where its slope is 0 (the engine's rule).
-        if isinstance(tree.op, ast.Mult) and left.__class__ is float and left == 0.0:
+        if _is(one, 1.0):
+            return other
+        if _is(one, 0.0):
             return 0.0
-        return _BINARY[type(tree.op)](left, _evaluate(tree.right, variables))
-    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and len(tree.args) == 1:
-        name = tree.func.id
-        argument = _evaluate(tree.args[0], variables)
-        if isinstance(argument, float) or name not in _NODE_CALLS:
-            # A number, or a helper with no derivative (step): its derivative is 0.
-            value = argument if isinstance(argument, float) else argument._v
-            return float(_FLOAT_CALLS[name](value))
-        return _NODE_CALLS[name](argument)
-    raise ValueError(f"cannot evaluate the formula {ast.unparse(tree)!r} on nodes")
+        if _is(one, -1.0):
+            return _apply("neg", (other,))
+    return None
+
+
+def _identity_right_one(a: Value, b: Value) -> Value | None:
+    return a if _is(b, 1.0) else None
+
+
+_IDENTITIES: dict[str, Callable[..., Value | None]] = {
+    "add": _identity_add,
+    "sub": _identity_sub,
+    "mul": _identity_mul,
+    "div": _identity_right_one,
+    "pow": _identity_right_one,
+}

@@ -356,16 +356,17 @@ def test_gradcheck_order_2_fails_when_only_second_derivatives_are_wrong() -> Non
     At x = 1 the first derivative is right (order 1 passes); the formula's own slope there
     is 1, the true second derivative 2 (order 2 fails, naming the entry).
     """
-    wrong = ops.Op(
-        "test_square_wrong_slope",
-        "sq",
-        "sq({0})",
-        5,
-        lambda x: x * x,
-        lambda out, x: (x * x - x + 2.0,),
-        ("x * x - x + 2",),
+    wrong = ops.register(
+        ops.Op(
+            "test_square_wrong_slope",
+            "sq",
+            "sq({0})",
+            5,
+            lambda x: x * x,
+            lambda out, x: (x * x - x + 2.0,),
+            ("x * x - x + 2",),
+        )
     )
-    ops.register(wrong)
     try:
         square = node_module._unary(wrong)
         assert gradcheck(lambda w: square(w), [Node(1.0, "w")]) is True
