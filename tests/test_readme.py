@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,17 +28,45 @@ def test_the_readme_has_its_two_commands() -> None:
     assert "make demo" in SHELL[0] and "make test" in SHELL[1]
 
 
+def run_example(code: str) -> tuple[dict[str, Any], str]:
+    """Run a README example; return its variables and what it printed."""
+    namespace: dict[str, Any] = {}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "README.md", "exec"), namespace)
+    return namespace, out.getvalue()
+
+
 @pytest.mark.parametrize("code", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
 def test_python_examples_run_and_print_what_they_say(
     code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, "README.md", "exec"), {})
-    # A comment line right after a print() shows what it prints: hold the README to it.
-    for expected in re.findall(r"^print\(.*\n# (.*)$", code, flags=re.MULTILINE):
-        assert expected in out.getvalue()
+    _, printed = run_example(code)
+    # The comment lines right after a print() show what it prints: hold the README to them.
+    for shown in re.findall(r"^print\(.*\n((?:# .*\n?)+)", code, flags=re.MULTILINE):
+        for expected in shown.splitlines():
+            assert expected[2:] in printed.splitlines(), (expected, printed)
+
+
+def test_the_first_example_explains_in_the_lecture_s_notation() -> None:
+    """With y a number, explain printed (-1/a + 0/(1 - a)): y must be a named data leaf."""
+    namespace, printed = run_example(PYTHON[0])
+    assert "(-y/a + (1 - y)/(1 - a))" in printed
+    assert not namespace["y"].requires_grad and namespace["y"].name == "y"
+
+
+def test_the_drawing_example_draws_what_the_picture_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The picture above it has the input y = 1 and the lecture's red labels."""
+    monkeypatch.chdir(tmp_path)
+    (code,) = [code for code in PYTHON if "d = draw(L)" in code]
+    namespace, _ = run_example(code)
+    source = namespace["d"].source
+    assert 'label="y = 1"' in source
+    assert "da = −y/a + (1−y)/(1−a)" in source
+    assert "dz = a − y" in source
 
 
 def _command_line(line: str, tmp_path: Path) -> list[str]:
