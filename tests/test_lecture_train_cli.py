@@ -5,6 +5,7 @@ The commands run in a subprocess as a user runs them; stdout and stderr are chec
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -301,3 +302,28 @@ def test_a_comment_inside_a_quoted_value_is_not_a_comment() -> None:
 
     with pytest.raises(DataError, match=r"line 2: column x1: '1\\n# not a comment' is not a"):
         parse_csv('x1,x2,y\n"1\n# not a comment",2,0\n3,4,1\n', "f.csv", name="f")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_warning_during_training_keeps_the_bar_whole(terminal: bool) -> None:
+    from microgrand.progress import Progress
+
+    stream = FakeTerminal() if terminal else io.StringIO()
+    with Progress(10, "training", stream=stream) as bar:
+        for k in range(11):
+            bar.update(k, f"J = {k}")
+            if k == 3:
+                bar.note("microgrand: warning: J went up")
+    lines = stream.getvalue().replace("\x1b[K", "").split("\n")
+    if terminal:  # the warning on its own line, the bar drawn again below it, once at the end
+        assert "\rmicrogrand: warning: J went up" in lines[0]
+        assert lines[1].startswith("training [") and lines[2] == ""
+        assert lines[1].endswith("10/10  J = 10")
+    else:
+        assert "microgrand: warning: J went up" in lines
+        assert lines[-2].startswith("training [") and lines[-2].endswith("10/10  J = 10")
