@@ -1,4 +1,4 @@
-"""Benchmark microgrand against micrograd 0.1.0, PyTorch scalars and the closed form (ISSUE 5).
+"""Benchmark microgrand against micrograd 0.1.0, PyTorch scalars and the closed form.
 
 Usage: ``python benchmarks/run.py [--quick] [--strict] [--skip SYSTEM ...]`` (``make bench``).
 

@@ -4,7 +4,7 @@ Every function builds its graph from fresh leaves, runs backward and reads the g
 and returns the numbers, so that `benchmarks/run.py` can check each system against the
 hand-written closed form before it believes a timing: a fast wrong engine must not pass.
 
-The workloads (ISSUE 5):
+The workloads:
 - one example of the lecture's graph: ``z = w1 x1 + w2 x2 + b``, ``a = σ(z)``,
   ``L = -(y log a + (1 - y) log(1 - a))``; build, backward, read dw1, dw2, db.
 - the full-batch step: ``J = (1/m) Σ L(a_i, y_i)`` over m examples, same reads.

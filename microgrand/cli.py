@@ -2,15 +2,13 @@
 
 Each subcommand sets ``func``, a function ``(args) -> exit code``. Results go to stdout,
 progress bars and errors to stderr. Errors are one line: exit code 2 for bad usage, 1 for
-unusable data. The `draw` subcommand lives in `microgrand.draw_cli` (its `register`
-function adds it to the subparsers) and is picked up when that module exists.
+unusable data. The `train` and `draw` subcommands live in `microgrand.train_cli` and
+`microgrand.draw_cli` (each one's `register` function adds it to the subparsers).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import io
 import os
 import sys
@@ -28,7 +26,7 @@ from microgrand.arguments import (
     label,
     positive_float,
 )
-from microgrand.chain_rule import number, topological_order
+from microgrand.chain_rule import number
 from microgrand.datasets import IRIS, DataError, load
 from microgrand.logreg import LectureGraph
 
@@ -79,9 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train_cli.register(subparsers)
 
-    # `draw` is written separately; before it exists the command works without it.
-    if importlib.util.find_spec("microgrand.draw_cli") is not None:
-        importlib.import_module("microgrand.draw_cli").register(subparsers)
+    from microgrand import draw_cli  # here: `microgrand demo` need not load the parser
+
+    draw_cli.register(subparsers)
     return parser
 
 
@@ -235,43 +233,21 @@ def _indent(text: str, by: str = "  ") -> str:
 
 
 def _write_drawing(graph: LectureGraph) -> Path | None:
-    """Draw the lecture view to lecture.svg (microgrand.render), else DOT text to lecture.dot."""
+    """Draw the lecture view to lecture.svg, or leave its DOT text in lecture.dot."""
+    from microgrand.render import draw
+
     folder = Path.cwd()
     try:
-        if importlib.util.find_spec("microgrand.render") is not None:
-            render = importlib.import_module("microgrand.render")
-            drawing = render.draw(graph.L, view="lecture", values=True, grads=True)
-            path = folder / "lecture.svg"
-            try:
-                drawing.save(path)
-                return path
-            except Exception as error:  # e.g. no layout engine: still leave the DOT text
-                print(
-                    f"{PROG}: could not write {path.name} ({error}); writing DOT", file=sys.stderr
-                )
-                source = str(drawing.source)
-        else:
-            source = _dot(graph)
+        drawing = draw(graph.L, view="lecture", values=True, grads=True)
+        path = folder / "lecture.svg"
+        try:
+            drawing.save(path)
+            return path
+        except Exception as error:  # e.g. no layout program: still leave the DOT text
+            print(f"{PROG}: could not write {path.name} ({error}); writing DOT", file=sys.stderr)
         path = folder / "lecture.dot"
-        path.write_text(source, encoding="utf-8")
+        path.write_text(str(drawing.source), encoding="utf-8")
         return path
     except OSError as error:
         print(f"{PROG}: could not write the drawing in {folder} ({error})", file=sys.stderr)
         return None
-
-
-def _dot(graph: LectureGraph) -> str:
-    """A minimal DOT drawing (values and grads) for when microgrand.render is missing."""
-    order = topological_order(graph.L)
-    ids = {id(node): f"n{i}" for i, node in enumerate(order)}
-    lines = ["digraph lecture {", "  rankdir=LR;", "  node [shape=box];"]
-    for node in order:
-        title = node.name or node.op or number(node.value)
-        text = f"{title} = {number(node.value)}"
-        if node.requires_grad:
-            text += f"\\nd{title} = {number(node.grad)}"
-        lines.append(f'  {ids[id(node)]} [label="{text}"];')
-        for parent in node.parents:
-            lines.append(f"  {ids[id(parent)]} -> {ids[id(node)]};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"

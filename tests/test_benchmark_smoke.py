@@ -62,6 +62,17 @@ def test_quick_run_without_micrograd_and_torch() -> None:
     assert "CHECK FAILED" not in output, output
 
 
+def test_the_drawing_benchmark_runs() -> None:
+    """benchmarks/drawing.py holds the drawing times the tests no longer assert."""
+    from render_helpers import have_renderer
+
+    if not have_renderer():
+        pytest.skip("no layout program")
+    output = _run([str(ROOT / "benchmarks" / "drawing.py"), "--runs", "1"])
+    assert "lecture's logistic regression     lecture" in output, output
+    assert " ms" in output and "refusing a graph of" in output, output
+
+
 def test_microgrand_workloads_match_the_closed_form() -> None:
     example = w.make_data(1)[0]
     want = w.one_closed(example)

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -36,10 +35,7 @@ engines = pytest.mark.parametrize(
 @pytest.mark.parametrize("view", ["lecture", "ops"])
 def test_svg_and_png(engine: str, view: str, tmp_path: Path) -> None:
     drawing = draw(lecture_logreg(), view=view, engine=engine)
-    start = time.perf_counter()
-    svg = drawing.save(tmp_path / "g.svg")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 5.0  # lecture graphs take milliseconds; 5 s allows a loaded CI machine
+    svg = drawing.save(tmp_path / "g.svg")  # its time is in benchmarks/drawing.py
     root = ET.fromstring(svg.read_text(encoding="utf-8"))
     text = " ".join("".join(el.itertext()) for el in root.iter() if el.tag.endswith("}text"))
     assert "0.5981" in text
@@ -150,21 +146,23 @@ def test_layout_failure_is_reported(tmp_path: Path) -> None:
         broken.svg()
 
 
-def test_import_does_not_load_graphviz() -> None:
+def test_import_does_not_load_graphviz_subprocess_or_numpy() -> None:
+    """The drawing modules load the layout machinery on first use (import time is measured
+    in the benchmark, not here)."""
     code = (
-        "import sys, time; t = time.perf_counter(); import microgrand, microgrand.render, "
-        "microgrand.backprop_steps; print(time.perf_counter() - t); "
-        "assert 'graphviz' not in sys.modules; assert 'subprocess' not in sys.modules or True"
+        "import sys; import microgrand, microgrand.render, microgrand.backprop_steps; "
+        "print(*sorted({'graphviz', 'subprocess', 'numpy'} & set(sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="dot not installed")
-def test_lecture_graphs_render_in_well_under_a_second() -> None:
-    for root in (lecture_logreg(), three_abc()):
+def test_lecture_graphs_render_with_dot() -> None:
+    """Both lecture graphs in both views (their times are in benchmarks/drawing.py)."""
+    for root, shown in ((lecture_logreg(), "0.5981"), (three_abc(), "33")):
         for view in ("lecture", "ops"):
-            drawing = draw(root, view=view, engine="dot")
-            start = time.perf_counter()
-            drawing.svg()
-            assert time.perf_counter() - start < 2.0  # typically 0.03-0.2 s
+            svg = draw(root, view=view, engine="dot").svg()
+            texts = ET.fromstring(svg).itertext()
+            assert any(shown in text for text in texts), (view, svg)

@@ -12,13 +12,13 @@ import math
 import os
 import re
 import sys
-import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from render_helpers import lecture_logreg, three_abc
 
-from microgrand import Node, bce_with_logits
+from microgrand import Node, bce_with_logits, engine
 from microgrand.notation import formula_term, show
 from microgrand.ops import TABLE
 from microgrand.render import (
@@ -229,13 +229,20 @@ def test_grads_before_backward_are_left_out() -> None:
     assert red_labels(draw(J, formulas=False, grads=False).source) == ["da"]
 
 
-def test_drawing_does_not_change_grads() -> None:
+@pytest.mark.parametrize("backpropagated", [True, False])
+def test_drawing_does_not_change_grads_or_values(backpropagated: bool) -> None:
+    """Every node of the graph, not only L (whose grad is always 1.0 after backward)."""
     L = lecture_logreg()
-    before = {n: n.grad for n in (L,)}
+    if not backpropagated:
+        L.zero_grad()
+    nodes = engine.ancestors(L)
+    before = [(n.value, n.grad) for n in nodes]
+    assert len(nodes) > 10
+    assert any(grad != 0.0 for _, grad in before) == backpropagated
     draw(L)
     draw(L, view="ops")
-    assert {n: n.grad for n in (L,)} == before
-    assert L.grad == 1.0
+    draw(L, values=False, grads=False)
+    assert [(n.value, n.grad) for n in nodes] == before
 
 
 def test_every_op_in_the_table_draws() -> None:
@@ -295,7 +302,8 @@ def test_large_graph_moves_grads_into_boxes() -> None:
     assert "dh₀ = " in source and "dx = " in source
 
 
-def test_large_graph_renders_quickly() -> None:
+def test_large_graph_renders() -> None:
+    """300 named boxes lay out (their time is in benchmarks/drawing.py)."""
     from microgrand.render import RendererNotFoundError, find_renderer
 
     try:
@@ -307,9 +315,8 @@ def test_large_graph_renders_quickly() -> None:
     for i in range(300):
         node = (node * 0.9 + 0.01).named(f"h{i}")
     node.backward()
-    start = time.perf_counter()
-    draw(node).svg()
-    assert time.perf_counter() - start < 20.0
+    texts = set(ET.fromstring(draw(node, timeout=120.0).svg()).itertext())
+    assert {"x = 0.5", "h₀ = x·0.9 + 0.01", "h₂₉₉ = h₂₉₈·0.9 + 0.01"} <= texts
 
 
 def test_too_large_is_refused_fast() -> None:
@@ -330,10 +337,8 @@ def test_million_node_chain_fails_fast_without_recursion() -> None:
     node = x
     for _ in range(1_000_000):
         node = node * 1.0000001
-    start = time.perf_counter()
     with pytest.raises(GraphTooLargeError):
         draw(node)
-    assert time.perf_counter() - start < 1.0
     assert sys.getrecursionlimit() == limit
 
 
@@ -354,8 +359,9 @@ def test_bad_arguments() -> None:
         draw(three_abc(), view="slides")
 
 
-def test_deep_graph_with_many_inputs_lays_out_quickly() -> None:
-    """Inputs leave the first column in deep graphs: 70 boxes once took `dot` over 60 s."""
+def test_deep_graph_with_many_inputs_lays_out() -> None:
+    """Inputs leave the first column in deep graphs: 70 boxes once took `dot` over 60 s
+    (the layout's time is in benchmarks/drawing.py; the timeout only stops a hang)."""
     from microgrand.render import RendererNotFoundError, find_renderer
 
     try:
@@ -369,9 +375,8 @@ def test_deep_graph_with_many_inputs_lays_out_quickly() -> None:
     drawing = draw(node, timeout=20.0)
     assert red_labels(drawing.source)  # still small enough for labels
     assert "rank=min" in drawing.source and drawing.source.count("shape=plaintext") == 71
-    start = time.perf_counter()
-    drawing.svg()
-    assert time.perf_counter() - start < 10.0
+    texts = set(ET.fromstring(drawing.svg()).itertext())
+    assert {"x = 0.5", "h₀ = xw₀ + 0.01", "dh₆₈ = 6.9"} <= texts
 
 
 def test_large_ops_view_drops_edge_labels() -> None:
