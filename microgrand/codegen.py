@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class Plan:
     labels: list[str] = field(default_factory=list)
     named: list[Node] = field(default_factory=list)
     grads: dict[Node, str] = field(default_factory=dict)
+    computed: list[Node] = field(default_factory=list)
+    namer: _Names | None = None
 
     @property
     def params(self) -> list[str]:
@@ -135,8 +138,11 @@ def plan(root: Node, inputs: Sequence[Node], order: list[Node]) -> Plan:
     for node in computed:
         p.names[node] = names.take(node.name)
     p.named = [n for n in computed if n.name is not None and n is not root]
+    p.computed, p.namer = computed, names
     _forward(p, computed)
-    _backward(p, computed, names)
+    floats = backward(p)
+    p.backward, p.grads = floats.lines, floats.grads
+    p.checked += floats.checked
     return p
 
 
@@ -196,59 +202,98 @@ def _helper(p: Plan, op: Op) -> str:
     return op.name
 
 
-def _wants_grad(p: Plan, computed: list[Node]) -> set[Node]:
+def _wants_grad(p: Plan) -> set[Node]:
     """Nodes whose gradient is computed: those on a path from the root to a node whose
     gradient is returned (a parameter input or a named node)."""
     wants = {leaf for leaf in p.inputs if leaf._op is PARAMETER}
     wants.update(p.named)
-    for node in computed:
+    for node in p.computed:
         if node in wants or any(parent in wants for parent in node.parents):
             wants.add(node)
     return wants
 
 
-def _backward(p: Plan, computed: list[Node], names: _Names) -> None:
-    wants = _wants_grad(p, computed)
+@dataclass
+class Backward:
+    """The backward pass for one kind of call: its statements, the expression of each
+    returned gradient, and the gradients the float version checks."""
+
+    lines: list[str]
+    grads: dict[Node, str]
+    checked: list[str]
+
+
+def backward(p: Plan, arrays: set[Node] | None = None) -> Backward:
+    """The backward statements, in the engine's order and with its products.
+
+    Args:
+        p: the plan (its forward pass written).
+        arrays: for the numpy version, the nodes whose values are arrays of m examples.
+            A scalar node's gradient then sums its products over the examples as they
+            arrive: ``dw1 = dot(dz, x1)`` (the lecture's X dZᵀ), ``db = total(dz)``.
+    """
+    names = copy.deepcopy(p.namer or _Names())  # the same names for every version
+    wants = _wants_grad(p)
     grad: dict[Node, ast.expr] = {p.root: ast.Constant(1.0)}
     own: set[Node] = set()  # nodes whose gradient is a variable of their own
+    array_names = {p.names[n] for n in arrays or ()}
+    lines: list[str] = []
     # The engine's order: newest node first (stamps), each node's inputs x then y.
-    for node in sorted(computed, key=lambda n: n._stamp, reverse=True):
+    for node in sorted(p.computed, key=lambda n: n._stamp, reverse=True):
         if node not in wants or node not in grad:
             continue
         op: Op = node._op  # type: ignore[assignment]
         for slot, parent in enumerate(node.parents):
             if parent not in wants:
                 continue
-            partial = _partial(p, node, op, slot)
-            product = _times(grad[node], partial)
-            target = "d" + p.names[parent]
-            if parent not in grad:
-                if isinstance(product, ast.Name | ast.Constant) or _is_literal(product):
-                    grad[parent] = product  # a copy: no statement
-                    continue
-                target = names.take(target)
-                p.backward.append(f"{target} = {ast.unparse(product)}")
-                own.add(parent)
-            elif parent in own:
-                target = ast.unparse(grad[parent])
-                p.backward.append(f"{target} += {ast.unparse(product)}")
+            product = _times(grad[node], _partial(p, node, op, slot))
+            if arrays is not None and node in arrays and parent not in arrays:
+                product = _total(product, array_names)
+            if parent not in grad and (
+                isinstance(product, ast.Name) or _value(product) is not None
+            ):
+                grad[parent] = product  # a copy: no statement
                 continue
-            else:
-                target = names.take(target)
-                sum_ = ast.BinOp(grad[parent], ast.Add(), product)
-                p.backward.append(f"{target} = {ast.unparse(sum_)}")
-                own.add(parent)
+            if parent in own:
+                target = ast.unparse(grad[parent])
+                lines.append(f"{target} += {ast.unparse(product)}")
+                continue
+            target = names.take("d" + p.names[parent])
+            if parent in grad:
+                product = ast.BinOp(grad[parent], ast.Add(), product)
+            lines.append(f"{target} = {ast.unparse(product)}")
+            own.add(parent)
+            if _uses(product, array_names):
+                array_names.add(target)
             grad[parent] = ast.Name(target)
+    grads: dict[Node, str] = {}
     for node in [p.root, *p.inputs, *p.named]:
         # Data leaves hold no gradient (0.0, as in the engine): not computed at all.
         zero = ast.Constant(0.0)
-        p.grads[node] = ast.unparse(zero if node._op is DATA else grad.get(node, zero))
+        grads[node] = ast.unparse(zero if node._op is DATA else grad.get(node, zero))
     # A gradient that is not finite spreads (times a partial, plus) into every gradient
     # below it: checking where the backward pass ends (parameters, and named nodes none of
     # whose inputs takes a gradient) covers all the others.
     ends = [leaf for leaf in p.inputs if leaf._op is PARAMETER]
     ends += [n for n in p.named if not any(parent in wants for parent in n.parents)]
-    p.checked += [p.grads[n] for n in ends if p.grads[n].isidentifier()]
+    checked = [grads[n] for n in ends if grads[n].isidentifier()]
+    return Backward(lines, grads, checked)
+
+
+def _uses(expr: ast.expr, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expr))
+
+
+def _total(product: ast.expr, array_names: set[str]) -> ast.expr:
+    """The sum over the examples of one example's product: dot(a, b) for two arrays,
+    total(...) for one, and examples * (...) for a product that is the same in all."""
+    if not _uses(product, array_names):
+        return ast.BinOp(ast.Name("examples"), ast.Mult(), product)
+    if isinstance(product, ast.BinOp) and isinstance(product.op, ast.Mult):
+        left, right = product.left, product.right
+        if _uses(left, array_names) and _uses(right, array_names):
+            return ast.Call(ast.Name("dot"), [left, right], [])
+    return ast.Call(ast.Name("total"), [product], [])
 
 
 def _is_literal(expr: ast.expr) -> bool:
@@ -326,13 +371,13 @@ def _times(g: ast.expr, partial: ast.expr) -> ast.expr:
     return ast.BinOp(g, ast.Mult(), partial)
 
 
-def sources(p: Plan, fname: str) -> tuple[str, str]:
-    """The float function (with its checks) and the array function, as source text."""
+def source(p: Plan, fname: str) -> str:
+    """The float function, with its checks, as source text."""
     root = p.names[p.root]
     params = ", ".join(p.params)
     body = ["# forward", *p.forward]
     if p.backward:
-        body += [f"# backward: d<v> is d{root}/d<v>", *p.backward]
+        body += [f"# backward: d<v> is d{root}/d<v>", *p.backward, *_copies(p, p.grads)]
     returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
     frozen = [
         f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
@@ -364,14 +409,41 @@ def sources(p: Plan, fname: str) -> tuple[str, str]:
             f"        return self.fail({params})",
         ]
     scalar.append(f"    return result(({returned}))")
-    array = [
-        f"def {fname}_arrays({params}):",
+    return "\n".join(scalar) + "\n"
+
+
+def _copies(p: Plan, grads: dict[Node, str]) -> list[str]:
+    """Comments for the gradients that are another's number (db = dz): not computed twice."""
+    lines = []
+    for node, expr in grads.items():
+        if node is not p.root and node._op is not DATA and expr != f"d{p.names[node]}":
+            lines.append(f"# d{p.names[node]} = {expr}")
+    return lines
+
+
+def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
+    """The numpy version for calls where `arrays` are the nodes holding m examples: the
+    same forward statements, and a backward pass that sums into scalar nodes' gradients."""
+    back = backward(p, arrays)
+    root = p.names[p.root]
+    returned = [p.names[p.root], *(p.names[n] for n in p.named), *back.grads.values()]
+    frozen = [
+        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
+    ]
+    lines = [
+        f"def {fname}({', '.join([*p.params, 'examples'])}):",
         f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
         *(f"    {line}" for line in frozen),
-        *(f"    {line}" for line in body),
-        f"    return ({returned})",
+        "    # forward",
+        *(f"    {line}" for line in p.forward),
     ]
-    return "\n".join(scalar) + "\n", "\n".join(array) + "\n"
+    if back.lines:
+        lines.append(
+            f"    # backward: d<v> is d{root}/d<v> (for scalars: summed over the examples)"
+        )
+        lines += [f"    {line}" for line in [*back.lines, *_copies(p, back.grads)]]
+    lines.append(f"    return ({', '.join(returned)},)")
+    return "\n".join(lines) + "\n"
 
 
 def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
@@ -391,6 +463,7 @@ def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
 
         for name, (f, arity) in functions.items():
             scope[name] = array_ops.form(name, f, arity)
+        scope["dot"], scope["total"] = np.dot, np.add.reduce
         scope.update({k: np.float64(v) for k, v in p.frozen.items()})
     else:
         scope.update({name: f for name, (f, _) in functions.items()})

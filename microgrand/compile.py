@@ -99,19 +99,28 @@ class Compiled:
 
     Attributes:
         source: the generated function as Python source (what runs on floats).
-        array_source: the function that runs on numpy arrays (the same statements).
+        array_sources: the numpy versions made so far, one per set of inputs given as
+            arrays: the same forward statements; backward sums scalar gradients as it goes.
         inputs: the traced input leaves, in call order.
         root: the traced root.
     """
 
     source: str
-    array_source: str
     inputs: tuple[Node, ...]
     root: Node
     _plan: Plan
     _order: list[Node]
     _result: type[Result]
-    _arrays: Any
+    _arrays: dict[tuple[bool, ...], Any]
+
+    @property
+    def array_sources(self) -> dict[tuple[str, ...], str]:
+        """Source of each numpy version made so far, keyed by the inputs given as arrays."""
+        params = self._plan.params
+        return {
+            tuple(n for n, is_array in zip(params, key, strict=True) if is_array): source
+            for key, (_, source, _) in self._arrays.items()
+        }
 
     if TYPE_CHECKING:  # each compiled graph's class sets __call__ to its generated function
 
@@ -209,7 +218,7 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
     _check_inputs(leaves)
     p = codegen.plan(root, leaves, order)
     fname = f"{p.names[root]}_and_grads"
-    scalar_source, array_source = codegen.sources(p, fname)
+    scalar_source = codegen.source(p, fname)
     namespace = codegen.namespace(p, arrays=False)
     builtins.exec(builtins.compile(scalar_source, f"<compiled {fname}>", "exec"), namespace)
     result = type("Result", (Result,), _keys(p))
@@ -222,13 +231,12 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
             "__call__": namespace[fname],
             "__slots__": (),
             "source": scalar_source,
-            "array_source": array_source,
             "inputs": tuple(leaves),
             "root": root,
             "_plan": p,
             "_order": order,
             "_result": result,
-            "_arrays": None,
+            "_arrays": {},
         },
     )
     return cls()  # type: ignore[no-any-return]

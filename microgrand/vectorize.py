@@ -11,6 +11,7 @@ call (1-d float64, one length m, finite; labels in [0, 1]).
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,27 +28,34 @@ RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
 
 def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
     """Run `compiled` on these arguments, any of which may be 1-d arrays of m examples."""
-    values, m = prepare(compiled, args)
-    if m is None:  # numpy scalars only: the float version
-        return compiled(*(float(v) for v in values))
-    function = compiled._arrays or _make(compiled)
     with np.errstate(**RAISE):  # type: ignore[arg-type]
+        values, m = prepare(compiled, args)
+        if m is None:  # numpy scalars only: the float version
+            return compiled(*(float(v) for v in values))
+        pattern = tuple(isinstance(v, np.ndarray) for v in values)
+        made = compiled._arrays.get(pattern) or _make(compiled, pattern)
         try:
-            outputs = function(*values)
+            outputs = made[0](*values, m)
         except (ArithmeticError, ValueError) as error:
             raise locate(compiled, values, m, error) from None
-        return finish(compiled, values, outputs, m, reduce)
+        return compiled._result(finish(outputs, made[2], m, reduce))
 
 
-def _make(compiled: Compiled) -> Any:
+def _make(compiled: Compiled, pattern: tuple[bool, ...]) -> tuple[Any, str, tuple[int, ...]]:
+    """Generate and compile the numpy version for inputs given as arrays per `pattern`."""
     from microgrand import codegen
 
     p = compiled._plan
+    arrays = {leaf for leaf, is_array in zip(p.inputs, pattern, strict=True) if is_array}
+    for node in p.computed:
+        if node._p0 in arrays or node._p1 in arrays:
+            arrays.add(node)
     scope = codegen.namespace(p, arrays=True)
     fname = f"{p.names[p.root]}_and_grads_arrays"
-    builtins.exec(builtins.compile(compiled.array_source, f"<compiled {fname}>", "exec"), scope)
-    type(compiled)._arrays = staticmethod(scope[fname])
-    return scope[fname]
+    source = codegen.array_source(p, fname, arrays)
+    builtins.exec(builtins.compile(source, f"<compiled {fname}>", "exec"), scope)
+    made = compiled._arrays[pattern] = (scope[fname], source, _kinds(compiled, arrays))
+    return made
 
 
 def prepare(compiled: Compiled, args: Sequence[object]) -> tuple[list[Any], int | None]:
@@ -74,14 +82,15 @@ def prepare(compiled: Compiled, args: Sequence[object]) -> tuple[list[Any], int 
             values.append(np.float64(to_float(arg, what)))
     for name in p.labels:
         label = values[p.params.index(name)]
-        bad = np.flatnonzero((label < 0.0) | (label > 1.0))
-        if bad.size:
-            i = int(bad[0])
-            shown = label[i] if label.ndim else label
-            where = f"example {i}" if label.ndim else "the value"
-            raise ValueError(
-                f"bce_with_logits: the label {name} must be in [0, 1]; {where} is {float(shown)!r}"
+        # min and max also catch nan (a comparison with nan is False); one pass each.
+        if not (label.min() >= 0.0 and label.max() <= 1.0):
+            bad = np.flatnonzero(~((label >= 0.0) & (label <= 1.0)))
+            where = (
+                f"example {int(bad[0])} is {float(label[bad[0]])!r}"
+                if label.ndim
+                else (f"it is {float(label)!r}")
             )
+            raise ValueError(f"bce_with_logits: the label {name} must be in [0, 1]; {where}")
     return values, m
 
 
@@ -99,45 +108,55 @@ def _check_array(arg: Any, what: str) -> Any:
         )
     if len(arg) == 0:
         raise ValueError(f"{what} is empty: there must be at least one example")
-    finite = np.isfinite(arg)
-    if not finite.all():
-        i = int(np.argmin(finite))
-        raise ValueError(f"{what}: example {i} is {float(arg[i])!r}, not a finite number")
+    # One fast pass: x·x is finite exactly when every x is, unless it overflows (|x| above
+    # ~1e154), which raises here; only then, or for inf and nan, look element by element.
+    try:
+        finite = math.isfinite(np.dot(arg, arg))
+    except FloatingPointError:
+        finite = False
+    if not finite:
+        flags = np.isfinite(arg)
+        if not flags.all():
+            i = int(np.argmin(flags))
+            raise ValueError(f"{what}: example {i} is {float(arg[i])!r}, not a finite number")
     return arg
 
 
-def finish(
-    compiled: Compiled, values: list[Any], outputs: tuple[Any, ...], m: int, reduce: str
-) -> Result:
-    """Reduce the root and the gradients of scalar nodes over the examples."""
-    p = compiled._plan
-    value_nodes = [p.root, *p.named]
-    scale = 1.0 / m if reduce == "mean" else None
-    out: list[Any] = []
+DATA_GRAD, PER_EXAMPLE, SUMMED = 0, 1, 2  # what each returned gradient is (see `_kinds`)
+
+
+def _kinds(compiled: Compiled, arrays: set[Any]) -> tuple[int, ...]:
+    """For each gradient the array version returns: a data leaf's 0.0, one value per
+    example (a node holding m examples), or a sum over the examples (a scalar node)."""
+    return tuple(
+        DATA_GRAD if node._op is DATA else PER_EXAMPLE if node in arrays else SUMMED
+        for node in compiled._plan.grads
+    )
+
+
+def finish(outputs: tuple[Any, ...], kinds: tuple[int, ...], m: int, reduce: str) -> list[Any]:
+    """J (the sum or the mean of the root over the examples) and the gradients as returned.
+
+    Sums of the examples' gradients are divided by m for ``reduce="mean"``, like J.
+    """
+    mean = reduce == "mean"
+    start = len(outputs) - len(kinds)
+    root = outputs[0]
     try:
-        root = outputs[0]
-        total = root.sum() if isinstance(root, np.ndarray) else root * m
-        out.append(float(total if scale is None else total / m))
-        out.extend(outputs[1 : len(value_nodes)])
-        node_values = dict(zip(value_nodes, outputs, strict=False))
-        node_values.update(zip(p.inputs, values, strict=True))
-        for node, grad in zip(p.grads, outputs[len(value_nodes) :], strict=True):
-            out.append(_gradient(node, node_values[node], grad, m, scale))
+        total = float(root.sum()) if root.__class__ is np.ndarray else float(root) * m
     except FloatingPointError:
         raise OverflowError(
-            f"the {reduce} over the {m} examples overflowed (a value or gradient summed over "
-            "the examples is too large for a float)"
+            f"the {reduce} of the root over the {m} examples is too large for a float"
         ) from None
-    return compiled._result(out)
-
-
-def _gradient(node: Any, value: Any, grad: Any, m: int, scale: float | None) -> Any:
-    if node._op is DATA:
-        return 0.0
-    if isinstance(value, np.ndarray):  # per example: dL_i / d node_i
-        return grad if isinstance(grad, np.ndarray) else np.full(m, float(grad))
-    total = grad.sum() if isinstance(grad, np.ndarray) else grad * m
-    return float(total if scale is None else total * scale)
+    out: list[Any] = [total / m if mean else total, *outputs[1:start]]
+    for kind, grad in zip(kinds, outputs[start:], strict=True):
+        if kind == SUMMED:
+            out.append(float(grad) / m if mean else float(grad))
+        elif kind == PER_EXAMPLE:
+            out.append(grad if grad.__class__ is np.ndarray else np.full(m, float(grad)))
+        else:
+            out.append(0.0)
+    return out
 
 
 def locate(compiled: Compiled, values: list[Any], m: int, error: Exception) -> Exception:
