@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from microgrand.chain_rule import explain
     from microgrand.comparison import compare
     from microgrand.logreg import lecture_graph, three_abc_graph, train
+    from microgrand.network import train_network
+    from microgrand.network_comparison import compare_network
     from microgrand.nn import MLP
     from microgrand.render import draw
 
@@ -37,6 +39,8 @@ _LAZY = {
     "three_abc_graph": "microgrand.logreg",
     "train": "microgrand.logreg",
     "MLP": "microgrand.nn",
+    "train_network": "microgrand.network",
+    "compare_network": "microgrand.network_comparison",
     "draw": "microgrand.render",
     "steps": "microgrand.backprop_steps",
     "save_steps": "microgrand.backprop_steps",
@@ -73,6 +77,7 @@ __all__ = [
     "Result",
     "bce_with_logits",
     "compare",
+    "compare_network",
     "compile",
     "draw",
     "explain",
@@ -83,5 +88,6 @@ __all__ = [
     "steps",
     "three_abc_graph",
     "train",
+    "train_network",
 ]
 __version__ = "0.1.0"

@@ -301,11 +301,12 @@ class MLP:
         out = self.layers[-1](self._hidden(x))
         return out[0] if len(out) == 1 else out
 
-    def loss(self, x: Sequence[Input], y: Number) -> Node:
+    def loss(self, x: Sequence[Input], y: Input) -> Node:
         """The course's loss L(a[L], y) on one example, named ``L``.
 
         Written as one `bce_with_logits` on the output unit's z (the lecture's loss of
         a = σ(z), computed without ever forming log(0)); needs a one-unit sigmoid output.
+        The label y is a number in [0, 1] or a data leaf holding one.
         """
         if self.output != "sigmoid" or len(self.layers[-1].neurons) != 1:
             raise ValueError(

@@ -1,8 +1,6 @@
-"""The shallow network's gradients four ways: the scalar graph, the course's six formulas,
-central finite differences and PyTorch float64, on random networks and data (hypothesis).
-
-The compiled, vectorized graph is the fifth way: see tests/test_nn_train.py.
-"""
+"""The shallow network's gradients five ways: the scalar graph, the compiled vectorized
+graph, the course's six formulas, central finite differences and PyTorch float64, on random
+networks and data (hypothesis)."""
 
 from __future__ import annotations
 
@@ -82,6 +80,31 @@ def test_the_scalar_graph_equals_the_courses_six_formulas(case: Case) -> None:
     assert_close(ours, theirs, rel=1e-10, abs_=1e-13)
     if not saturated(net, X):
         assert math.isclose(J, J_course, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@given(cases())
+def test_the_compiled_vectorized_graph_equals_the_scalar_graph_and_the_formulas(
+    case: Case,
+) -> None:
+    from microgrand.network import compile_network
+
+    net, X, Y = case
+    J, ours = scalar_gradients(net, X, Y)
+    compiled = compile_network(net)
+    columns = [np.array(column) for column in zip(*X, strict=True)]
+    out = compiled.function(
+        *columns, np.array(Y), *(p.value for p in compiled.params), reduce="mean"
+    )
+    theirs = [
+        [[float(out.grads[w]) for w in row] for row in layer.W]
+        if kind == "W"
+        else [[float(out.grads[b])] for b in layer.b]
+        for layer in net.layers
+        for kind in ("W", "b")
+    ]
+    assert_close(theirs, ours, rel=1e-12, abs_=1e-15)
+    assert math.isclose(float(out.value), J, rel_tol=1e-12, abs_tol=1e-15)
+    assert_close(theirs, formula_gradients(net, X, Y)[1], rel=1e-10, abs_=1e-13)
 
 
 @given(cases())

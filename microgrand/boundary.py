@@ -1,0 +1,98 @@
+"""The decision boundary of a trained network, drawn over its data (matplotlib).
+
+The course ends the shallow-network week with this picture: the plane coloured by the
+network's prediction, the flower's points on top, the petals separated by a curved
+boundary that no logistic regression can draw. matplotlib is an optional dependency
+(``pip install 'microgrand[plot]'``): without it `plot_boundary` raises
+`PlotUnavailableError` saying how to get it, and nothing else in microgrand needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from microgrand.nn import MLP
+
+INSTALL_HINT = "pip install 'microgrand[plot]' (or: pip install matplotlib)"
+GRID = 300  # points per side of the predicted grid: 90,000 examples, one compiled call
+MARGIN = 1.0
+COLORS = ("#d7191c", "#2b83ba")  # the examples of class 0 and 1
+BANDS = ("#fdae91", "#abd9e9")  # where the network predicts 0 and 1 (lighter)
+
+
+class PlotUnavailableError(RuntimeError):
+    """matplotlib is not installed; the message says how to install it."""
+
+
+def _figure_class() -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise PlotUnavailableError(
+            f"plotting the decision boundary needs matplotlib, which is not installed: "
+            f"{INSTALL_HINT}"
+        ) from None
+    return Figure
+
+
+def plot_boundary(
+    net: MLP,
+    X: Any,
+    Y: Any,
+    *,
+    title: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+    grid: int = GRID,
+) -> Any:
+    """Colour the plane by the network's prediction (ŷ > 0.5 or not) and plot the examples.
+
+    Args:
+        net: a trained network with two features.
+        X: the course's 2 × m features; Y: the m labels.
+        title: the figure's title (default: the network and its training accuracy).
+        path: if given, save the figure there (.png, .svg, .pdf).
+        grid: points per side of the grid the boundary is computed on.
+
+    Returns:
+        The matplotlib Figure (Jupyter shows it; no pyplot state is touched).
+
+    Raises:
+        PlotUnavailableError: matplotlib is not installed.
+    """
+    import numpy as np
+
+    from microgrand.network import as_examples, predict
+
+    Figure = _figure_class()
+    if net.n_in != 2:
+        raise ValueError(f"plot_boundary draws networks of 2 features, this one has {net.n_in}")
+    (x1, x2), labels = as_examples(X, Y, 2)
+    u = np.linspace(x1.min() - MARGIN, x1.max() + MARGIN, grid)
+    v = np.linspace(x2.min() - MARGIN, x2.max() + MARGIN, grid)
+    uu, vv = np.meshgrid(u, v)
+    above = predict(net, np.vstack([uu.ravel(), vv.ravel()])).reshape(uu.shape) > 0.5
+    right = int(((predict(net, np.vstack([x1, x2])) > 0.5) == (labels == 1.0)).sum())
+    figure = Figure(figsize=(6.0, 4.5), layout="constrained")
+    ax = figure.subplots()
+    ax.contourf(uu, vv, above.astype(float), levels=[-0.5, 0.5, 1.5], colors=BANDS)
+    for label, color in ((0.0, COLORS[0]), (1.0, COLORS[1])):
+        chosen = labels == label
+        ax.scatter(
+            x1[chosen],
+            x2[chosen],
+            color=color,
+            s=14,
+            edgecolors="black",
+            linewidths=0.3,
+            label=f"y = {label:g}",
+        )
+    ax.legend(loc="upper right", fontsize="small")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    m = len(labels)
+    ax.set_title(title or f"{net!r}: {100 * right / m:.4g}% ({right}/{m}) right")
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
