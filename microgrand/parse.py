@@ -182,8 +182,8 @@ def _apply(
             value = float(item.value)
         except OverflowError:
             raise _error(statement, item, "the number is too large for a float") from None
-        if value - value != 0.0:
-            raise _error(statement, item, "the number must be finite")
+        if value - value != 0.0:  # a literal like 1e400 reads as inf
+            raise _error(statement, item, "the number is too large for a float")
         return value
     if isinstance(item, ast.Name):
         if item.id in env:
@@ -315,15 +315,21 @@ def _labels(parsed: list[tuple[str, str, ast.expr]]) -> set[str]:
 
 
 def _check_values(computed: list[tuple[str, str, ast.expr]], defined: set[str]) -> None:
-    """A leaf given a value that is not a number (``v=abc``, ``v=nan``) says so first."""
+    """A leaf given a value that is not a usable number (``v=abc``, ``v=nan``, ``v=1e400``)
+    says so first, before a statement using it could call it undefined."""
     for statement, name, expr in computed:
-        if isinstance(expr, ast.Name) and expr.id not in defined and expr.id not in FUNCTIONS:
-            try:
-                float(expr.id)  # nan, inf
-                kind = "a finite number"
-            except ValueError:
-                kind = "a number"
-            raise ParseError(
-                f"the value of {name} is not {kind}: {_short(statement)!r} "
-                f"(give a leaf a number, like {name}=1.5)"
-            )
+        literal = expr.operand if isinstance(expr, ast.UnaryOp) else expr
+        number = isinstance(literal, ast.Constant) and type(literal.value) in (int, float)
+        if number:
+            problem = "is too large for a float"  # `_number` takes every other number
+        elif isinstance(literal, ast.Constant):
+            problem = "is not a number (only numbers are allowed)"
+        elif isinstance(literal, ast.Name) and literal.id not in defined | set(FUNCTIONS):
+            finite = literal.id.lower() not in ("nan", "inf", "infinity")
+            problem = "is not a number" if finite else "is not a finite number"
+        else:
+            continue
+        raise ParseError(
+            f"the value of {name} {problem}: {_short(statement)!r} "
+            f"(give a leaf a number, like {name}=1.5)"
+        )

@@ -118,11 +118,20 @@ def test_the_lectures_label_on_the_command_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "kind"), [("abc", "a number"), ("nan", "a finite number"), ("inf", "a finite number")]
+    ("value", "kind"),
+    [
+        ("abc", "is not a number"),
+        ("nan", "is not a finite number"),
+        ("-inf", "is not a finite number"),
+        ("1e400", "is too large for a float"),
+        ("-1e400", "is too large for a float"),
+        ("True", "is not a number (only numbers are allowed)"),
+        ("'x'", "is not a number (only numbers are allowed)"),
+    ],
 )
 def test_a_bad_value_is_named(value: str, kind: str) -> None:
     message = parse_error(["J = 3*v", f"v={value}"])
-    assert message.startswith(f"the value of v is not {kind}: 'v={value}'")
+    assert message.startswith(f"the value of v {kind}: {f'v={value}'!r}")
     assert "used before" not in message
 
 
