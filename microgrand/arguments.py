@@ -41,6 +41,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    """An argparse type: a finite number >= 0 (a tolerance, an L2 weight)."""
+    value = finite_float(text)
+    if value < 0.0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def label(text: str) -> float:
     """An argparse type: the label y, 0 or 1."""
     value = finite_float(text)

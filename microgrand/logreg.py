@@ -121,12 +121,18 @@ def data_nodes(values: Sequence[float]) -> list[Node]:
 
 
 def batch_graph(
-    params: Parameters, x1: Sequence[Node], x2: Sequence[Node], y: Sequence[float]
+    params: Parameters,
+    x1: Sequence[Node],
+    x2: Sequence[Node],
+    y: Sequence[float],
+    *,
+    l2: float = 0.0,
 ) -> BatchGraph:
     """Build J = (1/m) Σ L(σ(z_i), y_i) with z_i = w1 x1_i + w2 x2_i + b.
 
     One `bce_with_logits` per example (stable: no log(0) for saturated examples), summed
-    in a chain and multiplied by 1/m: about six nodes per example.
+    in a chain and multiplied by 1/m: about six nodes per example. With ``l2 = λ > 0``,
+    the course's L2 term (λ/2m)(w1² + w2²) is added (b is not regularized).
     """
     m = len(y)
     if m == 0 or len(x1) != m or len(x2) != m:
@@ -138,7 +144,10 @@ def batch_graph(
     total = bce_with_logits(w1 * x1[0] + w2 * x2[0] + b, y[0])
     for i in range(1, m):
         total = total + bce_with_logits(w1 * x1[i] + w2 * x2[i] + b, y[i])
-    return BatchGraph(w1, w2, b, (total * (1.0 / m)).named("J"))
+    J = total * (1.0 / m)
+    if l2:
+        J = J + (l2 / (2.0 * m)) * (w1 * w1 + w2 * w2)
+    return BatchGraph(w1, w2, b, J.named("J"))
 
 
 ZERO = Parameters(0.0, 0.0, 0.0)
@@ -180,11 +189,13 @@ def train(
     epochs: int = 1000,
     start: Parameters = ZERO,
     on_epoch: Callable[[int, float], None] | None = None,
+    l2: float = 0.0,
 ) -> TrainResult:
     """Full-batch gradient descent on m examples, autograd computing the gradients.
 
-    Each epoch builds J on all examples, backpropagates and updates w1, w2 and b by
-    ``alpha`` times their gradients. `on_epoch(k, J)` is called with J at epoch k (see
+    Each epoch builds J on all examples (with the L2 term when ``l2 > 0``, see
+    `batch_graph`), backpropagates and updates w1, w2 and b by ``alpha`` times their
+    gradients. `on_epoch(k, J)` is called with J at epoch k (see
     `TrainResult`) as soon as it is known, for k = 0 (the start) to `epochs` (the end).
     """
     if epochs < 0:
@@ -194,7 +205,7 @@ def train(
     params = start
     losses: list[float] = []
     for epoch in range(epochs + 1):
-        graph = batch_graph(params, x1_nodes, x2_nodes, labels)
+        graph = batch_graph(params, x1_nodes, x2_nodes, labels, l2=l2)
         losses.append(graph.J.value)
         if on_epoch is not None:
             on_epoch(epoch, graph.J.value)

@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from microgrand.arguments import PROG, epochs, positive_float
+from microgrand.arguments import PROG, epochs, non_negative_float, positive_float
 from microgrand.chain_rule import number
 from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
 from microgrand.logreg import TrainResult, accuracy, barely_moved, train, went_up
@@ -51,6 +51,34 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="train on the raw features (plain gradient descent gets much slower)",
     )
+    parser.add_argument(
+        "--method",
+        choices=("gd", "newton"),
+        default="gd",
+        help="gd: gradient descent; newton: Newton's method, with the Hessian of J from "
+        "autograd (grad of grad), compared with gradient descent at --alpha for --epochs "
+        "(default gd)",
+    )
+    parser.add_argument(
+        "--l2",
+        type=non_negative_float,
+        default=0.0,
+        metavar="LAMBDA",
+        help="add the L2 term (LAMBDA/2m)(w1² + w2²) to J, for both methods (default 0)",
+    )
+    parser.add_argument(
+        "--tol",
+        type=non_negative_float,
+        default=1e-6,
+        help="newton: stop when J changes by at most this much in one iteration (default 1e-6)",
+    )
+    parser.add_argument(
+        "--max-iterations",
+        type=epochs,
+        default=50,
+        metavar="N",
+        help="newton: stop after N iterations at the latest (default 50)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -61,13 +89,24 @@ def run(args: argparse.Namespace) -> int:
     standardized = not args.no_standardize
     scaling = "standardized (mean 0, std 1)" if standardized else "raw (not standardized)"
     print(f"Data: {data.name}, m = {data.m}; features {scaling}")
+    if args.l2:
+        print(f"J with the L2 term (λ/2m)(w1² + w2²), λ = {args.l2:g}")
+    if args.method == "newton":
+        from microgrand.newton_cli import newton_and_report
+
+        return newton_and_report(data, args, standardized=standardized)
     print(f"Gradient descent: alpha = {args.alpha:g}, {args.epochs} epochs")
-    train_and_report(data, args.alpha, args.epochs, standardized=standardized)
+    train_and_report(data, args.alpha, args.epochs, standardized=standardized, l2=args.l2)
     return 0
 
 
-def train_and_report(data: Dataset, alpha: float, n_epochs: int, *, standardized: bool) -> None:
-    """Train on `data`, with a progress bar and warnings on stderr and the results on stdout."""
+def train_and_report(
+    data: Dataset, alpha: float, n_epochs: int, *, standardized: bool, l2: float = 0.0
+) -> None:
+    """Train on `data`, with a progress bar and warnings on stderr and the results on stdout.
+
+    `l2` is λ of the L2 term of J (0: the lecture's J).
+    """
     features = standardize(data).data if standardized else data
     constant = _constant_features(data)
     if constant:
@@ -94,6 +133,7 @@ def train_and_report(data: Dataset, alpha: float, n_epochs: int, *, standardized
                 alpha=alpha,
                 epochs=n_epochs,
                 on_epoch=on_epoch,
+                l2=l2,
             )
         except (OverflowError, ValueError) as error:
             raise DataError(
