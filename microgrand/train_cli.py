@@ -16,12 +16,15 @@ import argparse
 import sys
 from typing import Any
 
+from microgrand import network, network_cli
 from microgrand.arguments import PROG, epochs, non_negative_float, positive_float
 from microgrand.chain_rule import number
 from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
 from microgrand.logreg import TrainResult, accuracy, barely_moved, train, went_up
 from microgrand.progress import Progress
 
+ALPHA = 0.1  # logistic regression's defaults (a network's are the course's: network.ALPHA)
+EPOCHS = 1000
 LOSS_ROWS = 6  # how many (epoch, J) rows a training run prints, the first and last included
 
 
@@ -29,22 +32,29 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``train`` subcommand to the subparsers of the `microgrand` parser."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "train",
-        help="full-batch gradient descent on iris or your own CSV",
+        help="full-batch gradient descent on iris, the flower, two moons or your own CSV",
         description="Logistic regression by full-batch gradient descent, autograd computing "
-        "the gradients. The two features are standardized (mean 0, std 1) first.",
+        "the gradients; the two features are standardized (mean 0, std 1) first. With "
+        "--hidden N: the course's shallow network (N tanh units, a sigmoid output) trained on "
+        "the compiled, vectorized graph.",
     )
     parser.add_argument(
         "--data",
         default=IRIS,
-        metavar="iris|PATH.csv",
-        help="'iris' (shipped: setosa vs versicolor on sepal length and width) or a CSV with "
+        metavar="iris|flower|moons|PATH.csv",
+        help="'iris' (shipped: setosa vs versicolor on sepal length and width), 'flower' (the "
+        "course's planar flower, 400 points), 'moons' (two moons, 400 points) or a CSV with "
         "a header row and three columns: two numeric features, then a 0/1 label (default iris)",
     )
     parser.add_argument(
-        "--alpha", type=positive_float, default=0.1, help="learning rate (default 0.1)"
+        "--alpha",
+        type=positive_float,
+        help=f"learning rate (default {ALPHA}; {network.ALPHA:g} with --hidden)",
     )
     parser.add_argument(
-        "--epochs", type=epochs, default=1000, help="number of epochs (default 1000)"
+        "--epochs",
+        type=epochs,
+        help=f"number of epochs (default {EPOCHS}; {network.ITERATIONS} with --hidden)",
     )
     parser.add_argument(
         "--no-standardize",
@@ -79,6 +89,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="newton: stop after N iterations at the latest (default 50)",
     )
+    network_cli.add_options(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -86,6 +97,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """`microgrand train`: full-batch gradient descent, printing J, parameters, accuracy."""
     data = load(args.data)
+    if args.hidden is not None:
+        if args.method != "gd" or args.l2:
+            raise DataError("--method newton and --l2 are for logistic regression, not --hidden")
+        return network_cli.run(args, data, args.data)
+    if args.plot is not None:
+        raise DataError("--plot draws a network's decision boundary: add --hidden N")
+    args.alpha = ALPHA if args.alpha is None else args.alpha
+    args.epochs = EPOCHS if args.epochs is None else args.epochs
     standardized = not args.no_standardize
     scaling = "standardized (mean 0, std 1)" if standardized else "raw (not standardized)"
     print(f"Data: {data.name}, m = {data.m}; features {scaling}")

@@ -1,0 +1,191 @@
+"""``microgrand train --hidden N``: the course's shallow network from the command line.
+
+`add_options` adds ``--hidden``, ``--activation``, ``--seed`` and ``--plot`` to the
+``train`` subcommand (`microgrand.train_cli`); `run` trains when ``--hidden`` is given:
+
+- one size (``--hidden 4``): the course's run, full-batch gradient descent on the compiled,
+  vectorized graph (α = 1.2, 10,000 iterations unless ``--alpha``/``--epochs`` say
+  otherwise), the cost every 1,000 iterations, then ``training accuracy: NN% (k/m)``;
+  ``--plot boundary.png`` saves the decision boundary (needs matplotlib);
+- several sizes (``--hidden 1,2,3,4,5,20,50``): the course's table of accuracy per
+  hidden-layer size.
+
+The built-in planar sets (flower, moons) are used as the course uses them, unscaled; iris
+and CSV files are standardized as for logistic regression unless ``--no-standardize``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Any
+
+from microgrand.chain_rule import number
+from microgrand.datasets import FLOWER, MOONS, DataError, Dataset, standardize
+from microgrand.network import ALPHA, ITERATIONS, NetworkResult, hidden_size_table, train_network
+from microgrand.nn import DEFAULT_SEED, HIDDEN_ACTIVATIONS, MLP
+from microgrand.progress import Progress
+
+COST_EVERY = 1000  # the course prints the cost every 1,000 iterations
+MAX_HIDDEN = 1000
+
+
+def hidden_sizes(text: str) -> list[int]:
+    """An argparse type: one hidden-layer size or a comma-separated list (``1,2,3,4,5``)."""
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: expected whole numbers separated by commas, like 4 or 1,2,3,4,5"
+            ) from None
+        if not 1 <= size <= MAX_HIDDEN:
+            raise argparse.ArgumentTypeError(
+                f"a hidden layer needs 1 to {MAX_HIDDEN} units, got {size}"
+            )
+        sizes.append(size)
+    return sizes
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """Add the network's options to the ``train`` parser."""
+    group = parser.add_argument_group(
+        "a shallow neural network instead of logistic regression (the course's week 3)"
+    )
+    group.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        metavar="N[,N...]",
+        help="train an n_x-N-1 network with N hidden units (defaults then: --alpha 1.2, "
+        "--epochs 10000, as the course); several sizes print the course's accuracy table",
+    )
+    group.add_argument(
+        "--activation",
+        choices=HIDDEN_ACTIVATIONS,
+        default="tanh",
+        help="the hidden layer's activation (default tanh, the course's)",
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of the small random initial weights (default {DEFAULT_SEED}, the course's)",
+    )
+    group.add_argument(
+        "--plot",
+        metavar="PATH.png",
+        help="save the decision boundary as a picture (.png, .svg or .pdf; needs matplotlib)",
+    )
+
+
+def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
+    """Train the network(s) that ``--hidden`` asks for on `data`; returns the exit code."""
+    sizes: list[int] = args.hidden
+    if args.plot is not None and len(sizes) > 1:
+        raise DataError("--plot draws one network: give one --hidden size")
+    alpha = ALPHA if args.alpha is None else args.alpha
+    iterations = ITERATIONS if args.epochs is None else args.epochs
+    scaled = not args.no_standardize and source not in (FLOWER, MOONS)
+    features = standardize(data).data if scaled else data
+    X, Y = [features.x1, features.x2], features.y
+    how = "standardized (mean 0, std 1)" if scaled else "raw"
+    print(f"Data: {data.name}, m = {data.m}; features {how}")
+    if len(sizes) > 1:
+        return _table(args, X, Y, sizes, alpha, iterations)
+    net = MLP(2, [sizes[0], 1], activation=args.activation, seed=args.seed)
+    shape = f"2-{sizes[0]}-1"
+    print(f"Network: {shape}, {args.activation} hidden layer, sigmoid output (seed {args.seed})")
+    print(
+        f"Gradient descent: alpha = {alpha:g}, {iterations} iterations, "
+        "on the compiled vectorized graph"
+    )
+    with Progress(iterations, f"training {shape}") as bar:
+        result = _train(net, X, Y, alpha, iterations, bar.update)
+    _print_costs(result)
+    print(f"final J = {number(result.final_cost)} (after {result.iterations} iterations)")
+    print(f"training accuracy: {_percent(result)}")
+    if args.plot is not None:
+        _plot(net, X, Y, args.plot)
+    return 0
+
+
+def _train(net: MLP, X: Any, Y: Any, alpha: float, iterations: int, update: Any) -> NetworkResult:
+    def on_iteration(k: int, J: float) -> None:
+        if k % 100 == 0 or k == iterations:
+            update(k, f"J = {number(J)}")
+
+    try:
+        return train_network(
+            net, X, Y, alpha=alpha, iterations=iterations, on_iteration=on_iteration
+        )
+    except (OverflowError, ValueError, ArithmeticError) as error:
+        raise DataError(
+            f"training diverged at alpha = {alpha:g} ({error}); try a smaller --alpha"
+        ) from None
+
+
+def _table(
+    args: argparse.Namespace, X: Any, Y: Any, sizes: list[int], alpha: float, iterations: int
+) -> int:
+    print(
+        f"Networks 2-n_h-1, {args.activation} hidden layer, sigmoid output (seed {args.seed}); "
+        f"alpha = {alpha:g}, {iterations} iterations each, on the compiled vectorized graph"
+    )
+    total = sum(sizes) * (iterations + 1)
+    done = 0
+    with Progress(total, "training") as bar:
+
+        def on_iteration(n_h: int, k: int, J: float) -> None:
+            nonlocal done
+            done += n_h
+            if k % 100 == 0:
+                bar.update(done, f"n_h = {n_h}: J = {number(J)}")
+
+        try:
+            rows = hidden_size_table(
+                X,
+                Y,
+                sizes,
+                alpha=alpha,
+                iterations=iterations,
+                activation=args.activation,
+                seed=args.seed,
+                on_iteration=on_iteration,
+            )
+        except (OverflowError, ValueError, ArithmeticError) as error:
+            raise DataError(
+                f"training diverged at alpha = {alpha:g} ({error}); try a smaller --alpha"
+            ) from None
+    width = max(len(_percent(row.result)) for row in rows)
+    print(f"  {'n_h':>4}  {'training accuracy'.ljust(width)}  final J")
+    for row in rows:
+        print(
+            f"  {row.n_h:>4}  {_percent(row.result).ljust(width)}  {number(row.result.final_cost)}"
+        )
+    return 0
+
+
+def _print_costs(result: NetworkResult) -> None:
+    n = result.iterations
+    every = COST_EVERY if n >= COST_EVERY else max(1, math.ceil(n / 10))
+    for k in range(0, n, every):
+        print(f"Cost after iteration {k}: {result.costs[k]:f}")
+
+
+def _percent(result: NetworkResult) -> str:
+    return f"{100 * result.correct / result.m:.4g}% ({result.correct}/{result.m})"
+
+
+def _plot(net: MLP, X: Any, Y: Any, path: str) -> None:
+    from microgrand.boundary import PlotUnavailableError, plot_boundary
+
+    try:
+        plot_boundary(net, X, Y, path=path)
+    except PlotUnavailableError as error:
+        raise DataError(str(error)) from None
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise DataError(f"could not save the plot to {path} ({reason})") from None
+    print(f"decision boundary: {path}", file=sys.stdout)

@@ -1,0 +1,121 @@
+"""`microgrand train --data flower --hidden N`: the course's week 3 from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from microgrand.cli import main
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
+    return subprocess.run(
+        [sys.executable, "-m", "microgrand", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+
+
+def test_train_the_flower_with_four_hidden_units_as_the_course(tmp_path: Path) -> None:
+    result = run(["train", "--data", "flower", "--hidden", "4"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Data: flower (m = 400, seed 1), m = 400; features raw"
+    assert lines[1] == "Network: 2-4-1, tanh hidden layer, sigmoid output (seed 2)"
+    assert lines[2].startswith("Gradient descent: alpha = 1.2, 10000 iterations")
+    costs = [line for line in lines if line.startswith("Cost after iteration")]
+    assert [line.split(":")[0].split()[-1] for line in costs] == [
+        str(k) for k in range(0, 10000, 1000)
+    ]
+    assert costs[0] == "Cost after iteration 0: 0.693048"
+    assert costs[1] == "Cost after iteration 1000: 0.288083"
+    assert lines[-1] == "training accuracy: 90.75% (363/400)"
+    assert "Traceback" not in result.stderr
+
+
+def test_the_hidden_size_table(tmp_path: Path) -> None:
+    result = run(["train", "--data", "moons", "--hidden", "1,3", "--epochs", "300"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        lines[1].startswith("Networks 2-n_h-1, tanh hidden layer")
+        and "300 iterations each" in lines[1]
+    )
+    assert lines[2].split() == ["n_h", "training", "accuracy", "final", "J"]
+    assert [line.split()[0] for line in lines[3:]] == ["1", "3"]
+    assert all("% (" in line and "/400)" in line for line in lines[3:])
+
+
+def test_without_hidden_it_stays_logistic_regression_near_chance_on_the_flower(
+    tmp_path: Path,
+) -> None:
+    result = run(["train", "--data", "flower", "--alpha", "1", "--epochs", "300"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("training accuracy: ")
+    percent = float(last.split()[2].rstrip("%"))
+    assert percent <= 60.0
+
+
+def test_plot_saves_the_decision_boundary(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run(
+        ["train", "--data", "flower", "--hidden", "4", "--epochs", "200", "--plot", "b.png"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
+    assert result.stdout.splitlines()[-1] == "decision boundary: b.png"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", "0"], "a hidden layer needs 1 to 1000 units, got 0"),
+        (["--hidden", "4,x"], "expected whole numbers separated by commas, like 4 or 1,2,3,4,5"),
+        (["--hidden", "4", "--activation", "softmax"], "invalid choice: 'softmax'"),
+        (["--plot", "b.png"], "--plot draws a network's decision boundary: add --hidden N"),
+        (
+            ["--hidden", "2,4", "--plot", "b.png"],
+            "--plot draws one network: give one --hidden size",
+        ),
+        (
+            ["--hidden", "4", "--epochs", "2", "--plot", "missing/b.png"],
+            "could not save the plot to missing/b.png",
+        ),
+        (
+            ["--hidden", "4", "--alpha", "1e308", "--epochs", "5"],
+            "training diverged at alpha = 1e+308",
+        ),
+    ],
+)
+def test_bad_network_options_give_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    if "--plot" in args and "--hidden" in args and "4" in args:
+        pytest.importorskip("matplotlib")
+    result = run(["train", "--data", "flower", *args], tmp_path)
+    assert result.returncode in (1, 2)
+    error = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(error) == 1 and message in error[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    code = main(["train", "--data", "flower", "--hidden", "2", "--epochs", "2", "--plot", "b.png"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "needs matplotlib, which is not installed: pip install 'microgrand[plot]'" in err
+    assert not (tmp_path / "b.png").exists()
