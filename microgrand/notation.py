@@ -142,6 +142,8 @@ def t_neg(a: Term) -> Term:
         return ("num", -a[1] if a[1] != 0 else 0.0)
     if a[0] == "neg":
         return a[1]  # type: ignore[no-any-return]
+    if a[0] in ("mul", "div") and a[1][0] == "neg":
+        return (a[0], a[1][1], a[2])  # −(−f/y) is f/y, never −−f/y
     return ("neg", a)
 
 
@@ -298,7 +300,8 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
         return f"{name}({show(term[2])[0]})", 5
     if kind == "neg":
         inner, p = show(term[1])
-        return ("−" + (f"({inner})" if _needs_parentheses(3, 1, 0, inner, p) else inner)), 3
+        wrap = _needs_parentheses(3, 1, 0, inner, p) or inner.startswith("−")
+        return ("−" + (f"({inner})" if wrap else inner)), 3
     prec = _PRECEDENCE[kind]
     # Sums inside a quotient are written tight, as the lecture does: (1−y)/(1−a).
     tight = tight or kind == "div"
