@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from microgrand import lecture, train_cli
 from microgrand.arguments import (
@@ -29,6 +29,9 @@ from microgrand.arguments import (
 from microgrand.chain_rule import number
 from microgrand.datasets import IRIS, DataError, load
 from microgrand.logreg import LectureGraph
+
+if TYPE_CHECKING:
+    from microgrand.comparison import Comparison
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,6 +159,59 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
 
 def run_demo(args: argparse.Namespace) -> int:
     """`microgrand demo`: the lecture's example checked, explained, drawn; then training."""
+    comparison, explanation, new = _lecture_example(args)
+    g = comparison.graph
+    x1, x2, w1, w2, b, y = args.x1, args.x2, args.w1, args.w2, args.b, args.y
+    print("The lecture's logistic regression on one example")
+    print(f"  x1 = {x1:g}, x2 = {x2:g}, w1 = {w1:g}, w2 = {w2:g}, b = {b:g}, y = {y:g}")
+    print(
+        f"  z = w1*x1 + w2*x2 + b = {number(g.z.value)},  a = σ(z) = {number(g.a.value)},  "
+        f"L(a, y) = {number(g.L.value)}"
+    )
+    print("\nL.backward() vs the lecture's formulas vs central finite differences:")
+    print(_indent(str(comparison)))
+    worst = max(
+        abs(r.autograd - r.closed_form) / max(abs(r.closed_form), 1e-300) for r in comparison.rows
+    )
+    if worst == 0.0:
+        print("Autograd equals the lecture's formulas bit for bit on every quantity.")
+    else:
+        print(f"Autograd equals the lecture's formulas to a relative {worst:.1e}.")
+
+    print("\nWhy: the chain rule, from each op's local derivative:")
+    print(_indent(explanation))
+
+    image = _write_drawing(g)
+    if image is not None:
+        print(f"\nThe graph with values and gradients: {image}")
+
+    alpha = args.alpha
+    print(
+        f"\nOne gradient-descent step (alpha = {alpha:g}): "
+        f"w1 := w1 - alpha*dw1 = {number(w1)} - {alpha:g} * {_signed(g.w1.grad)} = "
+        f"{number(new.w1.value)}"
+    )
+    print(
+        f"  likewise w2 := {number(new.w2.value)}, b := {number(new.b.value)}; "
+        f"L goes from {number(g.L.value)} to {number(new.L.value)}"
+    )
+
+    data = load(IRIS)
+    print(
+        f"\nGradient descent on real data: {data.name}\n"
+        f"  (features standardized to mean 0, std 1), m = {data.m}, "
+        f"alpha = {alpha:g}, {args.epochs} epochs"
+    )
+    train_cli.train_and_report(data, alpha, args.epochs, standardized=True)
+    return 0
+
+
+def _lecture_example(args: argparse.Namespace) -> tuple[Comparison, str, LectureGraph]:
+    """The comparison table, the chain rule for dw1 and one step, before anything is printed.
+
+    Extreme values (a rounding to 0 or 1, a gradient or a step too large for a float) are
+    one line of error, not half a demo and a traceback.
+    """
     from microgrand.chain_rule import explain
     from microgrand.comparison import compare
     from microgrand.logreg import step
@@ -164,63 +220,26 @@ def run_demo(args: argparse.Namespace) -> int:
     z = w1 * x1 + w2 * x2 + b
     a = lecture.sigmoid(z)
     if not 0.0 < a < 1.0:
-        print(
-            f"{PROG} demo: error: at z = w1*x1 + w2*x2 + b = {z:g}, a = σ(z) rounds to "
-            f"{a:g}, where the lecture's loss takes log(0); choose smaller values",
-            file=sys.stderr,
+        raise DataError(
+            f"at z = w1*x1 + w2*x2 + b = {z:g}, a = σ(z) rounds to {a:g}, where the "
+            "lecture's loss takes log(0); choose smaller values"
         )
-        return 1
-    comparison = compare(x1, x2, w1, w2, b, y)
-    g = comparison.graph
-    out = sys.stdout
-    print("The lecture's logistic regression on one example", file=out)
-    print(f"  x1 = {x1:g}, x2 = {x2:g}, w1 = {w1:g}, w2 = {w2:g}, b = {b:g}, y = {y:g}", file=out)
-    print(
-        f"  z = w1*x1 + w2*x2 + b = {number(g.z.value)},  a = σ(z) = {number(g.a.value)},  "
-        f"L(a, y) = {number(g.L.value)}",
-        file=out,
-    )
-    print("\nL.backward() vs the lecture's formulas vs central finite differences:", file=out)
-    print(_indent(str(comparison)), file=out)
-    worst = max(
-        abs(r.autograd - r.closed_form) / max(abs(r.closed_form), 1e-300) for r in comparison.rows
-    )
-    if worst == 0.0:
-        verdict = "Autograd equals the lecture's formulas bit for bit on every quantity."
-    else:
-        verdict = f"Autograd equals the lecture's formulas to a relative {worst:.1e}."
-    print(verdict, file=out)
-
-    print("\nWhy: the chain rule, from each op's local derivative:", file=out)
-    print(_indent(str(explain(g.L, g.w1))), file=out)
-
-    image = _write_drawing(g)
-    if image is not None:
-        print(f"\nThe graph with values and gradients: {image}", file=out)
-
-    dw1 = g.w1.grad
-    new = step(g, args.alpha)
-    print(
-        f"\nOne gradient-descent step (alpha = {args.alpha:g}): "
-        f"w1 := w1 - alpha*dw1 = {number(w1)} - {args.alpha:g} * {_signed(dw1)} = "
-        f"{number(new.w1.value)}",
-        file=out,
-    )
-    print(
-        f"  likewise w2 := {number(new.w2.value)}, b := {number(new.b.value)}; "
-        f"L goes from {number(g.L.value)} to {number(new.L.value)}",
-        file=out,
-    )
-
-    data = load(IRIS)
-    print(
-        f"\nGradient descent on real data: {data.name}\n"
-        f"  (features standardized to mean 0, std 1), m = {data.m}, "
-        f"alpha = {args.alpha:g}, {args.epochs} epochs",
-        file=out,
-    )
-    train_cli.train_and_report(data, args.alpha, args.epochs, standardized=True)
-    return 0
+    try:
+        comparison = compare(x1, x2, w1, w2, b, y)
+        explanation = str(explain(comparison.graph.L, comparison.graph.w1))
+    except (ArithmeticError, ValueError) as error:
+        raise DataError(
+            f"at z = {z:g} (a = σ(z) = {a:.4g}) the lecture's example leaves the range of "
+            f"floats ({str(error).rstrip('.')}); choose values nearer 0"
+        ) from None
+    try:
+        new = step(comparison.graph, args.alpha)
+    except (ArithmeticError, ValueError) as error:
+        raise DataError(
+            f"the gradient-descent step at alpha = {args.alpha:g} leaves the range of floats "
+            f"({str(error).rstrip('.')}); choose a smaller --alpha"
+        ) from None
+    return comparison, explanation, new
 
 
 def _signed(value: float) -> str:

@@ -96,6 +96,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """`microgrand train`: full-batch gradient descent, printing J, parameters, accuracy."""
+    if not args.data.strip():
+        raise DataError("--data is empty: give 'iris' or the path of a CSV file")
     data = load(args.data)
     if args.hidden is not None:
         if args.method != "gd" or args.l2:

@@ -327,3 +327,30 @@ def test_a_warning_during_training_keeps_the_bar_whole(terminal: bool) -> None:
     else:
         assert "microgrand: warning: J went up" in lines
         assert lines[-2].startswith("training [") and lines[-2].endswith("10/10  J = 10")
+
+
+# --- the demo at extreme values: one line, nothing half printed ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "wanted"),
+    [
+        (["--b", "-745", "--alpha", "1e300"], "the lecture's example leaves the range of floats"),
+        (["--alpha", "1e308"], "the gradient-descent step at alpha = 1e+308 leaves the range"),
+        (["--w1", "100"], "where the lecture's loss takes log(0)"),
+    ],
+)
+def test_the_demo_at_extreme_values(tmp_path: Path, args: list[str], wanted: str) -> None:
+    result = run(["demo", "--epochs", "3", *args], tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""  # checked before anything is printed
+    assert result.stderr.startswith("microgrand: error: ") and wanted in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_train_with_an_empty_data_name(tmp_path: Path) -> None:
+    result = run(["train", "--data", " "], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "microgrand: error: --data is empty: give 'iris' or the path of a CSV file\n"
+    )
