@@ -12,10 +12,11 @@ escaped, then `graphviz.escape`); no record shapes, no URL/href/tooltip attribut
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from microgrand.layout import DotSource, Sizer
 from microgrand.lecture_view import MAX_NODES, Graph, Lecture, Progress
 from microgrand.notation import (
     Term,
@@ -40,6 +41,11 @@ LABEL_LIMIT = 150
 FIRST_COLUMN_LIMIT = 12
 RED_LABELS_PER_BOX = 6
 FORMULA_LINE = 44  # a longer box formula is broken before a top-level " + " (z[2] of a network)
+
+# A drawing deeper than this many columns (boxes in the lecture view, ops in the ops view)
+# is stacked top to bottom instead of growing one row forever: a notebook's output area is
+# ~1,000-1,300 px wide, the lecture's three columns (z, a, L) already ~1,450 px.
+STACK_DEPTH = {"lecture": 6, "ops": 10}
 
 BLUE = "#1f4e9c"
 RED = "#c62828"
@@ -94,17 +100,27 @@ class Options:
     max_nodes: int = MAX_NODES
 
 
-def _new_digraph(large: bool) -> Any:
+def _depth(heads: list[Node], tails: Callable[[Node], Iterable[Node]]) -> int:
+    """The most columns a path crosses: `heads` in topological order, `tails` their
+    drawn inputs (a node that is no head is in column 0)."""
+    depth: dict[int, int] = {}
+    for head in heads:
+        depth[id(head)] = 1 + max((depth.get(id(t), 0) for t in tails(head)), default=0)
+    return max(depth.values(), default=0)
+
+
+def _new_digraph(large: bool, stacked: bool = False) -> Any:
     import graphviz
 
     dot = graphviz.Digraph(name="microgrand")
-    dot.attr(rankdir="LR", nodesep="0.3", ranksep="0.9" if not large else "0.5")
+    rankdir = "TB" if stacked else "LR"
+    dot.attr(rankdir=rankdir, nodesep="0.3", ranksep="0.9" if not large else "0.5")
     dot.attr("node", fontsize="14")
     dot.attr("edge", fontsize="12")
     return dot
 
 
-def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
+def lecture_source(graph: Graph, options: Options, progress: Progress) -> DotSource:
     """DOT text of the lecture view."""
     model = Lecture(graph)
     root = graph.root
@@ -129,37 +145,22 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
     for node in [*model.inputs, *model.boxes]:
         ids[id(node)] = f"n{len(ids)}"
 
-    dot = _new_digraph(large)
+    depth = _depth(model.boxes, lambda box: (node for node, _, _ in model.edge_list[id(box)]))
+    stacked = depth > STACK_DEPTH["lecture"]
+    dot = _new_digraph(large, stacked)
+    sizer = Sizer()
     highlight = progress.highlight
-    label_y = model.loss.y if model.loss is not None else None
-    # The lecture puts every input in the first column. In a deep graph that makes long
-    # labelled edges across many ranks, which is what makes `dot` slow (70 boxes with an
-    # input each: over 60 s); there the inputs sit next to the box that uses them.
-    in_column = len(model.boxes) <= FIRST_COLUMN_LIMIT
-    starts = _first_column(model, has_data) if in_column else set()
-    first_column = [n for n in model.inputs if n is not label_y and id(n) in starts]
-    elsewhere = [n for n in model.inputs if n is label_y or id(n) not in starts]
 
     def grad_text(node: Node) -> str:
         return fmt(node.grad) if graph.grad_known(node, progress) else "?"
 
-    with dot.subgraph(name="inputs") as column:
-        column.attr(rank="min")
-        for node in first_column:
-            _input_node(
-                column,
-                model,
-                node,
-                ids,
-                options,
-                large and grads_ready,
-                grad_text,
-                id(node) in highlight,
-            )
-    for node in elsewhere:
-        _input_node(
-            dot, model, node, ids, options, large and grads_ready, grad_text, id(node) in highlight
-        )
+    def input_node(parent: Any, node: Node, node_id: str) -> None:
+        grad = grad_text(node) if large and grads_ready and node.requires_grad else None
+        _input_node(parent, model, node, node_id, options.values, grad, id(node) in highlight)
+
+    tail_id, pinned = _place_inputs(dot, model, ids, input_node, has_data, stacked)
+    # An input written next to each user is drawn as its copies only.
+    sizer.nodes = len(ids) - len({node for node, _ in tail_id}) + len(tail_id)
     for box in model.boxes:
         lines = wrap_formula(model.box_text(box))
         if options.values:
@@ -172,8 +173,11 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
         dot.node(ids[id(box)], escape_label(lines), **attrs)
     for box in model.boxes:
         processed = progress.processed is None or id(box) in progress.processed
+        head = ids[id(box)]
         for node, term, number in model.edge_list[id(box)]:
-            dot.edge(ids[id(node)], ids[id(box)], color=BLUE)
+            tail = tail_id.get((id(node), id(box)), ids[id(node)])
+            dot.edge(tail, head, color=BLUE)
+            sizer.edge(tail, head)
             if not node.requires_grad:
                 continue
             attrs = {"dir": "back", "color": RED, "fontcolor": RED}
@@ -182,8 +186,51 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> str:
                 attrs["label"] = escape_label(label)
             if progress.processed is not None and id(node) in highlight:
                 attrs["penwidth"] = "2"
-            dot.edge(ids[id(node)], ids[id(box)], **attrs)
-    return str(dot.source)
+            dot.edge(tail, head, **attrs)
+            sizer.edge(tail, head, labelled="label" in attrs)
+    return DotSource(str(dot.source), "lecture", sizer.nodes, sizer.items(pinned))
+
+
+def _place_inputs(
+    dot: Any,
+    model: Lecture,
+    ids: dict[int, str],
+    input_node: Callable[[Any, Node, str], None],
+    has_data: bool,
+    stacked: bool,
+) -> tuple[dict[tuple[int, int], str], frozenset[str]]:
+    """Write the inputs: in the first column as the lecture does, or next to their users.
+
+    Returns the ids of the copies of inputs drawn once per user, by (input, box), and the
+    ids pinned to the first column.
+    """
+    label_y = model.loss.y if model.loss is not None else None
+    # The lecture puts every input in the first column. In a deep graph that makes long
+    # labelled edges across many ranks, which is what makes `dot` slow (70 boxes with an
+    # input each: over 60 s); there the inputs sit next to the box that uses them, and an
+    # input used by several boxes is written next to each (60 boxes sharing one input:
+    # 7,379 layout items drawn once, 181 drawn next to each user).
+    # A stacked drawing (top to bottom) has no first column: its inputs sit by their users.
+    in_column = not stacked and len(model.boxes) <= FIRST_COLUMN_LIMIT
+    starts = _first_column(model, has_data) if in_column else set()
+    first_column = [n for n in model.inputs if n is not label_y and id(n) in starts]
+    elsewhere = [n for n in model.inputs if n is label_y or id(n) not in starts]
+    with dot.subgraph(name="inputs") as column:
+        column.attr(rank="min")
+        for node in first_column:
+            input_node(column, node, ids[id(node)])
+    copies: dict[tuple[int, int], str] = {}
+    shared = {id(n) for n in elsewhere if model.box_users.get(id(n), 0) > 1}
+    for node in elsewhere:
+        if id(node) not in shared:
+            input_node(dot, node, ids[id(node)])
+    for box in model.boxes:
+        for node, _, _ in model.edge_list[id(box)]:
+            if id(node) in shared:
+                copy_id = f"n{len(ids) + len(copies)}"
+                copies[id(node), id(box)] = copy_id
+                input_node(dot, node, copy_id)
+    return copies, frozenset(ids[id(node)] for node in first_column)
 
 
 def _first_column(model: Lecture, has_data: bool) -> set[int]:
@@ -209,20 +256,19 @@ def _input_node(
     dot: Any,
     model: Lecture,
     node: Node,
-    ids: dict[int, str],
-    options: Options,
-    grad_inside: bool,
-    grad_text: Any,
+    node_id: str,
+    values: bool,
+    grad: str | None,
     highlighted: bool,
 ) -> None:
     name = model.names[id(node)]
-    lines = [f"{name} = {fmt(node.value)}" if options.values else name]
-    if grad_inside and node.requires_grad:
-        lines.append(f"d{name} = {grad_text(node)}")
+    lines = [f"{name} = {fmt(node.value)}" if values else name]
+    if grad is not None:
+        lines.append(f"d{name} = {grad}")
     attrs = {"shape": "plaintext"}
     if highlighted:
         attrs.update(style="filled", fillcolor=HIGHLIGHT)
-    dot.node(ids[id(node)], escape_label(lines), **attrs)
+    dot.node(node_id, escape_label(lines), **attrs)
 
 
 def _red_label(
@@ -257,7 +303,7 @@ def _red_label(
     return head + " = ".join(parts)
 
 
-def ops_source(graph: Graph, options: Options, progress: Progress) -> str:
+def ops_source(graph: Graph, options: Options, progress: Progress) -> DotSource:
     """DOT text of the ops view: one box per primitive, op symbols, local derivatives."""
     order = graph.order
     drawn = (
@@ -267,16 +313,16 @@ def ops_source(graph: Graph, options: Options, progress: Progress) -> str:
     )
     large = drawn > LABEL_LIMIT
     grads_ready = options.grads and graph.root.grad == 1.0
-    dot = _new_digraph(large)
+    computed = [n for n in order if not n.is_leaf]
+    dot = _new_digraph(large, stacked=_depth(computed, lambda n: n.parents) > STACK_DEPTH["ops"])
     dot.attr("node", fontname="Courier", fontsize="12")
     dot.attr("edge", fontsize="11")
     ids: dict[int, str] = {}
-    counter = 0
+    sizer = Sizer()
 
     def new_id() -> str:
-        nonlocal counter
-        counter += 1
-        return f"n{counter - 1}"
+        sizer.nodes += 1
+        return f"n{sizer.nodes - 1}"
 
     def name_of(node: Node) -> str | None:
         return display_name(node.name) if node.name is not None else None
@@ -299,12 +345,14 @@ def ops_source(graph: Graph, options: Options, progress: Progress) -> str:
                         color="gray40",
                     )
                     dot.edge(const_id, op_id, color="gray40")
+                    sizer.edge(const_id, op_id)
                     continue
                 attrs: dict[str, str] = {}
                 if parent.requires_grad and not large:
                     attrs["label"] = escape_label(_local_label(node, i, name_of, options.values))
                     attrs["fontcolor"] = RED
                 dot.edge(ids[id(parent)], op_id, **attrs)
+                sizer.edge(ids[id(parent)], op_id, labelled="label" in attrs)
         box_id = new_id()
         ids[id(node)] = box_id
         parts = []
@@ -321,7 +369,8 @@ def ops_source(graph: Graph, options: Options, progress: Progress) -> str:
         dot.node(box_id, escape_label(" │ ".join(parts) or " "), **attrs)
         if not node.is_leaf:
             dot.edge(op_id, box_id)
-    return str(dot.source)
+            sizer.edge(op_id, box_id)
+    return DotSource(str(dot.source), "ops", sizer.nodes, sizer.items())
 
 
 def _local_label(node: Node, i: int, name_of: Any, values: bool) -> str:
@@ -350,8 +399,8 @@ def _local_label(node: Node, i: int, name_of: Any, values: bool) -> str:
     return " = ".join(parts)
 
 
-def build_source(root: Node, options: Options, progress: Progress | None = None) -> str:
-    """The DOT text of a drawing."""
+def build_source(root: Node, options: Options, progress: Progress | None = None) -> DotSource:
+    """The DOT text of a drawing, with its size."""
     if options.view not in VIEWS:
         raise ValueError(f"draw: view must be one of {', '.join(VIEWS)}, got {options.view!r}")
     graph = Graph(root, options.max_nodes)

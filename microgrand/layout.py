@@ -5,16 +5,91 @@ Images come from a layout program run as a subprocess with a timeout: the system
 Graphviz, looked for next to the Python interpreter and on PATH), or the one named by
 ``engine=``. A program that fails, crashes or runs past its timeout is reported as a
 `RenderError` that names it.
+
+What a layout costs is counted before it starts (`DotSource.items`, from the emitters'
+edges through `Sizer`), and a drawing over the program's limit (`LIMITS`) is refused:
+whatever is accepted finishes within seconds. Images can be scaled to a width in pixels
+(`fit_svg`, and Graphviz's ``size`` for PNG).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
+
+from microgrand.engine import GraphTooLargeError
 
 ENGINES = ("dot", "graphviz-pure")
 TIMEOUT = 60.0
 PNG_DPI = 150
+
+# The most layout items (see `DotSource.items`) each program lays out within ~5 s on a
+# 2-core machine shared with other work, per view: measured with
+# benchmarks/layout_limits.py (the table is in docs/performance.md). Past roughly these
+# sizes the time grows much faster than the items (`dot`, lecture view: 3,319 items 3.5 s,
+# 7,379 items over 20 s). Over its limit a drawing is refused before the program starts.
+LIMITS = {
+    "dot": {"lecture": 3500, "ops": 5000},
+    "graphviz-pure": {"lecture": 5000, "ops": 4000},
+}
+
+
+@dataclass(frozen=True)
+class DotSource:
+    """DOT text and how much a layout program has to place to draw it.
+
+    Attributes:
+        text: the DOT text.
+        view: "lecture" or "ops".
+        nodes: the drawn nodes (inputs, boxes, op symbols, constants).
+        items: what the layout program lays out: the drawn nodes plus one item for each
+            rank an edge crosses on its way (Graphviz places an invisible node there), which
+            is what makes layout time grow: a chain of 60 boxes that all use one input
+            has 60 drawn nodes and ~3,700 items.
+    """
+
+    text: str
+    view: str
+    nodes: int
+    items: int
+
+
+class Sizer:
+    """Counts a drawing's layout items from its edges, as the emitters write them.
+
+    Each node's rank is estimated the way `dot` ranks: a box one rank after its latest
+    input, and a source that is not pinned to the first column one rank before its
+    earliest user. An edge across k ranks costs k - 1 hidden nodes, and labels double the
+    ranks (Graphviz halves the rank separation and puts the label on a rank of its own).
+    """
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.edges: list[tuple[str, str]] = []
+        self.labelled = False
+
+    def edge(self, tail: str, head: str, labelled: bool = False) -> None:
+        self.edges.append((tail, head))
+        self.labelled = self.labelled or labelled
+
+    def items(self, pinned: frozenset[str] = frozenset()) -> int:
+        rank: dict[str, int] = {}
+        heads = {head for _, head in self.edges}
+        # The emitters write every edge into a node before any edge out of it.
+        for tail, head in self.edges:
+            rank[head] = max(rank.get(head, 0), rank.get(tail, 0) + 1)
+        for tail, head in self.edges:
+            if tail not in heads and tail not in pinned:
+                rank[tail] = min(rank.get(tail, rank[head] - 1), rank[head] - 1)
+        stretch = 2 if self.labelled else 1
+        hidden = sum(
+            max(0, stretch * (rank[head] - rank.get(tail, 0)) - 1) for tail, head in self.edges
+        )
+        return self.nodes + hidden
+
 
 INSTALL_HINT = (
     "install Graphviz (it provides `dot`: apt-get install graphviz, brew install graphviz, "
@@ -88,37 +163,145 @@ def find_renderer(engine: str | None = None) -> tuple[str, str]:
     raise RendererNotFoundError(f"no Graphviz layout program found: {INSTALL_HINT}")
 
 
+def check_size(engine: str, size: DotSource) -> None:
+    """Refuse, before it starts, a layout that `engine` would not finish within seconds.
+
+    Raises:
+        GraphTooLargeError: size.items is over LIMITS[engine][size.view]; the message says
+            how to draw a part of the graph.
+    """
+    limit = LIMITS[engine][size.view]
+    if size.items <= limit:
+        return
+    raise GraphTooLargeError(
+        f"this {size.view} view has {size.items:,} layout items ({size.nodes:,} drawn nodes "
+        f"plus the hidden points of edges that cross several columns); {engine} lays out "
+        f"at most {limit:,} within a few seconds. Draw a part of it: name an intermediate "
+        "node and draw that (draw(z) instead of draw(L); on the command line, end the "
+        "statements at z)"
+        + (
+            ", or use view='lecture', which folds unnamed nodes into boxes"
+            if size.view == "ops"
+            else ""
+        )
+        + ", or save it as .dot and lay it out yourself."
+    )
+
+
+def _signal_name(code: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(code).name
+    except ValueError:
+        return f"signal {code}"
+
+
 def run_layout(
-    source: str, fmt_name: str, engine: str | None = None, timeout: float = TIMEOUT
+    source: str,
+    fmt_name: str,
+    engine: str | None = None,
+    timeout: float = TIMEOUT,
+    size: DotSource | None = None,
+    width: int | None = None,
 ) -> bytes:
-    """Lay out DOT text and return the image bytes (``fmt_name`` is "svg" or "png")."""
+    """Lay out DOT text and return the image bytes (``fmt_name`` is "svg" or "png").
+
+    Args:
+        source: the DOT text.
+        fmt_name: "svg", "png" or "dot" (the text itself).
+        engine: "dot", "graphviz-pure" or None (see `find_renderer`).
+        timeout: seconds the layout program may take.
+        size: what the drawing holds, when microgrand made it: checked against the
+            engine's limit before the program starts, and named if the program crashes.
+        width: the most pixels the image may be wide; a wider drawing is scaled down
+            (never up), its height in proportion.
+
+    Raises:
+        GraphTooLargeError: the drawing is over the engine's limit (see `check_size`).
+        RenderError: the program failed, crashed or ran past the timeout.
+    """
     if fmt_name == "dot":
         return source.encode("utf-8")
-    if fmt_name not in ("svg", "png"):
+    if fmt_name not in ("svg", "png", "json"):
         raise ValueError(f"unknown image format {fmt_name!r}: use svg, png or dot")
+    check_width(width)
     import subprocess
 
     name, exe = find_renderer(engine)
+    if size is not None:
+        check_size(name, size)
+    what = (
+        f"a {size.view} view of {size.nodes:,} nodes ({size.items:,} layout items)"
+        if size is not None
+        else "the graph"
+    )
     command = [exe, f"-T{fmt_name}"]
     if fmt_name == "png":
         command.append(f"-Gdpi={PNG_DPI}")
+        if width is not None:
+            # `size` (inches) scales a larger drawing down to fit; at PNG_DPI pixels an
+            # inch. Rounded down so that the image is never a pixel wider than asked.
+            command.append(f"-Gsize={math.floor(width / PNG_DPI * 1e4) / 1e4},100000")
     try:
         result = subprocess.run(
             command, input=source.encode("utf-8"), capture_output=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
         raise RenderError(
-            f"{name} did not finish laying out the graph within {timeout:g} s; draw a "
+            f"{name} did not finish laying out {what} within {timeout:g} s; draw a "
             "smaller graph, or pass a larger timeout="
         ) from None
     except OSError as error:
         raise RendererNotFoundError(f"could not run {name} ({exe}): {error}") from None
+    if result.returncode < 0:
+        raise RenderError(
+            f"{name} crashed ({_signal_name(-result.returncode)}) while laying out {what}: "
+            "a bug in the layout program, not in your graph; try the other engine "
+            f"(engine={'graphviz-pure' if name == 'dot' else 'dot'!r}) or draw a part of it"
+        )
     if result.returncode != 0 or not result.stdout:
         # graphviz-pure prints width warnings for non-ASCII text on stderr: they are noise
         # and only shown when the program actually failed.
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RenderError(
-            f"{name} failed (exit code {result.returncode}): "
+            f"{name} failed (exit code {result.returncode}) on {what}: "
             f"{message[-1] if message else 'no output'}"
         )
+    if fmt_name == "svg" and width is not None:
+        return fit_svg(result.stdout.decode("utf-8"), width).encode("utf-8")
     return result.stdout
+
+
+def check_width(width: int | None) -> None:
+    """Refuse a width that is not a positive whole number of pixels."""
+    if width is None:
+        return
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive whole number of pixels, got {width!r}")
+
+
+_SVG_SIZE = re.compile(r'<svg width="([0-9.]+)(pt|px)?" height="([0-9.]+)(pt|px)?"')
+_PX_PER_UNIT = {"pt": 96 / 72, "px": 1.0, None: 1.0}
+
+
+def svg_size(svg: str) -> tuple[float, float]:
+    """The width and height in pixels that an SVG from Graphviz asks for (96 px an inch)."""
+    match = _SVG_SIZE.search(svg)
+    if match is None:
+        raise RenderError("the layout program's SVG has no width and height")
+    width, unit, height, height_unit = match.groups()
+    return float(width) * _PX_PER_UNIT[unit], float(height) * _PX_PER_UNIT[height_unit]
+
+
+def fit_svg(svg: str, width: int | None = None, *, fluid: bool = False) -> str:
+    """An SVG at most `width` pixels wide (scaled down, never up; the viewBox keeps the
+    whole drawing), and with `fluid` also scaled down to fit its container (a notebook's
+    output area, a page): ``max-width: 100%; height: auto`` on the root element."""
+    natural_width, natural_height = svg_size(svg)
+    scale = min(1.0, width / natural_width) if width is not None else 1.0
+    style = ' style="max-width: 100%; height: auto"' if fluid else ""
+    size = (
+        f'<svg width="{natural_width * scale:.2f}px" height="{natural_height * scale:.2f}px"{style}'
+    )
+    return _SVG_SIZE.sub(size, svg, count=1)

@@ -130,6 +130,7 @@ def draw_network(
     view: str = "layers",
     engine: str | None = None,
     timeout: float = TIMEOUT,
+    width: int | None = None,
 ) -> Drawing:
     """Draw `net` the way the course draws a network: one box per layer quantity.
 
@@ -139,6 +140,7 @@ def draw_network(
             examples: X, Z[1], A[1], ..., with the (1/m) of the cost).
         engine: the layout program (see `microgrand.draw`).
         timeout: seconds the layout program may take.
+        width: the most pixels wide the images may be (see `microgrand.draw`).
     """
     from microgrand.render import Drawing
 
@@ -149,4 +151,4 @@ def draw_network(
         )
     source = network_source(net, vectorized=view == "vectorized")
     summary = f"<microgrand drawing of {net!r}, {view} view: .save('network.svg'), .source for DOT>"
-    return Drawing(source, summary, engine=engine, timeout=timeout)
+    return Drawing(source, summary, engine=engine, timeout=timeout, width=width)

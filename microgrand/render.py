@@ -26,14 +26,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from microgrand.dot_source import LABEL_LIMIT, VIEWS, Options, build_source, escape_label
+from microgrand.dot_source import (
+    LABEL_LIMIT,
+    VIEWS,
+    Options,
+    build_source,
+    escape_label,
+)
 from microgrand.layout import (
     ENGINES,
     INSTALL_HINT,
     TIMEOUT,
+    DotSource,
     RendererNotFoundError,
     RenderError,
+    check_width,
     find_renderer,
+    fit_svg,
     run_layout,
 )
 from microgrand.lecture_view import MAX_NODES, Graph, GraphTooLargeError, Lecture
@@ -70,38 +79,63 @@ class Drawing:
 
     Attributes:
         source: the DOT text (the golden artifact: deterministic for a given graph).
+        size: the view and the number of items to lay out (None for DOT text from
+            elsewhere: no limit is checked then).
         engine: the layout program to use, or None for the default.
+        width: the most pixels wide the images are (None: the drawing's own size in
+            files; in Jupyter the output area's width).
         caption: a one-line description (used by step-by-step pages).
     """
 
     def __init__(
         self,
-        source: str,
+        source: str | DotSource,
         summary: str,
         *,
         engine: str | None = None,
         caption: str = "",
         timeout: float = TIMEOUT,
+        width: int | None = None,
     ) -> None:
-        self.source = source
+        check_width(width)
+        self.width = width
+        self.size = source if isinstance(source, DotSource) else None
+        self.source = source.text if isinstance(source, DotSource) else source
         self.summary = summary
         self.engine = engine
         self.caption = caption
         self.timeout = timeout
         self._svg: str | None = None
 
-    def pipe(self, format: str = "svg", *, engine: str | None = None) -> bytes:
-        """The drawing as bytes in `format` ("svg", "png" or "dot")."""
-        return run_layout(self.source, format, engine or self.engine, self.timeout)
+    def pipe(
+        self, format: str = "svg", *, engine: str | None = None, width: int | None = None
+    ) -> bytes:
+        """The drawing as bytes in `format` ("svg", "png" or "dot"), at most `width`
+        pixels wide (default: the drawing's `width`)."""
+        return run_layout(
+            self.source,
+            format,
+            engine or self.engine,
+            self.timeout,
+            self.size,
+            width if width is not None else self.width,
+        )
 
     def svg(self) -> str:
-        """The drawing as SVG text (laid out once, then cached)."""
+        """The drawing as SVG text (laid out once, then cached), at most `width` wide."""
         if self._svg is None:
-            self._svg = self.pipe("svg").decode("utf-8")
-        return self._svg
+            svg = run_layout(self.source, "svg", self.engine, self.timeout, self.size)
+            self._svg = svg.decode("utf-8")
+        return fit_svg(self._svg, self.width) if self.width is not None else self._svg
 
-    def save(self, path: PathLike, *, engine: str | None = None) -> Path:
+    def save(self, path: PathLike, *, engine: str | None = None, width: int | None = None) -> Path:
         """Write the drawing to `path`; its suffix (.svg, .png, .dot) picks the format.
+
+        Args:
+            path: where to write.
+            engine: the layout program (default: the drawing's).
+            width: the most pixels wide the image may be; a wider drawing is scaled
+                down, its height in proportion (default: the drawing's `width`).
 
         Raises:
             RendererNotFoundError: for .svg/.png when no layout program is installed.
@@ -112,19 +146,28 @@ class Drawing:
             raise ValueError(
                 f"cannot tell the format from {target.name!r}: use a .svg, .png or .dot suffix"
             )
+        check_width(width)
         if fmt_name == "svg" and engine is None:
-            data = self.svg().encode("utf-8")
+            self.svg()  # lays out once, then cached
+            assert self._svg is not None
+            most = width if width is not None else self.width
+            data = (fit_svg(self._svg, most) if most is not None else self._svg).encode("utf-8")
         else:
-            data = self.pipe(fmt_name, engine=engine)
+            data = self.pipe(fmt_name, engine=engine, width=width)
         target.write_bytes(data)
         return target
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None
     ) -> dict[str, str]:
-        """Jupyter's display hook: SVG plus a text summary; never raises."""
+        """Jupyter's display hook: SVG plus a text summary; never raises.
+
+        The SVG scales down to the output area (never clipped, never scaled up), and to
+        the drawing's `width` when it has one.
+        """
         try:
-            return {"image/svg+xml": self.svg(), "text/plain": self.summary}
+            svg = fit_svg(self.svg(), self.width, fluid=True)
+            return {"image/svg+xml": svg, "text/plain": self.summary}
         except RendererNotFoundError:
             return {"text/plain": f"{self.summary}\n(no image: {INSTALL_HINT})"}
         except Exception as error:  # display must never raise in a notebook
@@ -144,6 +187,7 @@ def draw(
     engine: str | None = None,
     max_nodes: int = MAX_NODES,
     timeout: float = TIMEOUT,
+    width: int | None = None,
 ) -> Drawing:
     """Draw root's graph, or a network (`microgrand.nn.MLP`) in the course's layer view.
 
@@ -159,15 +203,19 @@ def draw(
         engine: "dot", "graphviz-pure" or None (dot if on PATH, else graphviz-pure).
         max_nodes: refuse graphs with more nodes than this (GraphTooLargeError).
         timeout: seconds the layout program may take.
+        width: the most pixels wide the images may be (SVG and PNG, in files and in
+            Jupyter); a wider drawing is scaled down. Without it, files have the
+            drawing's own size and Jupyter fits the output area.
     """
+    check_width(width)
     if isinstance(root, MLP):  # a network: the course's layer view
         from microgrand.network_view import draw_network
 
         shown = "layers" if view == "lecture" else view
-        return draw_network(root, view=shown, engine=engine, timeout=timeout)
+        return draw_network(root, view=shown, engine=engine, timeout=timeout, width=width)
     options = Options(view, values, grads, formulas, max_nodes)
     source = build_source(root, options)
-    return Drawing(source, _summary(root, view), engine=engine, timeout=timeout)
+    return Drawing(source, _summary(root, view), engine=engine, timeout=timeout, width=width)
 
 
 def _summary(root: Node, view: str) -> str:
