@@ -81,8 +81,23 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="layout program (default: dot if on PATH, else graphviz-pure)",
     )
+    parser.add_argument(
+        "--width",
+        type=_pixels,
+        metavar="PIXELS",
+        help="scale a wider .svg or .png down to this many pixels wide",
+    )
     parser.set_defaults(func=run)
     return parser
+
+
+def _pixels(text: str) -> int:
+    """argparse type of --width: a positive whole number of pixels."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive whole number of pixels, got {text!r}"
+        )
+    return int(text)
 
 
 def _write_dot(source: str) -> None:
@@ -112,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
     suffixes = (".svg", ".png", ".dot", ".gv", ".html", ".htm")
     if args.output is not None and not args.output.lower().endswith(suffixes):
         return _fail(f"cannot tell the format from {args.output!r}: use {', '.join(suffixes)}", 2)
+    width = getattr(args, "width", None)
+    if width is not None and not (args.output or "").lower().endswith((".svg", ".png")):
+        return _fail("--width scales images: use it with -o FILE.svg or FILE.png", 2)
     try:
         if args.lecture:
             from microgrand.logreg import lecture_graph
@@ -138,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         if output is None:
             _write_dot(drawing.source)
         else:
-            drawing.save(output)
+            drawing.save(output, width=width)
     except (ParseError, GraphTooLargeError) as error:
         return _fail(str(error), 2)
     except BrokenPipeError:

@@ -299,8 +299,12 @@ def fit_svg(svg: str, width: int | None = None, *, fluid: bool = False) -> str:
     whole drawing), and with `fluid` also scaled down to fit its container (a notebook's
     output area, a page): ``max-width: 100%; height: auto`` on the root element."""
     natural_width, natural_height = svg_size(svg)
-    scale = min(1.0, width / natural_width) if width is not None else 1.0
     style = ' style="max-width: 100%; height: auto"' if fluid else ""
+    if width is None or width >= natural_width:  # never scaled up: the size stays as it is
+        if not fluid:
+            return svg
+        return svg.replace("<svg ", "<svg" + style + " ", 1)
+    scale = width / natural_width
     size = (
         f'<svg width="{natural_width * scale:.2f}px" height="{natural_height * scale:.2f}px"{style}'
     )

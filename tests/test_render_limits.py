@@ -44,14 +44,14 @@ def random_graphs_around(limit: int, view: str) -> tuple[Node, Node]:
 
 
 def test_items_count_the_hidden_points_of_long_edges() -> None:
-    # 12 boxes in a chain, each also using one input `a` written in the first column: a's
-    # edges cross 1, 2, ..., 12 columns, which labels double (2k - 1 hidden points for k
-    # columns), and each is drawn twice (blue forward, red backward); so are the 11 edges
+    # 6 boxes in a chain, each also using one input `a` written in the first column: a's
+    # edges cross 1, 2, ..., 6 columns, which labels double (2k - 1 hidden points for k
+    # columns), and each is drawn twice (blue forward, red backward); so are the 5 edges
     # from box to box, which cross one column (one hidden point each, for their labels).
-    column = build_source(chain_shared(12), Options())
-    assert column.nodes == 13
-    assert column.items == 13 + 2 * sum(2 * k - 1 for k in range(1, 13)) + 2 * 11
-    # Past 12 boxes the input is written next to each box that uses it: one node per use,
+    column = build_source(chain_shared(6), Options())
+    assert column.nodes == 7
+    assert column.items == 7 + 2 * sum(2 * k - 1 for k in range(1, 7)) + 2 * 5
+    # In a long chain the input is written next to each box that uses it: one node per use,
     # edges across one column only, so the items grow with the graph, not its square.
     beside = build_source(chain_shared(400), Options())
     assert beside.nodes == 400 + 400  # the boxes, and a copy of `a` next to each
