@@ -21,12 +21,13 @@ slider.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microgrand.dot_source import Options, lecture_source, ops_source
-from microgrand.layout import TIMEOUT
+from microgrand.layout import TIMEOUT, SharedLayout
 from microgrand.lecture_view import MAX_NODES, Graph, GraphTooLargeError, Lecture, Progress
 from microgrand.notation import clean_text, display_name, fmt
 from microgrand.render import Drawing, draw
@@ -105,9 +106,25 @@ def steps(
     summary = f"<microgrand backprop step of {_label(root, graph, lecture)}, {view} view>"
     total = len(units)
 
+    final = draw(
+        root,
+        view=view,
+        values=values,
+        formulas=formulas,
+        engine=engine,
+        max_nodes=max_nodes,
+        timeout=timeout,
+    )
+    final.caption = "Done: every gradient is known (this is the full drawing)."
+    # Every frame is drawn on the complete drawing's layout (its labels are the widest),
+    # so nothing moves from one frame to the next as a ``?`` becomes a number.
+    final.shared = SharedLayout(final.source)
+
     def frame(progress: Progress, caption: str) -> Drawing:
         source = build(graph, options, progress)
-        return Drawing(source, summary, engine=engine, caption=caption, timeout=timeout)
+        drawing = Drawing(source, summary, engine=engine, caption=caption, timeout=timeout)
+        drawing.shared = final.shared
+        return drawing
 
     root_name = _label(root, graph, lecture)
     processed: set[int] = set()
@@ -127,16 +144,6 @@ def steps(
             f"now known: {done}." if done else "no gradient is complete yet."
         )
         yield frame(Progress(frozenset(processed), frozenset(id(n) for n in fresh)), caption)
-    final = draw(
-        root,
-        view=view,
-        values=values,
-        formulas=formulas,
-        engine=engine,
-        max_nodes=max_nodes,
-        timeout=timeout,
-    )
-    final.caption = "Done: every gradient is known (this is the full drawing)."
     yield final
 
 
@@ -161,7 +168,7 @@ _SCRIPT = """
     current = Math.max(0, Math.min(frames.length - 1, i));
     for (var k = 0; k < frames.length; k++) { frames[k].hidden = k !== current; }
     slider.value = String(current);
-    counter.textContent = (current + 1) + " / " + frames.length;
+    counter.textContent = frames[current].getAttribute("data-counter");
     caption.textContent = frames[current].getAttribute("data-caption");
     prev.disabled = current === 0;
     next.disabled = current === frames.length - 1;
@@ -185,15 +192,26 @@ def _inline(svg: str) -> str:
     return svg[start:] if start >= 0 else svg
 
 
+def _counter(caption: str, index: int, count: int) -> str:
+    """What the counter shows for a frame: the caption's own count ("Start", "Step 2 of
+    3", "Done"), so that the two never disagree; "k / n" for frames from elsewhere."""
+    head = caption.split(":", 1)[0]
+    if caption.startswith(("Start:", "Done:")) or re.fullmatch(r"Step \d+ of \d+", head):
+        return head
+    return f"{index + 1} / {count}"
+
+
 def steps_html(frames: list[Drawing], title: str = "Backprop, step by step") -> str:
     """One self-contained HTML page showing the frames with Previous/Next and a slider."""
     if not frames:
         raise ValueError("steps_html: no frames to show")
     parts = []
+    counters = [_counter(drawing.caption, i, len(frames)) for i, drawing in enumerate(frames)]
     for index, drawing in enumerate(frames):
         hidden = "" if index == 0 else " hidden"
         parts.append(
             f'<div class="frame" data-caption="{html.escape(drawing.caption, quote=True)}"'
+            f' data-counter="{html.escape(counters[index], quote=True)}"'
             f"{hidden}>\n{_inline(drawing.svg())}\n</div>"
         )
     safe_title = html.escape(clean_text(title), quote=True)
@@ -208,10 +226,11 @@ def steps_html(frames: list[Drawing], title: str = "Backprop, step by step") -> 
         f'<input id="slider" type="range" min="0" max="{last}" value="0" '
         'aria-label="step">\n'
         '<button id="next" type="button">Next</button>\n'
-        f'<span id="counter">1 / {len(frames)}</span>\n</div>\n'
-        '<p id="caption"></p>\n'
+        f'<span id="counter">{html.escape(counters[0])}</span>\n</div>\n'
         + "\n".join(parts)
-        + f"\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"
+        # Under the drawing: a caption that wraps onto more lines must not move the frame.
+        + '\n<p id="caption"></p>\n'
+        + f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
     )
 
 

@@ -14,11 +14,13 @@ whatever is accepted finishes within seconds. Images can be scaled to a width in
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from microgrand.engine import GraphTooLargeError
 
@@ -29,11 +31,12 @@ PNG_DPI = 150
 # The most layout items (see `DotSource.items`) each program lays out within ~5 s on a
 # 2-core machine shared with other work, per view: measured with
 # benchmarks/layout_limits.py (the table is in docs/performance.md). Past roughly these
-# sizes the time grows much faster than the items (`dot`, lecture view: 3,319 items 3.5 s,
-# 7,379 items over 20 s). Over its limit a drawing is refused before the program starts.
+# sizes the time grows much faster than the items (`dot`, lecture view with labels: 3,319
+# items 3.5 s, 7,379 items over 20 s; ops view: 3,501 items 2-7 s, 6,748 items 2-20+ s as
+# the machine's load varies). Over its limit a drawing is refused before the program starts.
 LIMITS = {
-    "dot": {"lecture": 3500, "ops": 5000},
-    "graphviz-pure": {"lecture": 5000, "ops": 4000},
+    "dot": {"lecture": 3500, "ops": 3500},
+    "graphviz-pure": {"lecture": 5000, "ops": 3500},
 }
 
 
@@ -204,6 +207,7 @@ def run_layout(
     timeout: float = TIMEOUT,
     size: DotSource | None = None,
     width: int | None = None,
+    shared: SharedLayout | None = None,
 ) -> bytes:
     """Lay out DOT text and return the image bytes (``fmt_name`` is "svg" or "png").
 
@@ -216,6 +220,7 @@ def run_layout(
             engine's limit before the program starts, and named if the program crashes.
         width: the most pixels the image may be wide; a wider drawing is scaled down
             (never up), its height in proportion.
+        shared: a layout to reuse: the nodes and edges are drawn where it put them.
 
     Raises:
         GraphTooLargeError: the drawing is over the engine's limit (see `check_size`).
@@ -237,6 +242,11 @@ def run_layout(
         else "the graph"
     )
     command = [exe, f"-T{fmt_name}"]
+    if shared is not None:
+        pinned = shared.pin(source, name, timeout)
+        if pinned is not None:  # neato -n2 draws nodes and edges where `pos` says
+            source = pinned
+            command += ["-Kneato", "-n2"]
     if fmt_name == "png":
         command.append(f"-Gdpi={PNG_DPI}")
         if width is not None:
@@ -309,3 +319,59 @@ def fit_svg(svg: str, width: int | None = None, *, fluid: bool = False) -> str:
         f'<svg width="{natural_width * scale:.2f}px" height="{natural_height * scale:.2f}px"{style}'
     )
     return _SVG_SIZE.sub(size, svg, count=1)
+
+
+class SharedLayout:
+    """One layout for several drawings of the same graph (the frames of a backward pass).
+
+    The reference DOT is laid out once (as JSON positions); each drawing is then drawn
+    with its nodes, edges and labels pinned where the reference put them, so nothing
+    shifts from one frame to the next when a ``?`` becomes a number. The reference should
+    hold the widest labels (the complete drawing): nodes keep its sizes.
+    """
+
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+        self._positions: dict[str, tuple[dict[str, Any], dict[tuple[str, str], list[Any]]]] = {}
+
+    def _layout(self, engine: str, timeout: float) -> tuple[dict[str, Any], dict[Any, Any]]:
+        if engine not in self._positions:
+            data = json.loads(run_layout(self.reference, "json", engine, timeout))
+            nodes = {o["name"]: o for o in data.get("objects", []) if "pos" in o}
+            names = {o["_gvid"]: o["name"] for o in nodes.values()}
+            edges: dict[tuple[str, str], list[Any]] = {}
+            for edge in data.get("edges", []):
+                edges.setdefault((names[edge["tail"]], names[edge["head"]]), []).append(edge)
+            self._positions[engine] = ({"bb": data["bb"], **nodes}, edges)
+        return self._positions[engine]
+
+    def pin(self, source: str, engine: str, timeout: float) -> str | None:
+        """`source` with every node and edge at the reference's place, or None when the
+        two do not match (then the drawing is laid out on its own)."""
+        nodes, edges = self._layout(engine, timeout)
+        seen: dict[tuple[str, str], int] = {}
+        lines = []
+        for line in source.splitlines():
+            edge = _EDGE_LINE.match(line)
+            node = _NODE_LINE.match(line) if edge is None else None
+            if edge is not None:
+                key = (edge.group(1), edge.group(2))
+                index = seen[key] = seen.get(key, -1) + 1
+                if index >= len(edges.get(key, ())):
+                    return None
+                laid = edges[key][index]
+                pins = f'pos="{laid["pos"]}"' + (f' lp="{laid["lp"]}"' if "lp" in laid else "")
+                line = line.replace(" [", f" [{pins} ", 1) if edge.group(3) else f"{line} [{pins}]"
+            elif node is not None:
+                if node.group(1) not in nodes:
+                    return None
+                laid = nodes[node.group(1)]
+                pins = f'pos="{laid["pos"]}!" width={laid["width"]} height={laid["height"]}'
+                line = line.replace(" [", f" [{pins} fixedsize=true ", 1)
+            lines.append(line)
+        head, brace, rest = "\n".join(lines).partition("{")
+        return f'{head}{brace}\n\tbb="{nodes["bb"]}"{rest}\n'
+
+
+_EDGE_LINE = re.compile(r"^\s*(n\d+) -> (n\d+)( \[)?")
+_NODE_LINE = re.compile(r"^\s*(n\d+) \[")

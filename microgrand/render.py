@@ -40,6 +40,7 @@ from microgrand.layout import (
     DotSource,
     RendererNotFoundError,
     RenderError,
+    SharedLayout,
     check_width,
     find_renderer,
     fit_svg,
@@ -85,6 +86,8 @@ class Drawing:
         width: the most pixels wide the images are (None: the drawing's own size in
             files; in Jupyter the output area's width).
         caption: a one-line description (used by step-by-step pages).
+        shared: a layout shared with other drawings of the graph (the frames of a
+            step-by-step page), or None for a layout of its own.
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class Drawing:
         self.engine = engine
         self.caption = caption
         self.timeout = timeout
+        self.shared: SharedLayout | None = None
         self._svg: str | None = None
 
     def pipe(
@@ -119,12 +123,15 @@ class Drawing:
             self.timeout,
             self.size,
             width if width is not None else self.width,
+            self.shared,
         )
 
     def svg(self) -> str:
         """The drawing as SVG text (laid out once, then cached), at most `width` wide."""
         if self._svg is None:
-            svg = run_layout(self.source, "svg", self.engine, self.timeout, self.size)
+            svg = run_layout(
+                self.source, "svg", self.engine, self.timeout, self.size, shared=self.shared
+            )
             self._svg = svg.decode("utf-8")
         return fit_svg(self._svg, self.width) if self.width is not None else self._svg
 

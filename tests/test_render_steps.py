@@ -97,6 +97,23 @@ HARNESS = """<script>
   next.click();
   r.steps.push(visible());
   r.secondCaption = document.getElementById("caption").textContent;
+  r.secondCounter = document.getElementById("counter").textContent;
+  // Where every box is drawn, frame by frame (the issue saw L's left edge move).
+  r.boxes = [];
+  for (var f = 0; f < frames.length; f++) {
+    document.getElementById("slider").value = String(f);
+    document.getElementById("slider").dispatchEvent(new Event("input"));
+    var nodes = frames[f].querySelectorAll("g.node");
+    var places = [];
+    for (var n = 0; n < nodes.length; n++) {
+      // The first line of text, centred on the node (a highlight adds a fill around it).
+      var box = nodes[n].querySelector("text").getBoundingClientRect();
+      places.push([Math.round(box.left + box.width / 2), Math.round(box.top)]);
+    }
+    r.boxes.push(places);
+  }
+  document.getElementById("slider").value = "1";
+  document.getElementById("slider").dispatchEvent(new Event("input"));
   for (var k = 0; k < r.count + 2; k++) { next.click(); }
   r.steps.push(visible());
   r.nextDisabled = next.disabled;
@@ -179,7 +196,12 @@ def test_page_in_headless_chromium(tmp_path: Path) -> None:
     assert state["count"] == 5
     assert state["steps"] == [0, 1, 4, 3, 1]
     assert state["nextDisabled"] is True
-    assert "Step 1 of 3" in state["secondCaption"]
+    assert state["secondCaption"].startswith("Step 1 of 3: ")
+    assert state["secondCounter"] == "Step 1 of 3"  # one count for caption and counter
+    # every frame draws every box at the same place (one layout)
+    assert len(state["boxes"]) == 5 and len(state["boxes"][0]) == 8
+    for places in state["boxes"]:
+        assert places == state["boxes"][0]
     for grad in ("−0.9003", "0.4502", "−0.4502", "−1.819"):
         assert grad in state["lastText"]
     assert "?" not in state["lastText"]
@@ -195,3 +217,55 @@ def test_too_many_steps_is_a_clear_error() -> None:
     with pytest.raises(GraphTooLargeError, match="max_steps"):
         list(steps(node, view="ops", max_steps=20))
     assert len(list(steps(node, view="ops", max_steps=30))) == 32
+
+
+def frame_geometry(svg: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """An SVG's size and, for every node, its id and where its first line of text sits
+    (centred on the node; the outline of a highlighted input comes and goes)."""
+    size = re.search(r"<svg width=\"[^\"]+\" height=\"[^\"]+\"", svg)
+    assert size is not None
+    nodes = re.findall(
+        r'<g id="node\d+" class="node">\s*<title>(n\d+)</title>.*?'
+        r'<text[^>]*? x="([^"]+)" y="([^"]+)"',
+        svg,
+        flags=re.S,
+    )
+    return size.group(0), nodes
+
+
+@pytest.mark.parametrize("engine", ["dot", "graphviz-pure"])
+@pytest.mark.parametrize("view", ["lecture", "ops"])
+def test_every_frame_shares_one_layout(engine: str, view: str) -> None:
+    from render_helpers import available
+
+    if not available(engine):
+        pytest.skip(f"{engine} not installed")
+    frames = list(steps(lecture_logreg(), view=view, engine=engine))
+    geometry = [frame_geometry(frame.svg()) for frame in frames]
+    # every node is compared: ops has 5 leaves, 3 constants, 12 op symbols, 12 results
+    assert len(geometry[0][1]) == (8 if view == "lecture" else 32)
+    assert all(g == geometry[0] for g in geometry)
+    # and it is the complete drawing's own layout (up to a shift of the whole picture)
+    own = frame_geometry(draw(lecture_logreg(), view=view, engine=engine).svg())[1]
+    assert relative(own) == pytest.approx(relative(geometry[-1][1]), abs=0.5)
+
+
+def relative(nodes: list[tuple[str, str, str]]) -> list[float]:
+    """Node positions relative to the first node's."""
+    x0, y0 = float(nodes[0][1]), float(nodes[0][2])
+    return [v for _, x, y in nodes for v in (float(x) - x0, float(y) - y0)]
+
+
+def test_counter_and_caption_use_one_count() -> None:
+    class Frame:
+        def __init__(self, caption: str) -> None:
+            self.caption = caption
+
+        def svg(self) -> str:
+            return "<svg></svg>"
+
+    captions = ["Start: dL/dL = 1.", "Step 1 of 2: through L.", "Step 2 of 2: z.", "Done: all."]
+    page = steps_html([Frame(c) for c in captions])  # type: ignore[misc]
+    counters = re.findall(r'data-counter="([^"]*)"', page)
+    assert counters == ["Start", "Step 1 of 2", "Step 2 of 2", "Done"]
+    assert '<span id="counter">Start</span>' in page
