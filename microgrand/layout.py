@@ -237,7 +237,7 @@ def run_layout(
     if size is not None:
         check_size(name, size)
     what = (
-        f"a {size.view} view of {size.nodes:,} nodes ({size.items:,} layout items)"
+        f"the {size.view} view of {size.nodes:,} nodes ({size.items:,} layout items)"
         if size is not None
         else "the graph"
     )

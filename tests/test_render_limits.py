@@ -117,7 +117,7 @@ def test_a_crash_is_reported_as_a_crash_with_the_graphs_size(
     with pytest.raises(RenderError) as error:
         draw(lecture_logreg(), engine=engine).pipe("svg")
     message = str(error.value)
-    assert message.startswith(f"{engine} crashed (SIGSEGV) while laying out a lecture view")
+    assert message.startswith(f"{engine} crashed (SIGSEGV) while laying out the lecture view")
     assert "of 8 nodes" in message  # x₁, w₁, x₂, w₂, b, z, a, L and "layout items" in message
     assert "try the other engine" in message
 
@@ -127,5 +127,5 @@ def test_a_failure_names_the_program_and_its_last_words(
 ) -> None:
     fake_program(tmp_path, "dot", "cat > /dev/null\necho 'Error: out of memory' >&2\nexit 3\n")
     monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + "/usr/bin/nonexistent")
-    with pytest.raises(RenderError, match=r"dot failed \(exit code 3\) on a lecture view"):
+    with pytest.raises(RenderError, match=r"dot failed \(exit code 3\) on the lecture view"):
         draw(lecture_logreg(), engine="dot").pipe("png")
