@@ -9,12 +9,14 @@ does, and the differences from autograd computed on the exact floats ("0": bit f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import overload
 
 from microgrand import lecture
 from microgrand.chain_rule import number, topological_order
-from microgrand.logreg import LectureGraph, lecture_graph
+from microgrand.logreg import LectureGraph, compiled_loss, lecture_graph
 from microgrand.node import Node
 from microgrand.ops import TABLE
 
@@ -44,8 +46,35 @@ class Row:
     max_diff: float
 
 
+class _Table:
+    """Text and HTML for a table of cells whose first row is the header."""
+
+    __slots__ = ()
+
+    def table(self) -> list[list[str]]:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        cells = self.table()
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+        lines = []
+        for row in cells:
+            parts = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+            parts += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+            lines.append("  ".join(parts).rstrip())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        cells = self.table()
+        head = "".join(f"<th>{escape(c)}</th>" for c in cells[0])
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells[1:]
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 @dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(_Table):
     """The rows of `compare` and the graph they were read from (grads filled in)."""
 
     rows: tuple[Row, ...]
@@ -86,23 +115,110 @@ class Comparison:
             )
         return cells
 
-    def __str__(self) -> str:
-        cells = self.table()
-        widths = [max(len(row[i]) for row in cells) for i in range(len(HEADER))]
-        lines = []
-        for row in cells:
-            parts = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-            parts += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
-            lines.append("  ".join(parts).rstrip())
-        return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        cells = self.table()
-        head = "".join(f"<th>{escape(c)}</th>" for c in cells[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells[1:]
+BATCH_FORMULAS = {
+    "J": "-(1/m) Σ (Y log A + (1-Y) log(1-A))",
+    "dw1": "(1/m) X dZᵀ, row 1",
+    "dw2": "(1/m) X dZᵀ, row 2",
+    "db": "(1/m) Σ dZ",
+}
+BATCH_HEADER = (
+    "",
+    "lecture formula",
+    "compiled",
+    "vectorized",
+    "mean of graphs",
+    "Δ vectorized",
+    "Δ graphs",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """One quantity of the m-example step three ways (see `compare_examples`)."""
+
+    quantity: str
+    formula: str
+    compiled: float
+    vectorized: float
+    graphs: float
+
+
+@dataclass(frozen=True, slots=True)
+class BatchComparison(_Table):
+    """The rows of `compare` on m examples: J, dw1, dw2, db."""
+
+    rows: tuple[BatchRow, ...]
+    m: int
+
+    @property
+    def max_formula_diff(self) -> float:
+        """The largest |compiled - vectorized formula| over all rows."""
+        return max(abs(r.compiled - r.vectorized) for r in self.rows)
+
+    @property
+    def max_graphs_diff(self) -> float:
+        """The largest |compiled - mean of the per-example graphs| over all rows."""
+        return max(abs(r.compiled - r.graphs) for r in self.rows)
+
+    def table(self) -> list[list[str]]:
+        """The rows as text cells, header first."""
+        cells = [list(BATCH_HEADER)]
+        for r in self.rows:
+            values = [number(v) for v in (r.compiled, r.vectorized, r.graphs)]
+            diffs = [_diff(abs(r.compiled - r.vectorized)), _diff(abs(r.compiled - r.graphs))]
+            cells.append([r.quantity, r.formula, *values, *diffs])
+        return cells
+
+
+def compare_examples(
+    x1: Sequence[float],
+    x2: Sequence[float],
+    w1: float,
+    w2: float,
+    b: float,
+    y: Sequence[float],
+) -> BatchComparison:
+    """J and its gradients on m examples, three ways, side by side.
+
+    - **compiled**: the one-example graph compiled once and run on the m examples as numpy
+      arrays (`logreg.compiled_loss`, ``reduce="mean"``);
+    - **vectorized**: the lecture's vectorized formulas (`lecture.vectorized`: X is
+      n_x × m, ``Z = wᵀX + b``, ``dw = (1/m) X dZᵀ``), which know nothing of graphs;
+    - **mean of graphs**: the lecture's graph built and backpropagated for each example
+      (the dynamic engine), averaged.
+    """
+    import numpy as np
+
+    m = len(y)
+    if m == 0 or len(x1) != m or len(x2) != m:
+        raise ValueError(
+            f"compare: x1, x2 and y must have the same positive length, got "
+            f"{len(x1)}, {len(x2)}, {m}"
         )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    X = np.array([x1, x2], dtype=np.float64)
+    Y = np.array([y], dtype=np.float64)
+    out = compiled_loss()(X[0], X[1], Y[0], w1, w2, b, reduce="mean")
+    formulas = lecture.vectorized(np.array([[w1], [w2]]), b, X, Y)
+    sums = dict.fromkeys(BATCH_FORMULAS, 0.0)
+    for u, v, label in zip(x1, x2, y, strict=True):
+        graph = lecture_graph(u, v, w1, w2, b, label)
+        graph.L.backward()
+        sums["J"] += graph.L.value
+        sums["dw1"] += graph.w1.grad
+        sums["dw2"] += graph.w2.grad
+        sums["db"] += graph.b.grad
+    compiled = {"J": out.value, **{k: out.grads[k[1:]] for k in ("dw1", "dw2", "db")}}
+    vectorized = {
+        "J": formulas.J,
+        "dw1": float(formulas.dw[0, 0]),
+        "dw2": float(formulas.dw[1, 0]),
+        "db": formulas.db,
+    }
+    rows = tuple(
+        BatchRow(q, f, compiled[q], vectorized[q], sums[q] / m) for q, f in BATCH_FORMULAS.items()
+    )
+    return BatchComparison(rows, m)
 
 
 def _diff(value: float) -> str:
@@ -110,17 +226,51 @@ def _diff(value: float) -> str:
     return "0" if value == 0.0 else f"{value:.1e}"
 
 
+@overload
 def compare(
-    x1: float = 2.0,
-    x2: float = -1.0,
+    x1: float = ...,
+    x2: float = ...,
+    w1: float = ...,
+    w2: float = ...,
+    b: float = ...,
+    y: float = ...,
+    *,
+    eps: float = ...,
+) -> Comparison: ...
+
+
+@overload
+def compare(
+    x1: Sequence[float],
+    x2: Sequence[float],
+    w1: float,
+    w2: float,
+    b: float,
+    y: Sequence[float],
+    *,
+    eps: float = ...,
+) -> BatchComparison: ...
+
+
+def compare(
+    x1: float | Sequence[float] = 2.0,
+    x2: float | Sequence[float] = -1.0,
     w1: float = 0.3,
     w2: float = 0.5,
     b: float = 0.1,
-    y: float = 1.0,
+    y: float | Sequence[float] = 1.0,
     *,
     eps: float = 1e-6,
-) -> Comparison:
-    """Build the lecture graph at this point, backpropagate and compare every quantity."""
+) -> Comparison | BatchComparison:
+    """Build the lecture graph at this point, backpropagate and compare every quantity.
+
+    Given sequences of m examples for x1, x2 and y instead of numbers, compares J and its
+    gradients on the m examples (see `compare_examples`).
+    """
+    if not isinstance(x1, int | float):
+        return compare_examples(x1, x2, w1, w2, b, y)  # type: ignore[arg-type]
+    if not isinstance(x2, int | float) or not isinstance(y, int | float):
+        raise TypeError("compare: x1, x2 and y are numbers (one example) or sequences (m)")
     graph = lecture_graph(x1, x2, w1, w2, b, y)
     graph.L.backward()
     oracle = lecture.one_example(x1, x2, w1, w2, b, y)

@@ -104,6 +104,54 @@ def m_examples(
 
 
 @dataclass(frozen=True, slots=True)
+class Vectorized:
+    """The vectorized lecture's quantities, in the course's shapes (m examples).
+
+    Attributes:
+        Z, A, dZ: 1 × m rows; J: the cost; dw: n_x × 1, the gradient of w; db: a number.
+    """
+
+    Z: Array
+    A: Array
+    J: float
+    dZ: Array
+    dw: Array
+    db: float
+
+
+def vectorized(w: Array, b: float, X: Array, Y: Array) -> Vectorized:
+    """The course's "Vectorizing logistic regression", formula by formula, with numpy.
+
+    ``Z = wᵀX + b``, ``A = σ(Z)``, ``J = -(1/m) Σ (Y log A + (1 - Y) log(1 - A))``,
+    ``dZ = A - Y``, ``dw = (1/m) X dZᵀ``, ``db = (1/m) Σ dZ``.
+
+    Args:
+        w: the weights, n_x × 1. b: the bias, a number.
+        X: the examples, one per column: n_x × m. Y: the labels, 1 × m.
+
+    Raises:
+        ValueError: a shape is not the course's.
+    """
+    import numpy as np
+
+    if X.ndim != 2 or w.shape != (X.shape[0], 1) or Y.shape != (1, X.shape[1]):
+        raise ValueError(
+            f"vectorized: w {w.shape}, X {X.shape}, Y {Y.shape}; the course's shapes are "
+            "w: n_x × 1, X: n_x × m (one column per example), Y: 1 × m"
+        )
+    m = X.shape[1]
+    Z = w.T @ X + b
+    # σ in two branches, as `sigmoid` above: e^-|z| never overflows.
+    E = np.exp(-np.abs(Z))
+    A = np.where(Z >= 0.0, 1.0 / (1.0 + E), E / (1.0 + E))
+    J = float(-np.sum(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A)) / m)
+    dZ = A - Y
+    dw = (1.0 / m) * X @ dZ.T
+    db = float((1.0 / m) * np.sum(dZ))
+    return Vectorized(Z=Z, A=A, J=J, dZ=dZ, dw=dw, db=db)
+
+
+@dataclass(frozen=True, slots=True)
 class ThreeABC:
     """The earlier lecture's graph J = 3(a + bc): u = bc, v = a + u, J = 3v, and dJ/d-each."""
 

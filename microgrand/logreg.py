@@ -9,11 +9,20 @@ examples with autograd computing the gradients.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from microgrand.compile import Compiled, compile
 from microgrand.node import Node, bce_with_logits
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+Engine = Literal["compiled", "graph"]
+ENGINES = ("compiled", "graph")
 
 
 class LectureGraph(NamedTuple):
@@ -180,6 +189,60 @@ class TrainResult:
         return self.losses[-1]
 
 
+@functools.cache
+def compiled_loss(l2: bool = False) -> Compiled:
+    """The lecture's loss on one example, L(σ(w1 x1 + w2 x2 + b), y), compiled once.
+
+    Inputs ``x1, x2, y, w1, w2, b``. Called with arrays of m examples for x1, x2 and y and
+    ``reduce="mean"``, it gives J and dw1, dw2, db: the vectorized lecture's step.
+
+    With `l2`, one more input ``lam`` (λ/2m) and the L2 term: each example's loss is
+    ``L + lam (w1² + w2²)``, whose mean is the regularized J of `batch_graph`.
+    """
+    x1, x2, y = (Node(0.0, name, requires_grad=False) for name in ("x1", "x2", "y"))
+    w1, w2, b = Node(0.0, "w1"), Node(0.0, "w2"), Node(0.0, "b")
+    z = (w1 * x1 + w2 * x2 + b).named("z")
+    L = bce_with_logits(z, y)
+    if not l2:
+        return compile(L.named("L"), [x1, x2, y, w1, w2, b])
+    lam = Node(0.0, "lam", requires_grad=False)
+    return compile((L + lam * (w1 * w1 + w2 * w2)).named("L"), [x1, x2, y, w1, w2, b, lam])
+
+
+Gradient = Callable[[Parameters], tuple[float, Parameters]]
+
+
+def _compiled_gradient(
+    x1: Sequence[float], x2: Sequence[float], y: Sequence[float], l2: float
+) -> Gradient:
+    import numpy as np
+
+    columns: list[NDArray[np.float64]] = [np.array(v, dtype=np.float64) for v in (x1, x2, y)]
+    f = compiled_loss(bool(l2))
+    extra = (l2 / (2.0 * len(y)),) if l2 else ()
+
+    def gradient(params: Parameters) -> tuple[float, Parameters]:
+        out = f(*columns, *params, *extra, reduce="mean")
+        grads = out.grads
+        return out.value, Parameters(grads["w1"], grads["w2"], grads["b"])
+
+    return gradient
+
+
+def _graph_gradient(
+    x1: Sequence[float], x2: Sequence[float], y: Sequence[float], l2: float
+) -> Gradient:
+    x1_nodes, x2_nodes = data_nodes(x1), data_nodes(x2)
+    labels = list(y)
+
+    def gradient(params: Parameters) -> tuple[float, Parameters]:
+        graph = batch_graph(params, x1_nodes, x2_nodes, labels, l2=l2)
+        graph.J.backward()
+        return graph.J.value, Parameters(graph.w1.grad, graph.w2.grad, graph.b.grad)
+
+    return gradient
+
+
 def train(
     x1: Sequence[float],
     x2: Sequence[float],
@@ -190,32 +253,44 @@ def train(
     start: Parameters = ZERO,
     on_epoch: Callable[[int, float], None] | None = None,
     l2: float = 0.0,
+    engine: Engine = "compiled",
 ) -> TrainResult:
     """Full-batch gradient descent on m examples, autograd computing the gradients.
 
-    Each epoch builds J on all examples (with the L2 term when ``l2 > 0``, see
-    `batch_graph`), backpropagates and updates w1, w2 and b by ``alpha`` times their
+    Each epoch computes J on all examples (with the L2 term when ``l2 > 0``, see
+    `batch_graph`) and its gradients, and updates w1, w2 and b by ``alpha`` times the
     gradients. `on_epoch(k, J)` is called with J at epoch k (see
     `TrainResult`) as soon as it is known, for k = 0 (the start) to `epochs` (the end).
+
+    `engine` says how: ``"compiled"`` (the default) runs the lecture's one-example graph,
+    compiled once, on numpy arrays of all m examples (`compiled_loss`, reduce="mean");
+    ``"graph"`` builds J = (1/m) Σ L_i from Nodes every epoch and calls backward (the
+    dynamic engine: slower, and the oracle the tests hold the compiled path to).
     """
     if epochs < 0:
         raise ValueError(f"train: epochs must be 0 or more, got {epochs}")
-    x1_nodes, x2_nodes = data_nodes(x1), data_nodes(x2)
-    labels = list(y)
+    if engine not in ENGINES:
+        raise ValueError(f"train: engine must be 'compiled' or 'graph', got {engine!r}")
+    m = len(y)
+    if m == 0 or len(x1) != m or len(x2) != m:
+        raise ValueError(
+            f"train: x1, x2 and y must have the same positive length, got {len(x1)}, {len(x2)}, {m}"
+        )
+    make = _compiled_gradient if engine == "compiled" else _graph_gradient
+    gradient = make(x1, x2, y, l2)
     params = start
     losses: list[float] = []
     for epoch in range(epochs + 1):
-        graph = batch_graph(params, x1_nodes, x2_nodes, labels, l2=l2)
-        losses.append(graph.J.value)
+        J, grads = gradient(params)
+        losses.append(J)
         if on_epoch is not None:
-            on_epoch(epoch, graph.J.value)
+            on_epoch(epoch, J)
         if epoch == epochs:
             break
-        graph.J.backward()
         params = Parameters(
-            params.w1 - alpha * graph.w1.grad,
-            params.w2 - alpha * graph.w2.grad,
-            params.b - alpha * graph.b.grad,
+            params.w1 - alpha * grads.w1,
+            params.w2 - alpha * grads.w2,
+            params.b - alpha * grads.b,
         )
     return TrainResult(losses=losses, params=params)
 

@@ -20,7 +20,15 @@ from microgrand import network, network_cli
 from microgrand.arguments import PROG, epochs, non_negative_float, positive_float
 from microgrand.chain_rule import number
 from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
-from microgrand.logreg import TrainResult, accuracy, barely_moved, train, went_up
+from microgrand.logreg import (
+    ENGINES,
+    Engine,
+    TrainResult,
+    accuracy,
+    barely_moved,
+    train,
+    went_up,
+)
 from microgrand.progress import Progress
 
 ALPHA = 0.1  # logistic regression's defaults (a network's are the course's: network.ALPHA)
@@ -90,6 +98,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="newton: stop after N iterations at the latest (default 50)",
     )
     network_cli.add_options(parser)
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="compiled",
+        help="'compiled': the one-example graph compiled once and run on numpy arrays of all "
+        "m examples (default); 'graph': a graph of Nodes built every epoch (the dynamic engine)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -117,16 +132,24 @@ def run(args: argparse.Namespace) -> int:
 
         return newton_and_report(data, args, standardized=standardized)
     print(f"Gradient descent: alpha = {args.alpha:g}, {args.epochs} epochs")
-    train_and_report(data, args.alpha, args.epochs, standardized=standardized, l2=args.l2)
+    train_and_report(
+        data, args.alpha, args.epochs, standardized=standardized, l2=args.l2, engine=args.engine
+    )
     return 0
 
 
 def train_and_report(
-    data: Dataset, alpha: float, n_epochs: int, *, standardized: bool, l2: float = 0.0
+    data: Dataset,
+    alpha: float,
+    n_epochs: int,
+    *,
+    standardized: bool,
+    l2: float = 0.0,
+    engine: Engine = "compiled",
 ) -> None:
     """Train on `data`, with a progress bar and warnings on stderr and the results on stdout.
 
-    `l2` is λ of the L2 term of J (0: the lecture's J).
+    `l2` is λ of the L2 term of J (0: the lecture's J); `engine` is `logreg.train`'s.
     """
     features = standardize(data).data if standardized else data
     constant = _constant_features(data)
@@ -155,6 +178,7 @@ def train_and_report(
                 epochs=n_epochs,
                 on_epoch=on_epoch,
                 l2=l2,
+                engine=engine,
             )
         except (OverflowError, ValueError) as error:
             raise DataError(
