@@ -106,10 +106,11 @@ def test_compare_on_m_examples() -> None:
         microgrand.compare([1.0, 2.0], [1.0], 0.3, -0.2, 0.1, [1.0, 0.0])
 
 
-def test_training_compiled_equals_the_dynamic_engine() -> None:
+@pytest.mark.parametrize("l2", [0.0, 3.0])
+def test_training_compiled_equals_the_dynamic_engine(l2: float) -> None:
     data = standardize(load_iris()).data
-    fast = train(data.x1, data.x2, data.y, alpha=0.1, epochs=200)
-    slow = train(data.x1, data.x2, data.y, alpha=0.1, epochs=200, engine="graph")
+    fast = train(data.x1, data.x2, data.y, alpha=0.1, epochs=200, l2=l2)
+    slow = train(data.x1, data.x2, data.y, alpha=0.1, epochs=200, l2=l2, engine="graph")
     assert len(fast.losses) == len(slow.losses) == 201
     for a, b in zip(fast.losses, slow.losses, strict=True):
         assert math.isclose(a, b, rel_tol=1e-12)
