@@ -80,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     train_cli.register(subparsers)
 
-    from microgrand import draw_cli  # here: `microgrand demo` need not load the parser
+    from microgrand import code_cli, draw_cli  # here: `microgrand demo` need not load them
 
     draw_cli.register(subparsers)
+    code_cli.register(subparsers)
     return parser
 
 

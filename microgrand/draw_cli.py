@@ -87,6 +87,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="PIXELS",
         help="scale a wider .svg or .png down to this many pixels wide",
     )
+    parser.add_argument(
+        "--code",
+        action="store_true",
+        help="print the Python code microgrand.compile generates instead of drawing "
+        "(the same as 'microgrand code')",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -124,6 +130,14 @@ def run(args: argparse.Namespace) -> int:
     if args.lecture and args.statements:
         return _fail("give either --lecture or statements, not both", 2)
     data = [name.strip() for name in args.data.split(",") if name.strip()]
+    if getattr(args, "code", False):
+        from microgrand import code_cli
+
+        if args.lecture:
+            args.statements = [code_cli.LECTURE]
+            args.data = "x1,x2,y"
+        args.numpy = False
+        return code_cli.run(args)
     suffixes = (".svg", ".png", ".dot", ".gv", ".html", ".htm")
     if args.output is not None and not args.output.lower().endswith(suffixes):
         return _fail(f"cannot tell the format from {args.output!r}: use {', '.join(suffixes)}", 2)

@@ -1,0 +1,58 @@
+"""`microgrand code` and `microgrand draw --code`: the generated code of a typed graph."""
+
+from __future__ import annotations
+
+import pytest
+
+from microgrand.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_classroom_example(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "code", "u = b*c; v = a + u; J = 3*v")
+    assert code == 0 and err == ""
+    assert out.startswith("def J_and_grads(self, b, c, a, reduce='sum'):\n")
+    body = [line.strip() for line in out.splitlines()]
+    for line in ("u = b * c", "v = a + u", "J = 3.0 * v", "db = 3.0 * c", "dc = 3.0 * b"):
+        assert line in body, line
+    assert "# dv = 3.0" in body and "# du = 3.0" in body and "# da = 3.0" in body
+
+
+def test_values_may_be_given_and_data_and_numpy(capsys: pytest.CaptureFixture[str]) -> None:
+    statements = "z = w1*x1 + w2*x2 + b; L = bce_with_logits(z, y)"
+    code, out, _ = run(capsys, "code", statements, "--data", "x1,x2", "--numpy")
+    assert code == 0
+    assert out.startswith("def L_and_grads_arrays(w1, x1, w2, x2, b, y, examples):")
+    assert "    dw1 = dot(dz, x1)\n" in out and "    db = total(dz)\n" in out
+    code, out, _ = run(capsys, "code", statements, "w1=0.3", "x1=2", "--data", "x1,x2")
+    assert code == 0 and "        dz = sigmoid(z) - y\n" in out
+
+
+def test_draw_code_prints_the_same(capsys: pytest.CaptureFixture[str]) -> None:
+    _, code_out, _ = run(capsys, "code", "u = b*c; J = 3*u")
+    code, draw_out, _ = run(capsys, "draw", "u = b*c; J = 3*u", "--code")
+    assert code == 0 and draw_out == code_out
+    code, lecture_out, _ = run(capsys, "draw", "--lecture", "--code")
+    assert code == 0 and "        dz = da * (a * (1.0 - a))\n" in lecture_out
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["code", "J = log(a"], 2, "microgrand code: error: syntax error in 'J = log(a'"),
+        (["code", "J = open(a)"], 2, "calls to 'open' are not allowed"),
+        (["code", "u = b*c", "--numpy"], 1, "--numpy needs data leaves"),
+        (["code", "J = log(a - 0.5)"], 2, "log(x) needs x > 0"),
+    ],
+)
+def test_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], status: int, message: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == status and out == ""
+    assert message in err and len(err.splitlines()) == 1
