@@ -61,7 +61,8 @@ def _split(texts: Sequence[str]) -> list[str]:
 def _parse(statement: str) -> tuple[str, ast.expr]:
     if len(statement) > MAX_STATEMENT:
         raise ParseError(
-            f"a statement is too long ({len(statement)} characters, at most {MAX_STATEMENT})"
+            f"a statement is too long ({len(statement)} characters, at most {MAX_STATEMENT}): "
+            f"{_short(statement)!r}"
         )
     try:
         module = ast.parse(statement, mode="exec")

@@ -354,3 +354,9 @@ def test_train_with_an_empty_data_name(tmp_path: Path) -> None:
     assert result.stderr == (
         "microgrand: error: --data is empty: give 'iris' or the path of a CSV file\n"
     )
+
+
+def test_closed_stderr(tmp_path: Path) -> None:
+    result = shell("microgrand train --epochs 20 2>&-", tmp_path)
+    assert result.returncode == 0
+    assert "final J = " in result.stdout
