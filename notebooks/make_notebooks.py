@@ -1,4 +1,4 @@
-"""Write the four teaching notebooks from the cell texts below (the .ipynb files are the product).
+"""Write the teaching notebooks from the cell texts below (the .ipynb files are the product).
 
 Run from the repository root after changing a cell here:
 
@@ -657,10 +657,12 @@ for name, auto, hand in zip(("J", "dw1", "dw2", "db"), autograd, closed_form):
 ### Training
 
 Full-batch gradient descent from w₁ = w₂ = b = 0: each epoch builds J on all 100 examples,
-backpropagates and updates w₁, w₂ and b by α times their gradients.
+backpropagates and updates w₁, w₂ and b by α times their gradients. (`engine="graph"`
+builds the graph of Nodes every epoch, as here; by default `train` compiles the
+one-example graph once and runs it on all the examples as arrays: notebook 5.)
 """,
     """
-result = train(x1s, x2s, ys, alpha=0.1, epochs=1000)
+result = train(x1s, x2s, ys, alpha=0.1, epochs=1000, engine="graph")
 print(f"J: {result.losses[0]:.4f} at the start (log 2 = {math.log(2):.4f}), "
       f"{result.final_loss:.4f} after {result.epochs} epochs")
 print(f"w1 = {result.params.w1:.4f}, w2 = {result.params.w2:.4f}, b = {result.params.b:.4f}")
@@ -1011,12 +1013,225 @@ assert "dw₁ = x₁·dz" in typed_view.value and "dx₁" not in typed_view.valu
 """,
 ]
 
+# --- 05: vectorization -----------------------------------------------------------------------
+
+NB05 = [
+    """md:
+# 5. Vectorization: one graph, compiled once, run on m examples
+
+The lectures after "Logistic Regression Gradient Descent" average the loss over m examples,
+J = (1/m) Σᵢ L(a⁽ⁱ⁾, y⁽ⁱ⁾), and then get rid of the for-loop over the examples
+("Vectorization", "Vectorizing logistic regression"): with X the n_x × m matrix of the
+examples (one per column) and Y the 1 × m row of labels,
+
+Z = wᵀX + b,  A = σ(Z),  dZ = A − Y,  dw = (1/m) X dZᵀ,  db = (1/m) Σ dZ.
+
+The course times the loop against `np.dot` and finds the loop about 300 times slower. This
+notebook does the same with microgrand: the lecture's for-loop, the graph of Nodes built for
+every example, the one-example graph **compiled** once into Python code and replayed per
+example, and the same compiled code run on numpy arrays of all m examples at once. It then
+reads the generated code line by line against the lecture's equations, and checks the
+vectorized gradients against the lecture's vectorized formulas.
+""",
+    """
+import math
+import time
+
+import numpy as np
+
+import microgrand
+from microgrand import Node, bce_with_logits, lecture
+from microgrand.logreg import batch_graph, data_nodes, Parameters
+""",
+    """md:
+## m examples
+
+m = 10,000 examples with two features, drawn with a fixed seed; X is 2 × m and Y is 1 × m,
+the course's shapes. The parameters are w₁ = 0.3, w₂ = −0.2, b = 0.1.
+""",
+    """
+m = 10_000
+rng = np.random.default_rng(0)
+X = rng.normal(size=(2, m))
+Y = (rng.random((1, m)) < 1 / (1 + np.exp(-(1.5 * X[0] - X[1])))).astype(float)
+w1, w2, b = 0.3, -0.2, 0.1
+print(f"X: {X.shape}, Y: {Y.shape}, {int(Y.sum())} examples with y = 1")
+""",
+    """md:
+## The one-example graph, compiled
+
+The graph of one example, with x₁, x₂ and y as **data** leaves (`requires_grad=False`) and
+the loss as the one stable primitive `bce_with_logits(z, y)`. `microgrand.compile(L, inputs)`
+traces it once and writes the forward and backward pass as Python code: one line per node,
+in the graph's names, each derivative written from its op's formula in the op table.
+""",
+    """
+data = lambda value, name: Node(value, name, requires_grad=False)
+x1, x2, y = data(2.0, "x1"), data(-1.0, "x2"), data(1.0, "y")
+w1_node, w2_node, b_node = Node(w1, "w1"), Node(w2, "w2"), Node(b, "b")
+z = (w1_node * x1 + w2_node * x2 + b_node).named("z")
+L = bce_with_logits(z, y).named("L")
+f = microgrand.compile(L, inputs=[x1, x2, y, w1_node, w2_node, b_node])
+print(f.source)
+""",
+    """md:
+Read it against the lecture:
+
+| generated line | the lecture |
+|---|---|
+| `t1 = w1 * x1`, `t2 = w2 * x2`, `t3 = t1 + t2`, `z = t3 + b` | z = w₁x₁ + w₂x₂ + b, one op per line (t₁, t₂, t₃ are the unnamed boxes) |
+| `L = bce_with_logits(z, y)` | L(a, y) = −(y log a + (1 − y) log(1 − a)) with a = σ(z), computed without log(0) |
+| `dz = sigmoid(z) - y` | dz = a − y: the op table's formula for the loss, `sigmoid(x) - y` |
+| `dw2 = dz * x2`, `dw1 = dz * x1` | dw₂ = x₂ dz, dw₁ = x₁ dz: mul's formulas (`y`, `x`) |
+| `# db = dz` | db = dz: add passes the gradient on unchanged, so no line computes it |
+
+The lines before and after (`if not float is ...`, `try`, the sum of `v - v`) are the
+bookkeeping: anything but floats goes to the general path (arrays, below), and a value that
+is not finite makes the engine re-run the example and name the node. On floats the results
+equal `L.backward()` bit for bit:
+""",
+    """
+out = f(2.0, -1.0, 1.0, w1, w2, b)
+L.backward()
+print(f"L = {out.value}, dw1 = {out.grads['w1']}, dw2 = {out.grads['w2']}, db = {out.grads['b']}")
+print("bit for bit:", (out.value, out.grads[w1_node], out.grads[b_node]) == (L.value, w1_node.grad, b_node.grad))
+""",
+    """md:
+## Four ways to compute J, dw₁, dw₂, db on m examples, timed
+""",
+    """
+def best_of(run, repeat=5):
+    \"\"\"The fastest of a few runs, in seconds.\"\"\"
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+x1s, x2s, ys = X[0].tolist(), X[1].tolist(), Y[0].tolist()  # Python floats
+
+
+def for_loop():  # the lecture's loop over the examples, on plain floats
+    batch = lecture.m_examples(x1s, x2s, ys, w1, w2, b)
+    return batch.J, batch.dw1, batch.dw2, batch.db
+
+
+x1_nodes, x2_nodes = data_nodes(x1s), data_nodes(x2s)
+
+
+def graph_of_nodes():  # one graph with a node per operation of every example
+    graph = batch_graph(Parameters(w1, w2, b), x1_nodes, x2_nodes, ys)
+    graph.J.backward()
+    return graph.J.value, graph.w1.grad, graph.w2.grad, graph.b.grad
+
+
+def compiled_per_example():  # the compiled code, called once per example, then averaged
+    J = dw1 = dw2 = db = 0.0
+    for u, v, label in zip(x1s, x2s, ys):
+        out = f(u, v, label, w1, w2, b)
+        J += out.value
+        dw1 += out.grads["w1"]
+        dw2 += out.grads["w2"]
+        db += out.grads["b"]
+    return J / m, dw1 / m, dw2 / m, db / m
+
+
+def compiled_vectorized():  # the same code on arrays of all m examples
+    out = f(X[0], X[1], Y[0], w1, w2, b, reduce="mean")
+    return out.value, out.grads["w1"], out.grads["w2"], out.grads["b"]
+
+
+def formulas_vectorized():  # the lecture's vectorized formulas, with numpy
+    v = lecture.vectorized(np.array([[w1], [w2]]), b, X, Y)
+    return v.J, float(v.dw[0, 0]), float(v.dw[1, 0]), v.db
+
+
+ways = {
+    "the lecture's for-loop (floats)": for_loop,
+    "a graph of Nodes, backward()": graph_of_nodes,
+    "compiled, once per example": compiled_per_example,
+    "compiled, on arrays (vectorized)": compiled_vectorized,
+    "the vectorized formulas (numpy)": formulas_vectorized,
+}
+timings = {name: best_of(run, repeat=3 if "graph" in name else 5) for name, run in ways.items()}
+fastest = timings["compiled, on arrays (vectorized)"][0]
+for name, (seconds, values) in timings.items():
+    print(f"{name:34} {seconds * 1e3:9.3f} ms  {seconds / fastest:7.1f}x   J = {values[0]:.6f}")
+""",
+    """md:
+The for-loop and the graph of Nodes do Python work per example; the compiled code on
+arrays does a fixed number of numpy operations whatever m is, each running over all the
+examples at C speed, as the vectorized formulas do. (The numbers depend on your machine;
+the benchmark in `benchmarks/` measures them carefully.)
+
+## The code that runs on arrays
+
+When an input is a numpy array, the same forward statements run with numpy's functions,
+and the backward pass sums each scalar parameter's gradient over the examples as soon as
+it arrives: `dot(dz, x1)` is the lecture's X dZᵀ, `total(dz)` its Σ dZ. With
+`reduce="mean"` the sums are divided by m, as in J = (1/m) Σ L. Gradients of nodes that
+hold one value per example (z here) stay per example: dz⁽ⁱ⁾ = a⁽ⁱ⁾ − y⁽ⁱ⁾, the lecture's
+dZ = A − Y.
+""",
+    """
+print(f.array_sources["x1", "x2", "y"])
+""",
+    """md:
+## The vectorized gradients against the lecture's formulas
+
+`compare` with m examples puts the three side by side: the compiled graph on arrays, the
+vectorized formulas (which know nothing of graphs), and the mean of the per-example graphs
+built from Nodes (here on the first 2,000 examples, to keep it quick).
+""",
+    """
+table = microgrand.compare(x1s[:2000], x2s[:2000], w1, w2, b, ys[:2000])
+table
+""",
+    """md:
+## Training on m examples
+
+`train` runs this compiled graph by default: gradient descent, 1,000 full-batch steps on
+the 10,000 examples.
+""",
+    """
+start = time.perf_counter()
+result = microgrand.train(x1s, x2s, ys, alpha=0.5, epochs=1000)
+seconds = time.perf_counter() - start
+print(f"1,000 epochs on m = {m}: {seconds:.2f} s; J from {result.losses[0]:.4f} to {result.final_loss:.4f}")
+print(f"w1 = {result.params.w1:.4f}, w2 = {result.params.w2:.4f}, b = {result.params.b:.4f}")
+""",
+    """md:
+## Checks
+""",
+    """
+values = {name: result for name, (_, result) in timings.items()}
+reference = values["the vectorized formulas (numpy)"]
+for name, got in values.items():
+    for a_value, b_value in zip(got, reference):
+        assert math.isclose(a_value, b_value, rel_tol=1e-9, abs_tol=1e-12), (name, got, reference)
+# the compiled code on floats equals the engine bit for bit
+assert out.value == L.value and out.grads["w1"] == w1_node.grad and out.grads["b"] == b_node.grad
+# the lecture's lines are in the generated code
+for line in ("z = t3 + b", "dz = sigmoid(z) - y", "dw1 = dz * x1", "# db = dz"):
+    assert line in f.source, line
+assert "dw1 = dot(dz, x1)" in f.array_sources["x1", "x2", "y"]
+# compare on m examples: all three agree
+assert table.max_formula_diff < 1e-12 and table.max_graphs_diff < 1e-12
+# training went down every epoch (up to rounding, once it has converged)
+assert all(later <= earlier + 1e-12 for earlier, later in zip(result.losses, result.losses[1:]))
+assert result.final_loss < 0.9 * result.losses[0]
+""",
+]
+
 
 NOTEBOOKS = {
     "01_computation_graph": NB01,
     "02_derivatives_vs_closed_form": NB02,
     "03_gradient_descent": NB03,
     "04_interactive": NB04,
+    "05_vectorization": NB05,
 }
 
 
