@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from microgrand import Node
@@ -46,3 +50,45 @@ def three_abc() -> Node:
     J = (3 * v).named("J")
     J.backward()
     return J
+
+
+def chromium() -> str | None:
+    """The headless browser the page tests use, if one is installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+needs_chromium = pytest.mark.skipif(
+    chromium() is None, reason="chromium is not installed (apt-get install chromium)"
+)
+
+
+def dump_dom(page: Path, profile: Path) -> subprocess.CompletedProcess[str]:
+    """Load `page` in headless Chromium (scripts run, nothing fetched) and print its DOM."""
+    exe = chromium()
+    assert exe is not None
+    return subprocess.run(
+        [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

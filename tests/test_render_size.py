@@ -11,12 +11,10 @@ import html
 import json
 import re
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
-from render_helpers import available, lecture_logreg, needs_renderer
-from test_render_steps import chromium
+from render_helpers import available, dump_dom, lecture_logreg, needs_chromium, needs_renderer
 
 from microgrand import Node
 from microgrand.layout import ENGINES
@@ -150,7 +148,7 @@ window.addEventListener("load", function () {{
 
 
 @needs_renderer
-@pytest.mark.skipif(chromium() is None, reason="chromium is not installed")
+@needs_chromium
 def test_notebook_output_in_a_browser_fits_without_clipping(tmp_path: Path) -> None:
     """A 5,283 px ops view shown in a 900 px output area, inline and as an image."""
     svg = draw(lecture_logreg(), view="ops")._repr_mimebundle_()["image/svg+xml"]
@@ -159,24 +157,7 @@ def test_notebook_output_in_a_browser_fits_without_clipping(tmp_path: Path) -> N
     inline = svg[svg.index("<svg") :]
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     page.write_text(PAGE.format(svg=inline, data=data), encoding="utf-8")
-    exe = chromium()
-    assert exe is not None
-    result = subprocess.run(
-        [
-            exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = dump_dom(page, tmp_path / "profile")
     match = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
     assert match, result.stderr[-2000:]
     shown = json.loads(html.unescape(match.group(1)))

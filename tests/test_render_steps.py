@@ -5,12 +5,10 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from render_helpers import lecture_logreg, needs_renderer, three_abc
+from render_helpers import dump_dom, lecture_logreg, needs_chromium, needs_renderer, three_abc
 
 from microgrand import Node
 from microgrand.backprop_steps import save_steps, steps, steps_html
@@ -145,18 +143,8 @@ window.addEventListener("error", function (e) { window.__errors.push(String(e.me
 </script>"""
 
 
-def chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 @needs_renderer
-@pytest.mark.skipif(
-    chromium() is None, reason="chromium is not installed (apt-get install chromium)"
-)
+@needs_chromium
 def test_page_in_headless_chromium(tmp_path: Path) -> None:
     page = save_steps(lecture_logreg(), tmp_path / "backprop.html")
     text = page.read_text(encoding="utf-8")
@@ -165,29 +153,7 @@ def test_page_in_headless_chromium(tmp_path: Path) -> None:
         text.replace("<head>", "<head>" + CAPTURE, 1).replace("</body>", HARNESS + "</body>"),
         encoding="utf-8",
     )
-    exe = chromium()
-    assert exe is not None
-    result = subprocess.run(
-        [
-            exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            harness.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = dump_dom(harness, tmp_path / "profile")
     match = re.search(r'<pre id="harness-result">(.*?)</pre>', result.stdout, re.S)
     assert match, f"no harness result; stderr: {result.stderr[-2000:]}"
     state = json.loads(html.unescape(match.group(1)))
