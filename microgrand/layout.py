@@ -51,7 +51,8 @@ class DotSource:
         items: what the layout program lays out: the drawn nodes plus one item for each
             rank an edge crosses on its way (Graphviz places an invisible node there), which
             is what makes layout time grow: a chain of 60 boxes that all use one input
-            has 60 drawn nodes and ~3,700 items.
+            drawn once has 61 drawn nodes and 7,379 items (the input's edges cross 1, 2,
+            ..., 60 ranks, doubled by their labels).
     """
 
     text: str
