@@ -1226,12 +1226,210 @@ assert result.final_loss < 0.9 * result.losses[0]
 ]
 
 
+# --- 06: the shallow network --------------------------------------------------------------
+
+NB06 = [
+    """md:
+# 6. Beyond one neuron: the course's shallow neural network
+
+Logistic regression is one neuron: z = wᵀx + b, a = σ(z). The course's next week stacks
+them: a **hidden layer** of n_h tanh units, then one sigmoid unit,
+
+- Z[1] = W[1]X + b[1], A[1] = tanh(Z[1])
+- Z[2] = W[2]A[1] + b[2], A[2] = σ(Z[2])
+
+trained on a "flower" of two classes that no straight line separates, with backprop derived
+by hand. This notebook builds that network from microgrand's `Node`s, checks its gradients
+against the course's six formulas, trains it and draws what it learned.
+""",
+    """
+import math
+
+import numpy as np
+import matplotlib.pyplot as plt
+
+import microgrand
+from microgrand import MLP, compare_network, draw, explain, lecture
+from microgrand.boundary import plot_boundary
+from microgrand.datasets import flower
+from microgrand.logreg import accuracy as logreg_accuracy, train as logreg_train
+from microgrand.network import hidden_size_table, train_network
+""",
+    """md:
+## The flower, and why logistic regression fails on it
+
+The course's planar data set: 400 points, 2 features, in petals r = 4·sin(4t) plus noise.
+microgrand generates it from the published construction (seeded, so these are the course's
+numbers). X is n_x × m = 2 × 400, one column per example, and Y is 1 × 400.
+""",
+    """
+data = flower()
+X = np.array([data.x1, data.x2])
+Y = np.array([data.y])
+print("X:", X.shape, " Y:", Y.shape, " m =", data.m)
+
+fig, ax = plt.subplots(figsize=(5, 4))
+ax.scatter(X[0], X[1], c=Y[0], cmap="Spectral", s=12)
+ax.set_xlabel("x₁"); ax.set_ylabel("x₂"); ax.set_title("the flower: y = 0 red, y = 1 blue")
+plt.show()
+""",
+    """md:
+Logistic regression can only draw a straight line through the plane. However long it
+trains, it stays near chance (the course reports 47 %):
+""",
+    """
+line = logreg_train(data.x1, data.x2, data.y, alpha=1.0, epochs=1000)
+logreg_acc = logreg_accuracy(line.params, data.x1, data.x2, data.y)
+print(f"logistic regression: J = {line.final_loss:.4f}, training accuracy {logreg_acc:.0%}")
+""",
+    """md:
+## The network, built from Nodes
+
+`MLP(2, [4, 1])` is the course's 2-4-1 network (micrograd's shape: `MLP(n_in, [n_1, ...,
+n_out])`). Its weights start small and random, its biases at zero: random to break the
+symmetry between hidden units (equal weights would give every unit the same gradient, so
+they would stay identical forever), small so that tanh does not start saturated. The seed
+is the course's, so these are the course's starting weights.
+
+Every parameter carries the course's name: the weight from input k to unit j of layer l is
+W[l]ⱼₖ.
+""",
+    """
+net = MLP(2, [4, 1])
+print(net)
+for name, p in net.named_parameters():
+    print(f"{name:8} = {p.value: .8f}")
+""",
+    """md:
+Calling the network on one example builds its graph. The course draws that graph with
+vectors, one box per layer, and red backprop formulas; `draw(net)` draws it so:
+""",
+    """
+draw(net)
+""",
+    """md:
+With m examples the same picture in capitals (the course's vectorized formulas):
+""",
+    """
+draw(net, view="vectorized")
+""",
+    """md:
+The same network with every scalar: each unit's weights beside it, one column per layer,
+values and gradients of one example after `L.backward()`:
+""",
+    """
+x = [data.x1[0], data.x2[0]]
+y = data.y[0]
+L = net.loss(x, y)
+L.backward()
+draw(L)
+""",
+    """md:
+`explain` spells one first-layer weight's gradient out as the chain rule: from L back
+through the output unit, the one hidden unit that weight feeds, to the weight:
+""",
+    """
+w = net.layers[0].W[0][1]  # W[1]₁₂
+explained = explain(L, w)
+comparison_w_grad = w.grad  # backward's number, before training changes the weights
+print(explained)
+""",
+    """md:
+## Autograd vs the course's six formulas
+
+The course derives backprop for this network by hand:
+
+- dZ[2] = A[2] − Y, dW[2] = (1/m) dZ[2] A[1]ᵀ, db[2] = (1/m) Σ dZ[2]
+- dZ[1] = W[2]ᵀ dZ[2] * (1 − A[1]²), dW[1] = (1/m) dZ[1] Xᵀ, db[1] = (1/m) Σ dZ[1]
+
+`microgrand.lecture.two_layer_gradients` is exactly that, in numpy. `compare_network` puts
+four ways side by side: backward() on the scalar graph of J, the compiled vectorized graph
+that training uses, the six formulas, and central finite differences (Δ: the largest
+difference from the formulas in each matrix):
+""",
+    """
+comparison = compare_network(net, X, Y)
+comparison
+""",
+    """
+print(comparison.text(entries=True))
+""",
+    """md:
+## Training
+
+Full-batch gradient descent as the course runs it: α = 1.2, 10,000 iterations. Each
+iteration runs the network's graph compiled once (`microgrand.compile`) over all 400
+examples as numpy arrays; rebuilding 400 scalar graphs every iteration would take minutes.
+""",
+    """
+result = train_network(net, X, Y, alpha=1.2, iterations=10_000)
+for k in range(0, 10_000, 1000):
+    print(f"Cost after iteration {k}: {result.costs[k]:f}")
+print(f"training accuracy: {result.accuracy:.2%} ({result.correct}/{result.m}) "
+      f"in {result.seconds:.1f} s")
+""",
+    """
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot(result.costs)
+ax.set_xlabel("iteration"); ax.set_ylabel("J"); ax.set_title("the cost while training")
+plt.show()
+""",
+    """md:
+## The decision boundary
+
+The trained network bends its boundary around the petals:
+""",
+    """
+plot_boundary(net, X, Y)
+""",
+    """md:
+At the trained parameters autograd still equals the six formulas:
+""",
+    """
+trained = compare_network(net, X, Y)
+print(trained)
+""",
+    """md:
+## How many hidden units?
+
+The course's table: one network per hidden-layer size, each from the course's seeded
+start (5,000 iterations each here to keep the notebook quick). One or two units are too
+few for four petals; from three on the network fits the flower, and more units fit the
+training set more closely (the course warns that large n_h can overfit).
+""",
+    """
+table = hidden_size_table(X, Y, [1, 2, 3, 4, 5, 20], iterations=5000)
+for row in table:
+    print(f"n_h = {row.n_h:2}: training accuracy {row.result.accuracy:.2%}")
+""",
+    """md:
+## Checks
+""",
+    """
+# the data: the course's flower
+assert X.shape == (2, 400) and Y.shape == (1, 400) and Y.sum() == 200
+assert logreg_acc <= 0.60  # no straight line separates the petals
+# gradients: scalar graph, compiled graph, the six formulas, finite differences agree
+assert comparison.max_formula_diff < 1e-12 and comparison.max_numeric_diff < 1e-6
+assert trained.max_formula_diff < 1e-12 and trained.max_numeric_diff < 1e-6
+assert math.isclose(explained.value, comparison_w_grad, rel_tol=1e-12)
+# training: the course's cost curve and accuracy
+assert math.isclose(result.costs[0], 0.693048, abs_tol=5e-7)
+assert math.isclose(result.costs[1000], 0.288083, abs_tol=5e-7)
+assert result.accuracy >= 0.85
+accuracy = {row.n_h: row.result.accuracy for row in table}
+assert accuracy[1] < 0.75 and accuracy[2] < 0.75 and min(accuracy[n] for n in (3, 4, 5, 20)) >= 0.85
+""",
+]
+
+
 NOTEBOOKS = {
     "01_computation_graph": NB01,
     "02_derivatives_vs_closed_form": NB02,
     "03_gradient_descent": NB03,
     "04_interactive": NB04,
     "05_vectorization": NB05,
+    "06_shallow_network": NB06,
 }
 
 
