@@ -11,11 +11,13 @@ folded into it, which the engine visits right after the box or interleaved with 
 boxes' nodes; the boxes themselves come in the engine's order.
 
 Frames: the first shows only the output's gradient (dL/dL = 1), then one frame per step,
-and the last is the complete drawing, identical to ``draw(L)``.
+and the last is the complete drawing, identical to ``draw(L)``. Every frame is drawn on
+that drawing's layout (laid out once; each frame's nodes and edges are pinned where it put
+them, `layout.SharedLayout`), so nothing shifts as a ``?`` becomes a number.
 
 `save_steps(L, "backprop.html")` writes one self-contained page (inline SVGs, a few lines
 of plain JavaScript, nothing fetched from the network) with Previous/Next buttons and a
-slider.
+slider; its counter shows the captions' own count ("Step 2 of 3").
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from microgrand.dot_source import Options, lecture_source, ops_source
 from microgrand.layout import TIMEOUT, SharedLayout
 from microgrand.lecture_view import MAX_NODES, Graph, GraphTooLargeError, Lecture, Progress
 from microgrand.notation import clean_text, display_name, fmt
-from microgrand.render import Drawing, draw
+from microgrand.render import Drawing
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -106,24 +108,14 @@ def steps(
     summary = f"<microgrand backprop step of {_label(root, graph, lecture)}, {view} view>"
     total = len(units)
 
-    final = draw(
-        root,
-        view=view,
-        values=values,
-        formulas=formulas,
-        engine=engine,
-        max_nodes=max_nodes,
-        timeout=timeout,
-    )
-    final.caption = "Done: every gradient is known (this is the full drawing)."
     # Every frame is drawn on the complete drawing's layout (its labels are the widest),
     # so nothing moves from one frame to the next as a ``?`` becomes a number.
-    final.shared = SharedLayout(final.source)
+    shared = SharedLayout(build(graph, options, Progress()).text)
 
     def frame(progress: Progress, caption: str) -> Drawing:
         source = build(graph, options, progress)
         drawing = Drawing(source, summary, engine=engine, caption=caption, timeout=timeout)
-        drawing.shared = final.shared
+        drawing.shared = shared
         return drawing
 
     root_name = _label(root, graph, lecture)
@@ -144,7 +136,7 @@ def steps(
             f"now known: {done}." if done else "no gradient is complete yet."
         )
         yield frame(Progress(frozenset(processed), frozenset(id(n) for n in fresh)), caption)
-    yield final
+    yield frame(Progress(), "Done: every gradient is known (this is the full drawing).")
 
 
 _STYLE = """

@@ -232,16 +232,9 @@ def run_layout(
     if fmt_name not in ("svg", "png", "json"):
         raise ValueError(f"unknown image format {fmt_name!r}: use svg, png or dot")
     check_width(width)
-    import subprocess
-
     name, exe = find_renderer(engine)
     if size is not None:
         check_size(name, size)
-    what = (
-        f"the {size.view} view of {size.nodes:,} nodes ({size.items:,} layout items)"
-        if size is not None
-        else "the graph"
-    )
     command = [exe, f"-T{fmt_name}"]
     if shared is not None:
         pinned = shared.pin(source, name, timeout)
@@ -254,6 +247,22 @@ def run_layout(
             # `size` (inches) scales a larger drawing down to fit; at PNG_DPI pixels an
             # inch. Rounded down so that the image is never a pixel wider than asked.
             command.append(f"-Gsize={math.floor(width / PNG_DPI * 1e4) / 1e4},100000")
+    what = (
+        f"the {size.view} view of {size.nodes:,} nodes ({size.items:,} layout items)"
+        if size is not None
+        else "the graph"
+    )
+    output = _run(command, source, timeout, name, what)
+    if fmt_name == "svg" and width is not None:
+        return fit_svg(output.decode("utf-8"), width).encode("utf-8")
+    return output
+
+
+def _run(command: list[str], source: str, timeout: float, name: str, what: str) -> bytes:
+    """Run the layout program `name`; its output, or a RenderError that says what happened
+    to `what` (the drawing)."""
+    import subprocess
+
     try:
         result = subprocess.run(
             command, input=source.encode("utf-8"), capture_output=True, timeout=timeout
@@ -264,7 +273,7 @@ def run_layout(
             "smaller graph, or pass a larger timeout="
         ) from None
     except OSError as error:
-        raise RendererNotFoundError(f"could not run {name} ({exe}): {error}") from None
+        raise RendererNotFoundError(f"could not run {name} ({command[0]}): {error}") from None
     if result.returncode < 0:
         raise RenderError(
             f"{name} crashed ({_signal_name(-result.returncode)}) while laying out {what}: "
@@ -279,8 +288,6 @@ def run_layout(
             f"{name} failed (exit code {result.returncode}) on {what}: "
             f"{message[-1] if message else 'no output'}"
         )
-    if fmt_name == "svg" and width is not None:
-        return fit_svg(result.stdout.decode("utf-8"), width).encode("utf-8")
     return result.stdout
 
 
