@@ -256,7 +256,7 @@ def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Gr
         raise ParseError(
             "nothing to draw: every statement only gives a value; add one like J = 3*a"
         )
-    _check_values(computed, {name for _, name, _ in parsed})
+    _check_values(computed, {name for _, name, _ in parsed}, env)
     later = {name for _, name, _ in computed}
     used: set[str] = set()
     nodes: list[tuple[str, Node]] = []
@@ -315,7 +315,9 @@ def _labels(parsed: list[tuple[str, str, ast.expr]]) -> set[str]:
     return {name for name, count in as_label.items() if uses.get(name) == count}
 
 
-def _check_values(computed: list[tuple[str, str, ast.expr]], defined: set[str]) -> None:
+def _check_values(
+    computed: list[tuple[str, str, ast.expr]], defined: set[str], leaves: Collection[str]
+) -> None:
     """A leaf given a value that is not a usable number (``v=abc``, ``v=nan``, ``v=1e400``)
     says so first, before a statement using it could call it undefined."""
     for statement, name, expr in computed:
@@ -328,6 +330,8 @@ def _check_values(computed: list[tuple[str, str, ast.expr]], defined: set[str]) 
         elif isinstance(literal, ast.Name) and literal.id not in defined | set(FUNCTIONS):
             finite = literal.id.lower() not in ("nan", "inf", "infinity")
             problem = "is not a number" if finite else "is not a finite number"
+        elif isinstance(expr, ast.Name) and expr.id in leaves:
+            raise ParseError(f"{_short(statement)!r} only renames {expr.id}: write an expression")
         else:
             continue
         raise ParseError(

@@ -224,3 +224,8 @@ def test_method_calls_are_refused(statement: str) -> None:
     message = parse_error([statement, "a=1"])
     assert "this call is not allowed: only the op functions, by name" in message
     assert f"in {statement!r}" in message
+
+
+def test_a_rename_used_earlier_says_it_is_a_rename() -> None:
+    message = parse_error(["J = 3*v; v = b", "b=1"])
+    assert message == "'v = b' only renames b: write an expression"
