@@ -170,7 +170,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"L(a, y) = {number(g.L.value)}"
     )
     print("\nL.backward() vs the lecture's formulas vs central finite differences:")
-    print(_indent(str(comparison)))
+    print(_indent(comparison.text(second=False)))  # the front page stays short
     worst = max(
         abs(r.autograd - r.closed_form) / max(abs(r.closed_form), 1e-300) for r in comparison.rows
     )

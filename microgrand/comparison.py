@@ -5,6 +5,7 @@ value backward() gives, the value of the lecture's hand-derived formula
 (`microgrand.lecture`, which knows nothing of nodes) and a central finite difference of
 the graph itself. The table prints values with 4 significant digits, as the lecture
 does, and the differences from autograd computed on the exact floats ("0": bit for bit).
+A second table does the same for the second derivatives (`microgrand.second_comparison`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ FORMULAS = {
     "db": "dz",
 }
 HEADER = ("", "lecture formula", "autograd", "lecture", "finite diff", "Δ lecture", "Δ finite")
+SECOND_TITLE = "Second derivatives: grad of grad vs the lecture's Hessian vs second differences"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,24 @@ class Row:
     max_diff: float
 
 
+def _text(cells: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    lines = []
+    for row in cells:
+        parts = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        parts += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _html(cells: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(c)}</th>" for c in cells[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells[1:]
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 class _Table:
     """Text and HTML for a table of cells whose first row is the header."""
 
@@ -55,22 +75,10 @@ class _Table:
         raise NotImplementedError
 
     def __str__(self) -> str:
-        cells = self.table()
-        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-        lines = []
-        for row in cells:
-            parts = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-            parts += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
-            lines.append("  ".join(parts).rstrip())
-        return "\n".join(lines)
+        return _text(self.table())
 
     def _repr_html_(self) -> str:
-        cells = self.table()
-        head = "".join(f"<th>{escape(c)}</th>" for c in cells[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells[1:]
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return _html(self.table())
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +87,38 @@ class Comparison(_Table):
 
     rows: tuple[Row, ...]
     graph: LectureGraph
+    second: tuple[Row, ...] = ()
 
     @property
     def max_formula_diff(self) -> float:
-        """The largest |autograd - formula| over all rows."""
+        """The largest |autograd - formula| over the first-derivative rows."""
         return max(abs(r.autograd - r.closed_form) for r in self.rows)
+
+    @property
+    def max_second_formula_diff(self) -> float:
+        """The largest |grad of grad - the lecture's formula| over the second derivatives."""
+        return max(abs(r.autograd - r.closed_form) for r in self.second)
+
+    @property
+    def max_second_numeric_diff(self) -> float:
+        """The largest |grad of grad - second difference| over the second derivatives."""
+        return max(abs(r.autograd - (r.finite_difference or 0.0)) for r in self.second)
+
+    def text(self, *, second: bool = True) -> str:
+        """The table as text; with `second`, the second-derivative table under it."""
+        text = _text(self.table())
+        if second and self.second:
+            text += f"\n\n{SECOND_TITLE}:\n" + _text(_cells(self.second))
+        return text
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        html = _html(self.table())
+        if self.second:
+            html += f"<p>{escape(SECOND_TITLE)}</p>" + _html(_cells(self.second))
+        return html
 
     @property
     def max_numeric_diff(self) -> float:
@@ -95,25 +130,33 @@ class Comparison(_Table):
         )
 
     def table(self) -> list[list[str]]:
-        """The rows as text cells, header first."""
-        cells = [list(HEADER)]
-        for r in self.rows:
-            fd, fd_diff = "—", "—"
-            if r.finite_difference is not None:
-                fd = number(r.finite_difference)
-                fd_diff = _diff(abs(r.autograd - r.finite_difference))
-            cells.append(
-                [
-                    r.quantity,
-                    r.formula,
-                    number(r.autograd),
-                    number(r.closed_form),
-                    fd,
-                    _diff(abs(r.autograd - r.closed_form)),
-                    fd_diff,
-                ]
-            )
-        return cells
+        """The first-derivative rows as text cells, header first."""
+        return _cells(self.rows)
+
+    def second_table(self) -> list[list[str]]:
+        """The second-derivative rows as text cells, header first."""
+        return _cells(self.second)
+
+
+def _cells(rows: tuple[Row, ...]) -> list[list[str]]:
+    cells = [list(HEADER)]
+    for r in rows:
+        fd, fd_diff = "—", "—"
+        if r.finite_difference is not None:
+            fd = number(r.finite_difference)
+            fd_diff = _diff(abs(r.autograd - r.finite_difference))
+        cells.append(
+            [
+                r.quantity,
+                r.formula,
+                number(r.autograd),
+                number(r.closed_form),
+                fd,
+                _diff(abs(r.autograd - r.closed_form)),
+                fd_diff,
+            ]
+        )
+    return cells
 
 
 BATCH_FORMULAS = {
@@ -308,7 +351,9 @@ def compare(
                 max(values) - min(values),
             )
         )
-    return Comparison(tuple(rows), graph)
+    from microgrand.second_comparison import second_rows  # it builds on this module
+
+    return Comparison(tuple(rows), graph, second_rows(graph, order, (x1, x2, w1, w2, b, y)))
 
 
 def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float:
@@ -320,8 +365,8 @@ def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float
     h = eps * max(1.0, abs(node.value))
     for _ in range(30):
         try:
-            up = _evaluate(order, node, node.value + h)
-            down = _evaluate(order, node, node.value - h)
+            up = _evaluate(order, {node: node.value + h})
+            down = _evaluate(order, {node: node.value - h})
         except (ArithmeticError, ValueError):
             # value ± h left the domain (a ± h outside (0, 1) once a is within h of 0 or
             # 1): a smaller step stays inside it.
@@ -334,8 +379,9 @@ def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float
     )
 
 
-def _evaluate(order: list[Node], node: Node, value: float) -> float:
-    values: dict[int, float] = {id(node): value}
+def _evaluate(order: list[Node], replaced: dict[Node, float]) -> float:
+    """The last node's value with some nodes' values replaced, the rest recomputed."""
+    values: dict[int, float] = {id(node): value for node, value in replaced.items()}
     for current in order:
         if id(current) in values:
             continue

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from microgrand import grad, lecture
+from microgrand.comparison import compare
 from microgrand.datasets import load_iris, standardize
 from microgrand.gradients import hessian
 from microgrand.logreg import Parameters, batch_graph, data_nodes, lecture_graph
@@ -124,3 +125,60 @@ def test_autograd_hessian_of_J_on_iris_equals_the_closed_form() -> None:
 def test_hessian_m_examples_refuses_mismatched_columns() -> None:
     with pytest.raises(ValueError, match="same positive length, got 1, 2, 1"):
         lecture.hessian_m_examples([1.0], [1.0, 2.0], [0.0], 0.0, 0.0, 0.0)
+
+
+# --- compare's second table -----------------------------------------------------------------
+
+
+def test_compare_puts_the_second_derivatives_side_by_side() -> None:
+    c = compare()
+    assert [r.quantity for r in c.second] == [
+        "d²L/da²",
+        "d²L/dz²",
+        "d²L/dw1²",
+        "d²L/dw1dw2",
+        "d²L/dw1db",
+        "d²L/dw2²",
+        "d²L/dw2db",
+        "d²L/db²",
+    ]
+    assert c.max_second_formula_diff == 0.0  # bit for bit at the demo's point
+    assert c.max_second_numeric_diff < 1e-6
+    a = c.graph.a.value
+    row = {r.quantity: r for r in c.second}
+    assert row["d²L/dz²"].autograd == a * (1 - a)
+    assert math.isclose(row["d²L/dw1dw2"].autograd, a * (1 - a) * 2.0 * -1.0, rel_tol=1e-15)
+    text = str(c)
+    assert "Second derivatives: grad of grad vs the lecture's Hessian" in text
+    assert "a(1-a) x1 x2" in text and "-0.495" in text
+    assert c._repr_html_().count("<table>") == 2
+    # compare leaves the first-derivative grads of backward() in the graph
+    assert c.graph.w1.grad == c.rows[3].autograd
+
+
+@given(coordinate, coordinate, coordinate, coordinate, coordinate, label)
+def test_compare_second_table_agrees_everywhere(
+    x1: float, x2: float, w1: float, w2: float, b: float, y: float
+) -> None:
+    c = compare(x1, x2, w1, w2, b, y)
+    a = c.graph.a.value
+    for r in c.second:
+        assert math.isclose(r.autograd, r.closed_form, rel_tol=1e-9, abs_tol=1e-15 * 9), r
+        assert r.finite_difference is not None
+        if min(a, 1.0 - a) > 0.05:  # nearer saturation, second differences lose digits
+            tolerance = 1e-5 * max(1.0, abs(r.closed_form))
+            assert abs(r.autograd - r.finite_difference) <= tolerance, (r, a)
+
+
+def test_compare_second_table_shows_a_wrong_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checker checks: a wrong closed form shows up in Δ lecture."""
+    right = lecture.second_derivatives
+
+    def wrong(*point: float) -> dict[str, float]:
+        values = right(*point)
+        return {**values, "d2z": values["d2z"] * 1.01}
+
+    monkeypatch.setattr(lecture, "second_derivatives", wrong)
+    c = compare()
+    assert c.max_second_formula_diff > 1e-3
+    assert "2.5e-03" in str(c)

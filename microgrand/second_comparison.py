@@ -1,0 +1,88 @@
+"""The second table of `compare`: the lecture's second derivatives three ways.
+
+d²L/da², d²L/dz² and the Hessian of L in (w1, w2, b), a(1-a)·x·xᵀ with x = (x1, x2, 1):
+autograd's come from `microgrand.grad` of `microgrand.grad` (the gradient recorded as a
+graph from the op table's derivative formulas, then differentiated), the lecture's from
+`microgrand.lecture.second_derivatives`, and the finite differences are second
+differences of the graph's own forward pass.
+"""
+
+from __future__ import annotations
+
+from microgrand import lecture
+from microgrand.comparison import Row, _evaluate
+from microgrand.gradients import grad
+from microgrand.logreg import LectureGraph
+from microgrand.node import Node
+
+# (label, lecture formula, key of lecture.second_derivatives, the two nodes differentiated
+# by, by name)
+SECOND = (
+    ("d²L/da²", "y/a² + (1-y)/(1-a)²", "d2a", "a", "a"),
+    ("d²L/dz²", "a(1-a)", "d2z", "z", "z"),
+    ("d²L/dw1²", "a(1-a) x1²", "d2w1", "w1", "w1"),
+    ("d²L/dw1dw2", "a(1-a) x1 x2", "dw1dw2", "w1", "w2"),
+    ("d²L/dw1db", "a(1-a) x1", "dw1db", "w1", "b"),
+    ("d²L/dw2²", "a(1-a) x2²", "d2w2", "w2", "w2"),
+    ("d²L/dw2db", "a(1-a) x2", "dw2db", "w2", "b"),
+    ("d²L/db²", "a(1-a)", "d2b", "b", "b"),
+)
+
+
+def second_rows(
+    graph: LectureGraph, order: list[Node], point: tuple[float, ...], eps: float = 1e-4
+) -> tuple[Row, ...]:
+    """The second-derivative rows: grad of grad, the lecture's formula, second differences."""
+    nodes = graph._asdict()
+    closed = lecture.second_derivatives(*point)
+    hessian_entries = {}
+    params = [graph.w1, graph.w2, graph.b]
+    for name, first in zip(
+        ("w1", "w2", "b"), grad(graph.L, params, create_graph=True), strict=True
+    ):
+        row = grad(first, params, allow_unused=True)
+        hessian_entries.update(
+            {(name, other): h for other, h in zip(("w1", "w2", "b"), row, strict=True)}
+        )
+    rows = []
+    for label, formula, key, u, v in SECOND:
+        if u == v and u in ("a", "z"):
+            (first,) = grad(graph.L, nodes[u], create_graph=True)
+            autograd = grad(first, nodes[u], allow_unused=True)[0]
+        else:
+            autograd = hessian_entries[(u, v)]
+        fd = second_difference(order, nodes[u], nodes[v], eps)
+        values = [autograd, closed[key], fd]
+        rows.append(Row(label, formula, autograd, closed[key], fd, max(values) - min(values)))
+    return tuple(rows)
+
+
+def second_difference(order: list[Node], u: Node, v: Node, eps: float = 1e-4) -> float:
+    """d²(last node of `order`)/du dv by central second differences of the forward pass.
+
+    The step is larger than for first derivatives (rounding error grows like 1/h²) and
+    shrinks, as in `finite_difference`, where value ± h would leave an op's domain. Near
+    saturation (a within ~0.01 of 0 or 1, where d²L/da² has a pole) the truncation error
+    (h/a)² shows: the column then agrees to fewer digits.
+    """
+    hu = eps * max(1.0, abs(u.value))
+    hv = eps * max(1.0, abs(v.value))
+    for _ in range(30):
+        try:
+            if u is v:
+                centre = _evaluate(order, {u: u.value})
+                up = _evaluate(order, {u: u.value + hu})
+                down = _evaluate(order, {u: u.value - hu})
+                return (up - 2.0 * centre + down) / (hu * hu)
+            corners = [
+                _evaluate(order, {u: u.value + su * hu, v: v.value + sv * hv})
+                for su, sv in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+            ]
+            return (corners[0] - corners[1] - corners[2] + corners[3]) / (4.0 * hu * hv)
+        except (ArithmeticError, ValueError):
+            hu /= 4.0
+            hv /= 4.0
+    raise ValueError(
+        f"second difference: no step around {u.value!r}, {v.value!r} keeps the graph's "
+        "forward pass defined (a value sits on the edge of a domain, e.g. log at 0)"
+    )
