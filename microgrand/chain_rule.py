@@ -227,11 +227,13 @@ def _chains(paths: list[list[Edge]], node: Node, text: _Text) -> tuple[Chain, ..
 
 def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tuple[str, ...]:
     notation = " + ".join(
-        " * ".join(f"d{f.upper}/d{f.lower}" for f in chain.factors) for chain in chains
+        " * ".join(f"{_d(f.upper)}/{_d(f.lower)}" for f in chain.factors) for chain in chains
     )
     formulas = _sum([_product([f.formula for f in chain.factors]) for chain in chains])
     numbers = _sum([_product([number(f.value) for f in chain.factors]) for chain in chains])
-    head = f"d{node} = "
+    # d(root)/d(node) is written dnode, as the lecture writes dw1 for dL/dw1; when the root
+    # is itself a derivative (dz, from microgrand.grad), d(dz)/dz says which is which.
+    head = f"{_d(root)}/{_d(node)} = " if _is_derivative(root) else f"{_d(node)} = "
     pad = " " * (len(head) - 2) + "= "
     lines = [head + notation]
     previous = notation
@@ -242,15 +244,24 @@ def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tu
     for chain in chains:
         for f in chain.factors:
             if len(f.terms) > _WHERE_TERMS:
-                lines.append(
-                    f"  where d{f.upper}/d{f.lower} sums {len(f.terms)} paths = {number(f.value)}"
-                )
+                factor = f"{_d(f.upper)}/{_d(f.lower)}"
+                lines.append(f"  where {factor} sums {len(f.terms)} paths = {number(f.value)}")
             elif len(f.terms) > 1:
                 lines.append(
-                    f"  where d{f.upper}/d{f.lower} sums {len(f.terms)} paths: "
+                    f"  where {_d(f.upper)}/{_d(f.lower)} sums {len(f.terms)} paths: "
                     f"{_sum([number(t) for t in f.terms])} = {number(f.value)}"
                 )
     return tuple(lines)
+
+
+def _is_derivative(label: str) -> bool:
+    """A label like dz or dw1: a gradient (from microgrand.grad) that was named so."""
+    return len(label) > 1 and label[0] == "d" and label[1].isalpha()
+
+
+def _d(label: str) -> str:
+    """d of a label: dz, but d(dz) for a label that is a derivative itself."""
+    return f"d({label})" if _is_derivative(label) else f"d{label}"
 
 
 def _product(factors: list[str]) -> str:
@@ -377,7 +388,7 @@ class _Text:
         formula = _sum(texts)
         upper_label, lower_label = self.label(upper), self.label(lower)
         if len(formula) > _FACTOR_LIMIT:
-            formula = f"d{upper_label}/d{lower_label}"
+            formula = f"{_d(upper_label)}/{_d(lower_label)}"
         return Factor(upper_label, lower_label, formula, sum(values), tuple(values))
 
     def _stretch(self, stretch: list[Edge]) -> tuple[str, float]:

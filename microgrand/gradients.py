@@ -23,7 +23,7 @@ from typing import Literal, TypeAlias, overload
 from microgrand import checks, engine, formula
 from microgrand.engine import CONSTANT, DATA
 from microgrand.node import Node, _binary, _unary
-from microgrand.ops import TABLE, Op
+from microgrand.ops import DIV, NEG, TABLE, Op
 
 # A term during the backward pass: a float when it depends on no node (a constant, a fixed
 # partial, step(x)), else a Node of the gradient graph.
@@ -285,16 +285,52 @@ def _is(value: Value, number: float) -> bool:
     return value.__class__ is float and value == number
 
 
+def _negated(value: Value) -> Value | None:
+    """x when `value` is the node -x, else None."""
+    if isinstance(value, Node) and value._op is NEG:
+        return value._p0
+    return None
+
+
+def _reciprocal(value: Value) -> Value | None:
+    """v when `value` is the node 1/v (log's and div's slope), else None."""
+    if isinstance(value, Node) and value._op is DIV:
+        top, bottom = value.parents
+        if top._op is CONSTANT and top._v == 1.0:
+            return _term(bottom)
+    return None
+
+
+# The rewrites below keep a gradient graph in the form a person writes by hand, so that
+# drawn or explained it reads like the lecture: -(-x) = x, a + (-b) = a - b, (-a)b = -(ab),
+# a(1/v) = a/v. With them the gradient of the lecture's L with respect to a is the
+# lecture's da: (1 - y)/(1 - a) - y/a.
+
+
+def _identity_neg(a: Value) -> Value | None:
+    return _negated(a)
+
+
 def _identity_add(a: Value, b: Value) -> Value | None:
     if _is(a, 0.0):
         return b
-    return a if _is(b, 0.0) else None
+    if _is(b, 0.0):
+        return a
+    if (minus := _negated(b)) is not None:
+        return _apply("sub", (a, minus))
+    if (minus := _negated(a)) is not None:
+        return _apply("sub", (b, minus))
+    return None
 
 
 def _identity_sub(a: Value, b: Value) -> Value | None:
     if _is(b, 0.0):
         return a
-    return _apply("neg", (b,)) if _is(a, 0.0) else None
+    if _is(a, 0.0):
+        return _apply("neg", (b,))
+    if (minus := _negated(b)) is not None:
+        return _apply("add", (a, minus))
+    return None
 
 
 def _identity_mul(a: Value, b: Value) -> Value | None:
@@ -305,6 +341,11 @@ def _identity_mul(a: Value, b: Value) -> Value | None:
             return 0.0
         if _is(one, -1.0):
             return _apply("neg", (other,))
+    for one, other in ((a, b), (b, a)):
+        if (minus := _negated(one)) is not None:
+            return _apply("neg", (_apply("mul", (minus, other)),))
+        if (denominator := _reciprocal(one)) is not None:
+            return _apply("div", (other, denominator))
     return None
 
 
@@ -313,6 +354,7 @@ def _identity_right_one(a: Value, b: Value) -> Value | None:
 
 
 _IDENTITIES: dict[str, Callable[..., Value | None]] = {
+    "neg": _identity_neg,
     "add": _identity_add,
     "sub": _identity_sub,
     "mul": _identity_mul,

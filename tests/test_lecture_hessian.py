@@ -182,3 +182,35 @@ def test_compare_second_table_shows_a_wrong_formula(monkeypatch: pytest.MonkeyPa
     c = compare()
     assert c.max_second_formula_diff > 1e-3
     assert "2.5e-03" in str(c)
+
+
+# --- a gradient as a graph: drawn and explained in the lecture's notation --------------------
+
+
+def test_the_gradient_graph_of_da_is_the_lectures_formula() -> None:
+    from microgrand.render import draw
+
+    g = lecture_graph()
+    (da,) = grad(g.L, g.a, create_graph=True)
+    source = str(draw(da.named("da")).source)
+    assert "da = (1 − y)/(1 − a) − y/a" in source  # the lecture's -y/a + (1-y)/(1-a)
+    (dz,) = grad(g.L, g.z, create_graph=True)
+    assert "dz = ((1 − y)/(1 − a) − y/a)(a(1 − a))" in str(draw(dz.named("dz")).source)
+
+
+def test_explain_a_derivative_of_a_derivative() -> None:
+    from microgrand.chain_rule import explain
+
+    g = lecture_graph()
+    dz, dw1 = grad(g.L, [g.z, g.w1], create_graph=True)
+    dz.named("dz")
+    dw1.named("dw1")
+    a = g.a.value
+    second = explain(dz, g.z)
+    assert second.lines[0] == "d(dz)/dz = d(dz)/da * da/dz"
+    assert math.isclose(second.value, a * (1 - a), rel_tol=1e-12)
+    hessian_entry = explain(dw1, g.w1)
+    assert hessian_entry.lines[0] == "d(dw1)/dw1 = d(dw1)/d(dz) * d(dz)/da * da/dz * dz/dw1"
+    assert math.isclose(hessian_entry.value, a * (1 - a) * 4.0, rel_tol=1e-12)
+    # the first derivatives read as before
+    assert explain(g.L, g.w1).lines[0] == "dw1 = dL/da * da/dz * dz/dw1"
