@@ -35,6 +35,7 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-base
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/compiled.py
 
 notebooks: $(VENV)/.installed-dev
 	$(BIN)/jupyter lab notebooks/

@@ -57,6 +57,18 @@ def bce_with_logits(z: Array, y: Array) -> Array:
     return z * (z > 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
+def dot(a: Array, b: Array) -> Array:
+    """Σᵢ aᵢ bᵢ of two arrays of m examples: a gradient summed over the examples.
+
+    BLAS (np.dot) up to 10,000 examples; above, numpy's own loops. OpenBLAS hands longer
+    dot products to its threads, and waking them costs milliseconds on a busy machine
+    (measured: 20-40 ms for a 100,000-example step that takes 1 ms without them).
+    """
+    if a.shape[0] <= 10_000:
+        return np.dot(a, b)
+    return np.add.reduce(a * b)
+
+
 FORMS: dict[str, Callable[..., Array]] = {
     "sigmoid": sigmoid,
     "relu": relu,

@@ -35,6 +35,7 @@ from microgrand.ops import (
     MUL,
     NEG,
     POW,
+    SIGMOID,
     SUB,
     TABLE,
     Op,
@@ -58,6 +59,7 @@ class Plan:
         frozen: code name -> traced value of the leaves that are not inputs.
         helpers: code name -> op of every function-call op the code uses.
         forward, backward: the statements, one per node (backward: one per product).
+        inline: forward statements the float version writes out instead (index -> line).
         checked: names whose finiteness the float version checks (see `SAFE`).
         labels: code names of inputs used as a `bce_with_logits` label (must be in [0, 1]).
         named: the named computed nodes whose values and gradients are returned.
@@ -70,6 +72,7 @@ class Plan:
     frozen: dict[str, float] = field(default_factory=dict)
     helpers: dict[str, Op] = field(default_factory=dict)
     forward: list[str] = field(default_factory=list)
+    inline: dict[int, str] = field(default_factory=dict)
     backward: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
@@ -183,6 +186,12 @@ def _forward(p: Plan, computed: list[Node]) -> None:
         label = node._p1
         if op is BCE_WITH_LOGITS and label in inputs and p.names[label] not in p.labels:
             p.labels.append(p.names[label])
+        if op is SIGMOID:  # on floats, ops.sigmoid's two branches inline: no call
+            x, out = ast.unparse(args[0]), p.names[node]
+            p.inline[len(p.forward)] = (
+                f"{out} = 1.0 / (1.0 + exp(-{x})) if {x} >= 0.0 else (_e := exp({x})) / (1.0 + _e)"
+                f"  # {out} = sigmoid({x})"
+            )
         p.forward.append(f"{p.names[node]} = {ast.unparse(expr)}")
     # inf and nan spread through +, -, *, / and into the root; only an op that can squash
     # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
@@ -375,7 +384,8 @@ def source(p: Plan, fname: str) -> str:
     """The float function, with its checks, as source text."""
     root = p.names[p.root]
     params = ", ".join(p.params)
-    body = ["# forward", *p.forward]
+    forward = [p.inline.get(i, line) for i, line in enumerate(p.forward)]
+    body = ["# forward", *forward]
     if p.backward:
         body += [f"# backward: d<v> is d{root}/d<v>", *p.backward, *_copies(p, p.grads)]
     returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
@@ -463,7 +473,7 @@ def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
 
         for name, (f, arity) in functions.items():
             scope[name] = array_ops.form(name, f, arity)
-        scope["dot"], scope["total"] = np.dot, np.add.reduce
+        scope["dot"], scope["total"] = array_ops.dot, np.add.reduce
         scope.update({k: np.float64(v) for k, v in p.frozen.items()})
     else:
         scope.update({name: f for name, (f, _) in functions.items()})

@@ -27,7 +27,6 @@ numpy is imported on the first array call (or by `codegen`'s users), never by
 from __future__ import annotations
 
 import builtins
-import functools
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -51,47 +50,74 @@ class Result(tuple):  # type: ignore[type-arg]
     """
 
     __slots__ = ()
-    _grad_keys: ClassVar[dict[object, int]] = {}
-    _value_keys: ClassVar[dict[object, int]] = {}
+    _grad_keys: ClassVar[dict[object, int | None]] = {}
+    _value_keys: ClassVar[dict[object, int | None]] = {}
 
     value = property(itemgetter(0), doc="The root's value (J, the sum or mean, for arrays).")
 
     @property
-    def grads(self) -> Lookup:
+    def grads(self) -> Gradients:
         """d root / d node for every input and named node."""
-        return Lookup(self, self._grad_keys, "gradient")
+        return Gradients(self, self._grad_keys)
 
     @property
-    def values(self) -> Lookup:
-        """The value of every input and named node (per example for arrays)."""
-        return Lookup(self, self._value_keys, "value")
+    def values(self) -> Values:
+        """The value of the root and of every named node (per example for arrays)."""
+        return Values(self, self._value_keys)
 
 
 class Lookup(Mapping[object, Any]):
-    """A read-only view of part of a `Result`, keyed by names and by traced Nodes."""
+    """A read-only view of part of a `Result`, keyed by names and by traced Nodes.
 
-    __slots__ = ("_keys", "_result", "_what")
+    Lookups are a dict lookup and a tuple index (a training loop reads a few per step); a
+    key that is missing, or a name several nodes share, takes the slow path that explains.
+    """
 
-    def __init__(self, result: Result, keys: dict[object, int], what: str) -> None:
-        self._result, self._keys, self._what = result, keys, what
+    __slots__ = ("_keys", "_result")
+    _what = "entry"
+
+    def __init__(self, result: Result, keys: dict[object, int | None]) -> None:
+        self._result = result
+        self._keys = keys
 
     def __getitem__(self, key: object) -> Any:
-        index = self._keys.get(key) if isinstance(key, str | Node) else None
-        if index is None or index < 0:
-            known = ", ".join(k for k in self._keys if isinstance(k, str) and self._keys[k] >= 0)
-            why = "its name is shared by several nodes: use the Node" if index == -1 else ""
-            shown = describe(key) if isinstance(key, Node) else repr(key)
-            raise KeyError(f"no {self._what} for {short(shown)} ({why or 'known: ' + known})")
-        return self._result[index]
+        try:
+            return self._result[self._keys[key]]  # type: ignore[index]
+        except (KeyError, TypeError):  # missing, unhashable, or None: a shared name
+            raise self._missing(key) from None
+
+    def _missing(self, key: object) -> KeyError:
+        known = ", ".join(str(k) for k in self)
+        try:
+            shared = key in self._keys
+        except TypeError:
+            shared = False
+        shown = describe(key) if isinstance(key, Node) else repr(key)
+        why = "its name is shared by several nodes: use the Node" if shared else f"known: {known}"
+        return KeyError(f"no {self._what} for {short(shown)} ({why})")
 
     def __iter__(self) -> Iterator[object]:
-        return (k for k, i in self._keys.items() if isinstance(k, str) and i >= 0)
+        return (k for k, i in self._keys.items() if isinstance(k, str) and i is not None)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
     def __repr__(self) -> str:
         return "{" + ", ".join(f"{k!r}: {self[k]!r}" for k in self) + "}"
+
+
+class Gradients(Lookup):
+    """`Result.grads`: d root / d node by name or Node."""
+
+    __slots__ = ()
+    _what = "gradient"
+
+
+class Values(Lookup):
+    """`Result.values`: the value of the root and of every named node."""
+
+    __slots__ = ()
+    _what = "value"
 
 
 class Compiled:
@@ -222,8 +248,7 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
     namespace = codegen.namespace(p, arrays=False)
     builtins.exec(builtins.compile(scalar_source, f"<compiled {fname}>", "exec"), namespace)
     result = type("Result", (Result,), _keys(p))
-    # The generated code makes its Result in one C call, no Python function in between.
-    namespace["result"] = functools.partial(tuple.__new__, result)
+    namespace["result"] = result  # a tuple subclass: made in C, no Python __init__
     cls = type(
         "Compiled",
         (Compiled,),
@@ -259,10 +284,11 @@ def _check_inputs(leaves: list[Node]) -> None:
             )
 
 
-def _keys(p: Plan) -> dict[str, dict[object, int]]:
-    """Where each value and gradient sits in a Result, by code name, node name and Node."""
-    values: dict[object, int] = {}
-    grads: dict[object, int] = {}
+def _keys(p: Plan) -> dict[str, dict[object, int | None]]:
+    """Where each value and gradient sits in a Result, by code name, node name and Node
+    (None for a node name that several nodes share)."""
+    values: dict[object, int | None] = {}
+    grads: dict[object, int | None] = {}
     value_nodes = [p.root, *p.named]
     for index, node in enumerate(value_nodes):
         _add_key(values, p, node, index)
@@ -271,12 +297,12 @@ def _keys(p: Plan) -> dict[str, dict[object, int]]:
     return {"_grad_keys": grads, "_value_keys": values}
 
 
-def _add_key(keys: dict[object, int], p: Plan, node: Node, index: int) -> None:
+def _add_key(keys: dict[object, int | None], p: Plan, node: Node, index: int) -> None:
     keys[node] = index
     keys[p.names[node]] = index
     name = node.name
     if name is not None and name != p.names[node]:
-        keys[name] = -1 if name in keys and keys[name] != index else index
+        keys[name] = None if name in keys and keys[name] != index else index
 
 
-__all__ = ["Compiled", "Lookup", "Result", "compile"]
+__all__ = ["Compiled", "Gradients", "Lookup", "Result", "Values", "compile"]

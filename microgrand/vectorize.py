@@ -108,10 +108,11 @@ def _check_array(arg: Any, what: str) -> Any:
         )
     if len(arg) == 0:
         raise ValueError(f"{what} is empty: there must be at least one example")
-    # One fast pass: x·x is finite exactly when every x is, unless it overflows (|x| above
-    # ~1e154), which raises here; only then, or for inf and nan, look element by element.
+    # One fast pass: the sum is finite exactly when every x is, unless it overflows, which
+    # raises here; only then, or for inf and nan, look element by element. (Not x·x: BLAS
+    # may hand a long dot product to threads, whose wake-up costs far more on a busy machine.)
     try:
-        finite = math.isfinite(np.dot(arg, arg))
+        finite = math.isfinite(np.add.reduce(arg))
     except FloatingPointError:
         finite = False
     if not finite:

@@ -100,3 +100,41 @@ def test_micrograd_extras_match_the_closed_form() -> None:
     data = w.make_data(20)
     got = w.batch_micrograd(engine.Value, data)
     assert w.mismatches(got, w.batch_closed(data), w.GRAD_NAMES) == ""
+
+
+@pytest.mark.slow
+def test_compiled_benchmark_quick_run_checks_every_system() -> None:
+    """benchmarks/compiled.py: every system's numbers match the closed form; no peers needed."""
+    output = _run([str(ROOT / "benchmarks" / "compiled.py"), "--quick", "--skip", "micrograd"])
+    assert "CHECK OK: every system's J and gradients match the closed form" in output, output
+    assert "CHECK FAILED" not in output and "TARGETS" in output
+    output = _run(
+        [
+            str(ROOT / "benchmarks" / "compiled.py"),
+            "--quick",
+            "--skip",
+            "jax.jit",
+            "torch",
+            "micrograd",
+        ]
+    )
+    assert "CHECK OK" in output and "not measured" in output
+
+
+def test_vector_workloads_agree_with_the_closed_form() -> None:
+    from benchmarks import vector_workloads as v
+
+    X, Y = v.arrays(50)
+    want = v.vector_closed(X, Y)
+    for bce in (False, True):
+        got = v.vector_compiled(v.compiled_loss(bce), X, Y)
+        assert w.mismatches(got, want, w.GRAD_NAMES) == ""
+    example = w.make_data(1)[0]
+    assert (
+        w.mismatches(
+            v.one_compiled(v.compiled_loss(), example), w.one_closed(example), w.GRAD_NAMES
+        )
+        == ""
+    )
+    trained = v.train_compiled(X, Y, 20, 0.5)
+    assert w.mismatches(trained, v.train_closed(X, Y, 20, 0.5), ("J", "w1", "w2", "b")) == ""

@@ -65,7 +65,8 @@ def test_source_reads_like_the_lecture() -> None:
     ):
         assert f"        {line}\n" in source, line
     lecture_source = microgrand.compile(*lecture()).source
-    assert "a = sigmoid(z)" in lecture_source
+    assert "a = 1.0 / (1.0 + exp(-z)) if z >= 0.0 else" in lecture_source  # σ, inline
+    assert "# a = sigmoid(z)" in lecture_source
     assert "dz = da * (a * (1.0 - a))" in lecture_source  # σ's formula: out * (1 - out)
 
 
