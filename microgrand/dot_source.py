@@ -44,8 +44,10 @@ FORMULA_LINE = 44  # a longer box formula is broken before a top-level " + " (z[
 
 # A drawing deeper than this many columns (boxes in the lecture view, ops in the ops view)
 # is stacked top to bottom instead of growing one row forever: a notebook's output area is
-# ~1,000-1,300 px wide, the lecture's three columns (z, a, L) already ~1,450 px.
-STACK_DEPTH = {"lecture": 6, "ops": 10}
+# ~1,000-1,300 px wide. The lecture's three columns (z, a, L) take ~1,450 px; each op of
+# the ops view ~600 px (J = 3(a + bc), 3 ops: 1,580 px; logistic regression, 8 ops deep:
+# 5,280 px as a row, 845 px wide stacked).
+STACK_DEPTH = {"lecture": 6, "ops": 3}
 
 BLUE = "#1f4e9c"
 RED = "#c62828"

@@ -14,7 +14,14 @@ import struct
 from pathlib import Path
 
 import pytest
-from render_helpers import available, dump_dom, lecture_logreg, needs_chromium, needs_renderer
+from render_helpers import (
+    available,
+    dump_dom,
+    lecture_logreg,
+    needs_chromium,
+    needs_renderer,
+    three_abc,
+)
 
 from microgrand import Node
 from microgrand.layout import ENGINES
@@ -62,10 +69,12 @@ def chain(n: int) -> Node:
 @engines
 @pytest.mark.parametrize("view", ["lecture", "ops"])
 def test_width_scales_svg_and_png_down(engine: str, view: str, tmp_path: Path) -> None:
-    drawing = draw(lecture_logreg(), view=view, engine=engine)
+    # the lecture view of logistic regression (1,449 px) and the ops view of J (1,579 px)
+    root = lecture_logreg() if view == "lecture" else three_abc()
+    drawing = draw(root, view=view, engine=engine)
     natural_svg = svg_size(drawing.save(tmp_path / "natural.svg").read_text(encoding="utf-8"))
     natural_png = png_size(drawing.save(tmp_path / "natural.png").read_bytes())
-    assert natural_svg[0] > 1200 and natural_png[0] > 1200  # the issue's 1,449 and 8,254 px
+    assert natural_svg[0] > 1200 and natural_png[0] > 1200
     svg = svg_size(drawing.save(tmp_path / "g.svg", width=1000).read_text(encoding="utf-8"))
     png = png_size(drawing.save(tmp_path / "g.png", width=1000).read_bytes())
     assert 999 <= svg[0] <= 1000 and 990 <= png[0] <= 1000
@@ -103,7 +112,7 @@ def test_width_must_be_a_positive_whole_number(width: object) -> None:
 
 @needs_renderer
 def test_jupyter_svg_scales_to_its_container() -> None:
-    drawing = draw(lecture_logreg(), view="ops")
+    drawing = draw(three_abc(), view="ops")
     svg = drawing._repr_mimebundle_()["image/svg+xml"]
     root = re.search(r"<svg\b[^>]*>", svg)
     assert root is not None
@@ -116,7 +125,9 @@ def test_jupyter_svg_scales_to_its_container() -> None:
 
 def test_long_chains_stack_instead_of_one_endless_row() -> None:
     assert "rankdir=LR" in draw(lecture_logreg()).source  # the lecture's picture: a row
-    assert "rankdir=LR" in draw(lecture_logreg(), view="ops").source
+    assert "rankdir=LR" in draw(three_abc(), view="ops").source  # 3 ops: 1,579 px
+    # 8 ops deep: 5,283 px as a row (the issue's), 845 px wide stacked
+    assert "rankdir=TB" in draw(lecture_logreg(), view="ops").source
     assert "rankdir=TB" in draw(chain(80)).source
     assert "rankdir=TB" in draw(chain(80), view="ops").source
 
@@ -150,8 +161,8 @@ window.addEventListener("load", function () {{
 @needs_renderer
 @needs_chromium
 def test_notebook_output_in_a_browser_fits_without_clipping(tmp_path: Path) -> None:
-    """A 5,283 px ops view shown in a 900 px output area, inline and as an image."""
-    svg = draw(lecture_logreg(), view="ops")._repr_mimebundle_()["image/svg+xml"]
+    """A 1,579 px ops view shown in a 900 px output area, inline and as an image."""
+    svg = draw(three_abc(), view="ops")._repr_mimebundle_()["image/svg+xml"]
     natural_width, natural_height = svg_size(svg)
     page = tmp_path / "out.html"
     inline = svg[svg.index("<svg") :]
@@ -162,7 +173,7 @@ def test_notebook_output_in_a_browser_fits_without_clipping(tmp_path: Path) -> N
     assert match, result.stderr[-2000:]
     shown = json.loads(html.unescape(match.group(1)))
     for width, height in (shown["inline"], shown["img"]):
-        assert width == pytest.approx(900, abs=1)  # the output area's width, not 5,283
+        assert width == pytest.approx(900, abs=1)  # the output area's width, not 1,579
         # the whole drawing, in proportion: scaled, not clipped
         assert height == pytest.approx(900 * natural_height / natural_width, rel=0.02, abs=2)
 
