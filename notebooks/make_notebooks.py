@@ -6,8 +6,8 @@ Run from the repository root after changing a cell here:
     .venv/bin/nbstripout notebooks/*.ipynb
     .venv/bin/python -m pytest --nbmake notebooks/ -q
 
-Cells are plain strings: a string starting with "md:" is a markdown cell, any other a code
-cell. Cell ids are derived from the notebook and the position, so regenerating an unchanged
+Cells are plain strings: a string starting with "md:" is a markdown cell, one starting
+with "check:" a check cell (code, tagged "check", collapsed), any other a code cell. Cell ids are derived from the notebook and the position, so regenerating an unchanged
 notebook gives an identical file (no diff noise).
 """
 
@@ -21,8 +21,22 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 
 
+# The last cells of every notebook check what it showed (running it is a test). They are
+# tagged "check" and their code starts collapsed, so a learner reads the lesson, not asserts.
+CHECKS_HEADER = """md:
+## Checks
+
+The cells below check the numbers this notebook showed, so running it is a test (`make test`
+runs every notebook). Their code is collapsed: click the three dots to read it.
+"""
+
+
 def notebook(stem: str, cells: list[str]) -> nbformat.NotebookNode:
-    """A notebook with no outputs, the python3 kernel and deterministic cell ids."""
+    """A notebook with no outputs, the python3 kernel and deterministic cell ids.
+
+    A cell text starting with "md:" is a markdown cell, one starting with "check:" a check
+    (a code cell, tagged and collapsed), any other a code cell.
+    """
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -33,6 +47,10 @@ def notebook(stem: str, cells: list[str]) -> nbformat.NotebookNode:
         cell_id = f"{stem[:2]}-{index:02d}"
         if text.startswith("md:"):
             cell = nbformat.v4.new_markdown_cell(text[3:].strip("\n"), id=cell_id)
+        elif text.startswith("check:"):
+            source = text[len("check:") :].strip("\n")
+            metadata = {"tags": ["check"], "jupyter": {"source_hidden": True}}
+            cell = nbformat.v4.new_code_cell(source, id=cell_id, metadata=metadata)
         else:
             cell = nbformat.v4.new_code_cell(text, id=cell_id)
         nb.cells.append(cell)
@@ -251,12 +269,8 @@ for frame in L_frames[2:4]:
     print(frame.caption)
     display(frame)
 """,
-    """md:
-## Checks
-
-These cells check the numbers shown above, so running this notebook is a test.
-""",
-    """
+    CHECKS_HEADER,
+    """check:
 import math
 
 from microgrand import lecture
@@ -275,7 +289,7 @@ assert J_ops.source.count("shape=ellipse") == 3  # ×, +, ×
 assert len(J_frames) == 5  # start, one step per box (J, v, u), done
 assert J_frames[-1].source == J_drawing.source
 """,
-    """
+    """check:
 # one logistic-regression example, against the lecture's closed form
 ex = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
 assert math.isclose(z.value, 0.2, abs_tol=1e-15)
@@ -499,10 +513,8 @@ bce_checked = [
 ]
 bce_checked
 """,
-    """md:
-## Checks
-""",
-    """
+    CHECKS_HEADER,
+    """check:
 shown = {row.quantity: row for row in table.rows}
 assert set(shown) == {"L", "da", "dz", "dw1", "dw2", "db"}
 # autograd and the lecture's formulas: equal bit for bit ("0" in the Δ lecture column)
@@ -523,7 +535,7 @@ assert math.isclose(fd_w1, g.w1.grad, rel_tol=1e-6)
 assert abs(wrong_dz - fd_b) > 0.5
 assert checked is True
 """,
-    """
+    """check:
 # saturation: the error is raised, names the cause and the cure
 assert lecture.sigmoid(40.0) == 1.0
 assert message is not None and message_y1 is not None
@@ -736,10 +748,8 @@ for epoch in range(1000):
 print(f"largest difference over 1000 steps: {worst:.1e}")
 print(f"same parameters as train(): {params == result.params}")
 """,
-    """md:
-## Checks
-""",
-    """
+    CHECKS_HEADER,
+    """check:
 # one step on one example: exactly the lecture's update
 one_step = (g.w1.value - alpha * dw1, g.w2.value - alpha * dw2, g.b.value - alpha * db)
 assert one_step == closed_step
@@ -748,7 +758,7 @@ assert [round(v, 4) for v in one_step] == [0.39, 0.455, 0.145]
 assert g_next.L.value < g.L.value
 assert all(later < earlier for earlier, later in zip(one_example_losses, one_example_losses[1:]))
 """,
-    """
+    """check:
 # m examples: autograd against the lecture's for-loop, at a probe point and after training
 for auto, hand in zip(autograd + autograd_final, closed_form + closed_final):
     assert math.isclose(auto, hand, rel_tol=1e-9, abs_tol=1e-15), (auto, hand)
@@ -784,119 +794,28 @@ vanish; push z past about 37 and read the error.
 so a static copy of this notebook still shows the drawing and the table.)
 """,
     """
-import html
+from IPython.display import HTML
 
-import ipywidgets as widgets
-from IPython.display import HTML, display
-
-from microgrand import draw, lecture_graph
-from microgrand.comparison import compare
-from microgrand.logreg import step
-from microgrand.parse import ParseError, build
-from microgrand.render import RenderError
-""",
-    """md:
-`update` does all the work and returns what it computed, with the HTML to show (the drawing
-as SVG, the table, the step). The sliders call it on every change and put its HTML into a
-widget.
-""",
-    """
-calls = []  # every call of update, newest last (the checks read it)
-
-
-def svg_of(node):
-    \"\"\"The drawing of node's graph as an SVG element to put into HTML.\"\"\"
-    svg = draw(node).svg()
-    return svg[svg.find("<svg"):]
-
-
-def message_html(text):
-    \"\"\"A one-line message, shown in red.\"\"\"
-    return f'<p style="color: #b71c1c; font-family: monospace">{html.escape(text)}</p>'
-
-
-def update(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1):
-    \"\"\"Rebuild the lecture's graph at these numbers, draw it, compare, take one step.\"\"\"
-    state = {"inputs": (x1, x2, w1, w2, b, y, alpha), "error": None, "table": None}
-    calls.append(state)
-    try:
-        graph = lecture_graph(x1, x2, w1, w2, b, float(y))
-        graph.L.backward()
-        after = step(graph, alpha)
-        parts = [svg_of(graph.L)]
-    except (ValueError, RenderError) as error:
-        # ValueError: sigma(z) rounded to 0 or 1, and the lecture's loss needs log(0)
-        state["error"] = f"z = {w1 * x1 + w2 * x2 + b:.4g}: {error}"
-        state["html"] = message_html(state["error"])
-        return state
-    state.update(graph=graph, after=after)
-    try:
-        state["table"] = compare(x1, x2, w1, w2, b, float(y))
-        table_html = state["table"]._repr_html_()
-        parts.append(table_html.replace("<table>", '<table style="margin-left: 0">'))
-    except ValueError as error:
-        # compare's finite difference for da moves a by 1e-6; when a is that close to 0 or 1
-        # (|z| > 13.8) it leaves (0, 1), where log(a) or log(1 - a) is undefined.
-        parts.append(message_html(
-            f"(no comparison table at z = {graph.z.value:.4g}: its finite difference for da "
-            f"moves a = {graph.a.value:.10g} by 1e-6, outside (0, 1): {error})"))
-    state["step"] = (
-        f"one step with α = {alpha}:  "
-        f"w₁ := {w1:.4g} − α·({graph.w1.grad:.4g}) = {after.w1.value:.4g},  "
-        f"w₂ := {after.w2.value:.4g},  b := {after.b.value:.4g}\\n"
-        f"L: {graph.L.value:.4f} → {after.L.value:.4f}"
-    )
-    parts.append(f"<pre>{html.escape(state['step'])}</pre>")
-    # JupyterLab's class for rendered HTML gives the table the same look as a cell output
-    state["html"] = '<div class="jp-RenderedHTMLCommon">' + "\\n".join(parts) + "</div>"
-    return state
+from microgrand.widgets import GraphBox, LectureSliders, lecture_state, typed_graph
 """,
     """md:
 ## The sliders
 
-(Release a slider to redraw.)
+Release a slider to redraw. Every change calls `lecture_state(x1, x2, w1, w2, b, y, alpha)`,
+which builds the lecture's graph at those numbers, runs `L.backward()`, compares the
+gradients with the lecture's formulas (`compare`) and takes one step (`step`); the widget
+shows the HTML it returns. (How the sliders are wired to it is in `microgrand/widgets.py`.)
 """,
     """
-def slider(description, value, low, high, step=0.1):
-    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=False, readout_format=".2f")
-
-
-sliders = {
-    "x1": slider("x₁", 2.0, -5.0, 5.0),
-    "x2": slider("x₂", -1.0, -5.0, 5.0),
-    "w1": slider("w₁", 0.3, -5.0, 5.0),
-    "w2": slider("w₂", 0.5, -5.0, 5.0),
-    "b": slider("b", 0.1, -5.0, 5.0),
-    "y": widgets.IntSlider(value=1, min=0, max=1, description="y", continuous_update=False),
-    "alpha": slider("α", 0.1, 0.0, 2.0, step=0.05),
-}
-# An HTML widget, not an Output widget: when an Output widget captures output, a headless
-# run (nbmake, nbconvert --execute) can stall for the whole cell timeout (jupyter/nbclient#312).
-view = widgets.HTML()
-
-
-def on_slider(change=None):
-    \"\"\"Called by every slider change: update at the sliders' values, show its HTML.\"\"\"
-    view.value = update(**{name: s.value for name, s in sliders.items()})["html"]
-
-
-for s in sliders.values():
-    s.observe(on_slider, names="value")
-on_slider()
-
-names = list(sliders)
-controls = widgets.HBox([widgets.VBox([sliders[n] for n in names[:4]]),
-                         widgets.VBox([sliders[n] for n in names[4:]])])
-display(widgets.VBox([controls, view]))
+sliders = LectureSliders()
+sliders
 """,
     """md:
-The same function, called directly with the default numbers. This is the code path the
-sliders run; the checks at the end test it, at this point and at three more.
+The same function, called directly with the lecture's numbers:
 """,
     """
-default_state = update()
-HTML(default_state["html"])
+state = lecture_state(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
+HTML(state.html)
 """,
     """md:
 ## Type a graph
@@ -911,105 +830,75 @@ Try: `z = w1*x1 + w2*x2 + b; a = sigmoid(z); x1=2; x2=-1; w1=0.3; w2=0.5; b=0.1`
 `x1, x2`.
 """,
     """
-def draw_text(text, data=""):
-    \"\"\"Build the typed graph, backpropagate, draw it: (root, message, HTML to show).\"\"\"
-    names = [name.strip() for name in data.split(",") if name.strip()]
-    try:
-        root = build(text, data=names)
-        root.backward()
-        return root, None, svg_of(root)
-    except (ParseError, ValueError, ArithmeticError, RenderError) as error:
-        message = f"{type(error).__name__}: {error}".splitlines()[0]
-        return None, message, message_html(message)
-
-
-text_box = widgets.Textarea(value="u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2",
-                            description="graph", continuous_update=False,
-                            layout=widgets.Layout(width="95%", height="4em"))
-data_box = widgets.Text(value="", description="data", placeholder="e.g. x1, x2",
-                        continuous_update=False)
-typed_view = widgets.HTML()
-
-
-def on_text(change=None):
-    typed_view.value = draw_text(text_box.value, data_box.value)[2]
-
-
-text_box.observe(on_text, names="value")
-data_box.observe(on_text, names="value")
-on_text()
-display(widgets.VBox([text_box, data_box, typed_view]))
+box = GraphBox("u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2")
+box
 """,
     """md:
-Called directly: the box's default graph, then four mistakes.
+Called directly (`typed_graph` is what the box runs): the box's graph, then four mistakes.
 """,
     """
-typed_root, typed_message, typed_html = draw_text("u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2")
-HTML(typed_html)
+typed = typed_graph("u = b*c; v = a + u; J = 3*v; a=5; b=3; c=2")
+HTML(typed.html)
 """,
     """
 mistakes = {}
 for text in ("J = 3*", "J = q*2", "a = 0; J = log(a)", "J = __import__('os').system('ls')"):
-    mistakes[text] = draw_text(text)[1]
+    mistakes[text] = typed_graph(text).message
     print(mistakes[text])
 """,
-    """md:
-## Checks
-""",
-    """
+    CHECKS_HEADER,
+    """check:
 import math
 
 from microgrand import lecture
 
 # the direct call: the lecture's numbers, drawn and compared
-assert default_state["error"] is None
+assert state.error is None and state.graph is not None and state.table is not None
 ex = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
-graph, table = default_state["graph"], default_state["table"]
-assert table is not None
+graph, table, after = state.graph, state.table, state.after
 assert math.isclose(graph.L.value, ex.L, rel_tol=1e-15) and graph.z.grad == ex.dz
 assert table.max_formula_diff == 0.0 and table.max_numeric_diff < 1e-8
-after = default_state["after"]
 closed_step = lecture.step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
 assert (after.w1.value, after.w2.value, after.b.value) == closed_step
 assert after.L.value < graph.L.value
-assert "L: 0.5981 → 0.4855" in default_state["step"]
+assert "L: 0.5981 → 0.4855" in state.step
 for text in ("<svg", "dz = a − y = −0.4502", "<table", "-0.9003"):
-    assert text in default_state["html"], text
-# the sliders start at the defaults of update, and the widget shows what update returned
-defaults = dict(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
-assert {name: s.value for name, s in sliders.items()} == defaults
-assert calls[0]["inputs"] == tuple(defaults.values())
-assert view.value == calls[0]["html"] == default_state["html"]
+    assert text in state.html, text
+# the sliders start at the same numbers, and the widget shows what lecture_state returned
+assert sliders.values() == dict(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
+assert sliders.calls[0].inputs == state.inputs
+assert sliders.view.value == sliders.calls[0].html == state.html
 """,
-    """
-# a slider change runs update at the sliders' values and shows its HTML
-sliders["y"].value = 0
-assert calls[-1]["inputs"][5] == 0 and view.value == calls[-1]["html"]
-assert calls[-1]["graph"].z.grad == calls[-1]["graph"].a.value - 0.0 > 0  # dz = a - y
-assert calls[-1]["table"].max_formula_diff == 0.0
-sliders["y"].value = 1
-assert calls[-1]["inputs"] == tuple(defaults.values())
-# z = 29.5: a < 1, still drawn (the comparison table may be left out, see above)
-state_z30 = update(x1=5.0, w1=5.0, b=5.0)
-assert state_z30["error"] is None and state_z30["graph"].a.value < 1.0
+    """check:
+# a slider change runs lecture_state at the sliders' values and shows its HTML
+sliders.controls["y"].value = 0
+last = sliders.calls[-1]
+assert last.inputs[5] == 0 and sliders.view.value == last.html
+assert last.graph.z.grad == last.graph.a.value - 0.0 > 0  # dz = a - y
+assert last.table.max_formula_diff == 0.0
+sliders.controls["y"].value = 1
+assert sliders.calls[-1].inputs == state.inputs
+# z = 29.5: a < 1, still drawn (the comparison table may be left out)
+state_z30 = lecture_state(x1=5.0, w1=5.0, b=5.0)
+assert state_z30.error is None and state_z30.graph.a.value < 1.0
 # z = 55: sigma(z) rounds to 1; a one-line message, not a traceback
-state_z55 = update(x1=5.0, x2=5.0, w1=5.0, w2=5.0, b=5.0)
-assert state_z55["error"] is not None and "bce_with_logits" in state_z55["error"]
-assert "\\n" not in state_z55["error"] and state_z55["html"].startswith("<p")
+state_z55 = lecture_state(x1=5.0, x2=5.0, w1=5.0, w2=5.0, b=5.0)
+assert state_z55.error is not None and "bce_with_logits" in state_z55.error
+assert "\\n" not in state_z55.error and state_z55.html.startswith("<p")
 """,
-    """
+    """check:
 # the text box: the default graph, and each mistake as one line
-assert typed_message is None and typed_root.value == 33.0 and typed_root.name == "J"
-assert typed_view.value == typed_html and "J = 3v" in typed_html
+assert typed.message is None and typed.root.value == 33.0 and typed.root.name == "J"
+assert box.view.value == typed.html and "J = 3v" in typed.html
 assert all(message is not None and "\\n" not in message for message in mistakes.values()), mistakes
 assert mistakes["J = 3*"].startswith("ParseError: syntax error")
 assert mistakes["J = q*2"].startswith("ParseError: unknown name 'q'")
 assert mistakes["a = 0; J = log(a)"].startswith("ParseError: log(x) needs x > 0")
 assert mistakes["J = __import__('os').system('ls')"].startswith("ParseError:")
 # typing into the box redraws (data leaves get no red arrow)
-text_box.value = "z = w1*x1 + w2*x2 + b; a = sigmoid(z); x1=2; x2=-1; w1=0.3; w2=0.5; b=0.1"
-data_box.value = "x1, x2"
-assert "dw₁ = x₁·dz" in typed_view.value and "dx₁" not in typed_view.value
+box.text_box.value = "z = w1*x1 + w2*x2 + b; a = sigmoid(z); x1=2; x2=-1; w1=0.3; w2=0.5; b=0.1"
+box.data_box.value = "x1, x2"
+assert "dw₁ = x₁·dz" in box.view.value and "dx₁" not in box.view.value
 """,
 ]
 
@@ -1202,10 +1091,8 @@ seconds = time.perf_counter() - start
 print(f"1,000 epochs on m = {m}: {seconds:.2f} s; J from {result.losses[0]:.4f} to {result.final_loss:.4f}")
 print(f"w1 = {result.params.w1:.4f}, w2 = {result.params.w2:.4f}, b = {result.params.b:.4f}")
 """,
-    """md:
-## Checks
-""",
-    """
+    CHECKS_HEADER,
+    """check:
 values = {name: result for name, (_, result) in timings.items()}
 reference = values["the vectorized formulas (numpy)"]
 for name, got in values.items():
@@ -1402,10 +1289,8 @@ table = hidden_size_table(X, Y, [1, 2, 3, 4, 5, 20], iterations=5000)
 for row in table:
     print(f"n_h = {row.n_h:2}: training accuracy {row.result.accuracy:.2%}")
 """,
-    """md:
-## Checks
-""",
-    """
+    CHECKS_HEADER,
+    """check:
 # the data: the course's flower
 assert X.shape == (2, 400) and Y.shape == (1, 400) and Y.sum() == 200
 assert logreg_acc <= 0.60  # no straight line separates the petals

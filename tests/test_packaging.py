@@ -50,11 +50,14 @@ def test_runtime_dependencies_are_what_the_package_imports() -> None:
     config = setup_cfg()
     install = requirement_names(config["options"]["install_requires"])
     assert "pytest" not in install
-    # matplotlib draws one optional picture (the decision boundary) and is imported only
-    # there, with an error that names the `plot` extra: it is not a runtime dependency.
-    optional = requirement_names(config["options.extras_require"]["plot"])
-    assert optional == {"matplotlib"}
-    assert install - PROGRAMS == third_party_imports() - optional
+    # Imported only where an optional feature needs them, with an error that names the
+    # extra: matplotlib draws the decision boundary (`plot`), ipywidgets makes the notebook
+    # widgets (`notebooks`). They are not runtime dependencies.
+    optional = {"matplotlib": "plot", "ipywidgets": "notebooks"}
+    for module, extra in optional.items():
+        assert module in requirement_names(config["options.extras_require"][extra]), module
+    assert requirement_names(config["options.extras_require"]["plot"]) == {"matplotlib"}
+    assert install - PROGRAMS == third_party_imports() - set(optional)
 
 
 def test_test_tools_are_in_the_dev_extra() -> None:
