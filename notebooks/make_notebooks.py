@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nb07_second_derivatives import NB07
 
 HERE = Path(__file__).resolve().parent
 
@@ -1315,6 +1316,7 @@ NOTEBOOKS = {
     "04_interactive": NB04,
     "05_vectorization": NB05,
     "06_shallow_network": NB06,
+    "07_second_derivatives_newton": NB07,
 }
 
 
