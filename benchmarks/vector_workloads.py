@@ -102,7 +102,8 @@ def vector_torch(torch: Any, X: Any, Y: Any, params: w.Params = w.PARAMS) -> Gra
     A = torch.sigmoid(wt @ Xt + bt)
     J = -(Yt * torch.log(A) + (1.0 - Yt) * torch.log(1.0 - A)).mean()
     J.backward()
-    return float(J), float(wt.grad[0, 0]), float(wt.grad[0, 1]), float(bt.grad)
+    grad = wt.grad[0]
+    return J.item(), grad[0].item(), grad[1].item(), bt.grad.item()
 
 
 def jax_cost(jax: Any) -> Callable[..., Any]:
