@@ -77,11 +77,8 @@ def test_million_node_chain_backward(million: tuple[Node, Node]) -> None:
 
 def test_million_node_chain_repr_and_zero_grad(million: tuple[Node, Node]) -> None:
     c0, c = million
-    start = time.perf_counter()
-    for _ in range(1000):
-        text = repr(c)
-    assert time.perf_counter() - start < 1.0
-    assert len(text) < 80
+    text = repr(c)  # reads c alone (test_core_node checks that it walks nothing)
+    assert len(text) < 80 and text.endswith("op='add')")
     c.backward()
     start = time.perf_counter()
     c.zero_grad()

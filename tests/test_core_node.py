@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 
 import pytest
@@ -183,16 +182,21 @@ def test_repr_truncates_long_names() -> None:
     assert len(text) < 120
 
 
+class Trap:
+    """Put where a node's parent was: reading anything from it fails the test."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"repr read {name!r} of a parent: it walked the graph")
+
+
 def test_repr_does_not_walk_the_graph() -> None:
-    """Also the un-slow half of the million-node repr check: 20,000 is enough to notice."""
+    """repr reads the node alone: its parents are replaced by traps, and repr still works."""
     c = Node(1.0, "c0")
-    for _ in range(20_000):
-        c = c + 1.0
-    start = time.perf_counter()
-    for _ in range(1000):
-        text = repr(c)
-    assert time.perf_counter() - start < 0.5
-    assert len(text) < 80
+    for _ in range(3):
+        c = (c + 1.0).named("c")
+    c._p0 = c._p1 = Trap()  # type: ignore[assignment]  # a test-only corruption
+    text = repr(c)
+    assert text == "Node(c=4.0, grad=0.0, op='add')"
 
 
 def test_node_is_not_a_float() -> None:
