@@ -1,9 +1,10 @@
 """The cells of notebook 7, second derivatives and Newton's method (see make_notebooks.py).
 
-A string starting with "md:" is a markdown cell, any other a code cell.
+A string starting with "md:" is a markdown cell, "check:" a check cell, any other a code
+cell. make_notebooks.py puts its Checks heading between LESSON and CHECKS.
 """
 
-NB07 = [
+LESSON = [
     """md:
 # 7. Gradients of gradients: the Hessian and Newton's method
 
@@ -162,12 +163,10 @@ for k, J in enumerate(reg.losses):
 gradient, H = derivatives(batch_graph(reg.params, data_nodes(x1s), data_nodes(x2s), ys, l2=lam))
 print("gradient at the end:", [f"{v:.1e}" for v in gradient])
 """,
-    """md:
-## Checks
+]
 
-The numbers this notebook showed, held to the closed forms (run by `make test`).
-""",
-    """
+CHECKS = [
+    """check:
 a = g.a.value
 assert math.isclose(da.value, -1 / a, rel_tol=1e-12)  # y = 1: da = -y/a
 assert math.isclose(dz.value, a - 1, rel_tol=1e-12)
