@@ -4,7 +4,8 @@ on floats (bit for bit, the same errors) and on numpy arrays (within 4 ulp per e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -218,3 +219,47 @@ def test_random_graphs_compiled_equal_the_engine(
     assert same(out.value, fresh_root.value)
     for leaf, fresh in zip(leaves, fresh_leaves, strict=True):
         assert same(out.grads[leaf], fresh.grad)
+
+
+# --- an op a user adds to the table -------------------------------------------------------
+
+
+@pytest.fixture
+def softplus() -> Iterator[ops.Op]:
+    """softplus(x) = log(1 + e^x), slope σ(x): a row added to the table for one test."""
+
+    def forward(x: float) -> float:
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+    row = ops.Op(
+        "softplus_user", "sp", "softplus({0})", 5, forward, lambda *a: (0.0,), ("sigmoid(x)",)
+    )
+    op = ops.register(row)
+    try:
+        yield op
+    finally:
+        del ops.TABLE[op.name]
+
+
+def test_a_user_op_compiles_on_floats_and_arrays(softplus: ops.Op) -> None:
+    """No numpy form: on arrays its float function runs element by element (exactly)."""
+
+    def graph(v: float) -> tuple[Node, Node]:
+        x = Node(v, "x")
+        return (node_module._unary(softplus)(x * 2.0) * 3.0).named("J"), x
+
+    J, x = graph(0.4)
+    f = microgrand.compile(J, [x])
+    assert "t2 = softplus_user(t1)" in f.source
+    for v in (0.4, -3.0, 25.0):
+        Jv, xv = graph(v)
+        Jv.backward()
+        out = f(v)
+        assert same(out.value, Jv.value) and same(out.grads["x"], xv.grad)
+    X = np.array([0.4, -3.0, 25.0])
+    out = f(X)
+    for i, v in enumerate(X):
+        Jv, xv = graph(float(v))
+        Jv.backward()
+        assert close(out.grads["x"][i], xv.grad)
+    assert math.isclose(out.value, sum(graph(float(v))[0].value for v in X), rel_tol=1e-15)
