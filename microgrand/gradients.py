@@ -147,45 +147,50 @@ def _depends_on(computed: list[Node], inputs: list[Node]) -> set[Node]:
 def _backward_floats(
     computed: list[Node], needed: set[Node], adjoint: dict[Node, float]
 ) -> dict[Node, float]:
-    """The chain rule on floats, like `engine.backward`, into `adjoint` instead of .grad."""
+    """The chain rule on floats, like `engine.backward`, into `adjoint` instead of .grad.
+
+    A parent outside `needed` gets nothing, and its partial is not even computed: it may
+    not be defined (pow's slope in the exponent, out·log x, at a negative base).
+    """
+    get = adjoint.get  # this loop runs once per node: attribute lookups add up
     for node in computed:  # newest first: every consumer before the node it consumes
         if node not in needed:
             continue
-        g = adjoint.get(node, 0.0)
+        g = get(node, 0.0)
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad")
-        parents = [p for p in node.parents if p in needed]
+        op: Op = node._op  # type: ignore[assignment]
+        x: Node = node._p0  # type: ignore[assignment]
+        y = node._p1
+        use_x = x in needed
+        use_y = y is not None and y in needed
+        if not (use_x or use_y):
+            continue  # an input whose own inputs do not matter
         try:
-            partials = _float_partials(node, len(parents) == len(node.parents), needed)
+            if y is None:
+                dx = op.fixed[0] if op.fixed is not None else op.partial_of[0](node._v, x._v)
+                adjoint[x] = get(x, 0.0) + g * dx
+                continue
+            if op.fixed is not None:
+                dx, dy = op.fixed
+            elif op.swap:
+                dx, dy = y._v, x._v
+            elif use_x and use_y:
+                dx, dy = op.partials(node._v, x._v, y._v)
+            elif use_x:
+                dx = op.partial_of[0](node._v, x._v, y._v)
+            else:
+                dy = op.partial_of[1](node._v, x._v, y._v)
         except (ArithmeticError, ValueError) as error:
             raise checks.partial_error(node, error) from None
-        for parent, d in zip(parents, partials, strict=True):
-            adjoint[parent] = adjoint.get(parent, 0.0) + g * d
+        if use_x:
+            adjoint[x] = get(x, 0.0) + g * dx
+        if use_y:
+            adjoint[y] = get(y, 0.0) + g * dy
     for node, g in adjoint.items():
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad")
     return adjoint
-
-
-def _float_partials(node: Node, every: bool, needed: set[Node]) -> list[float]:
-    """The partials for the parents in `needed`, as the engine computes them.
-
-    When a parent is left out, its partial is not computed at all: it may not even be
-    defined (pow's slope in the exponent, out·log x, at a negative base).
-    """
-    op: Op = node._op  # type: ignore[assignment]
-    values = [p._v for p in node.parents]
-    if op.fixed is not None:
-        every_partial: tuple[float, ...] = op.fixed
-    elif every:
-        every_partial = op.partials(node._v, *values)
-    else:
-        return [
-            op.partial_of[i](node._v, *values)
-            for i, parent in enumerate(node.parents)
-            if parent in needed
-        ]
-    return [d for d, parent in zip(every_partial, node.parents, strict=True) if parent in needed]
 
 
 def _backward_graph(
@@ -204,13 +209,22 @@ def _backward_graph(
         if g.__class__ is float and g == 0.0:
             continue
         op: Op = node._op  # type: ignore[assignment]
-        parents = node.parents
-        variables = dict(zip(("out", "x", "y"), map(_term, (node, *parents)), strict=False))
-        for i, parent in enumerate(parents):
-            if parent not in needed:
+        x, y = node._p0, node._p1
+        variables: dict[str, Value] | None = None
+        for i, parent in enumerate((x, y)):
+            if parent is None or parent not in needed:
                 continue
             try:
-                d = formula.evaluate(op.derivatives[i], variables, _apply, float)
+                if op.fixed is not None:
+                    d: Value = op.fixed[i]
+                elif op.swap:  # mul: the slope in one input is the other input
+                    d = _term(y if i == 0 else x)  # type: ignore[arg-type]
+                else:
+                    if variables is None:
+                        variables = {"out": node, "x": _term(x)}  # type: ignore[arg-type]
+                        if y is not None:
+                            variables["y"] = _term(y)
+                    d = formula.evaluate(op.derivatives[i], variables, _apply, float)
                 adjoint[parent] = _add(adjoint.get(parent, 0.0), _mul(g, d))
             except (ArithmeticError, ValueError) as error:
                 raise checks.partial_error(node, error) from None
@@ -245,7 +259,7 @@ def _apply(function: str, args: tuple[Value, ...]) -> Value:
     if helper is not None:
         # Piecewise constant: its value is a number, with derivative 0 (see formula.step).
         return helper(args[0] if isinstance(args[0], float) else args[0]._v)
-    if all(isinstance(a, float) for a in args):
+    if args[0].__class__ is float and (len(args) == 1 or args[1].__class__ is float):
         return float(TABLE[function].forward(*args))
     simplify = _IDENTITIES.get(function)
     if simplify is not None:
