@@ -1206,7 +1206,7 @@ The same network with every scalar: each unit's weights beside it, one column pe
 values and gradients of one example after `L.backward()`:
 """,
     """
-x = [data.x1[0], data.x2[0]]
+x = net.inputs([data.x1[0], data.x2[0]])  # data leaves named x₁, x₂
 y = data.y[0]
 L = net.loss(x, y)
 L.backward()
@@ -1221,6 +1221,14 @@ w = net.layers[0].W[0][1]  # W[1]₁₂
 explained = explain(L, w)
 comparison_w_grad = w.grad  # backward's number, before training changes the weights
 print(explained)
+""",
+    """md:
+An input feeds every hidden unit, so its derivative sums one chain per unit, four paths
+(x₁ is data, so backward itself leaves its gradient at 0; `explain` still shows the sum):
+""",
+    """
+through_x1 = explain(L, x[0])
+print(through_x1)
 """,
     """md:
 ## Autograd vs the course's six formulas
@@ -1299,6 +1307,7 @@ assert logreg_acc <= 0.60  # no straight line separates the petals
 assert comparison.max_formula_diff < 1e-12 and comparison.max_numeric_diff < 1e-6
 assert trained.max_formula_diff < 1e-12 and trained.max_numeric_diff < 1e-6
 assert math.isclose(explained.value, comparison_w_grad, rel_tol=1e-12)
+assert len(through_x1.chains) == 4  # one path through each hidden unit
 # training: the course's cost curve and accuracy
 assert math.isclose(result.costs[0], 0.693048, abs_tol=5e-7)
 assert math.isclose(result.costs[1000], 0.288083, abs_tol=5e-7)

@@ -129,7 +129,8 @@ def test_the_loss_is_the_courses_cross_entropy() -> None:
 
 def test_explain_spells_out_a_first_layer_weight_through_its_hidden_unit() -> None:
     net = MLP(2, [4, 1], seed=3, scale=1.0)
-    L = net.loss([1.5, -2.0], 1.0)
+    x = net.inputs([1.5, -2.0])
+    L = net.loss(x, 1.0)
     L.backward()
     w = net.layers[0].W[0][1]
     text = str(explain(L, w))
@@ -139,10 +140,10 @@ def test_explain_spells_out_a_first_layer_weight_through_its_hidden_unit() -> No
     assert "W[2]₁₁ * (1 - a[1]₁**2) * x₂" in text
     assert math.isclose(explain(L, w).value, w.grad, rel_tol=1e-12)
     # An input feeds every hidden unit: its explanation sums one chain per unit.
-    x1 = L.parents[0]
-    while x1.parents:
-        x1 = x1.parents[0]
-    assert explain(L, x1).value != 0.0
+    through = explain(L, x[0])
+    assert len(through.chains) == 4 and through.value != 0.0
+    hidden = [chain.factors[1].lower for chain in through.chains]
+    assert hidden == ["a[1]₁", "a[1]₂", "a[1]₃", "a[1]₄"]
 
 
 UNTYPED_MLP: Any = MLP  # the cases below pass wrong types on purpose
