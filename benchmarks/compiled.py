@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,80 @@ def flat_target(workloads: list[r.Workload], system: str) -> r.Target:
     )
 
 
+@dataclass
+class Measured:
+    """Everything one run measured."""
+
+    one: r.Workload
+    flats: list[r.Workload]
+    main_step: r.Workload
+    train: r.Workload
+    m: int
+    steps: int
+    micrograd: float | None
+    iris: list[float]
+
+    @property
+    def workloads(self) -> list[r.Workload]:
+        extra = [] if self.main_step in self.flats else [self.main_step]
+        return [self.one, *extra, *self.flats, self.train]
+
+
+def measure(peers: dict[str, Any], quick: bool) -> Measured:
+    """Run the five workloads in order, saying what runs."""
+    m_main = 2_000 if quick else 10_000
+    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    rounds = 3 if quick else 11
+    budget = 0.02 if quick else 0.05
+    r.say("[1/5] one example, compiled")
+    one = one_example(rounds, 0.02 if quick else 0.1)
+    r.say(f"[2/5] vectorized step, m = {', '.join(f'{m:,}' for m in sizes)}")
+    flats = [vectorized(peers if m == m_main else {}, m, rounds, budget) for m in sizes]
+    main_step = next((f for f in flats if f.per == m_main), None)
+    if main_step is None:
+        main_step = vectorized(peers, m_main, rounds, budget)
+    r.say(f"[3/5] micrograd's step at m = {m_main:,} (best of 2)")
+    slow = micrograd_step(peers, m_main)
+    steps = 100 if quick else 1_000
+    r.say(f"[4/5] {steps:,} training steps at m = {m_main:,}, end to end")
+    train = training(peers, m_main, steps, 2 if quick else 3)
+    r.say("[5/5] microgrand.train on iris, 1,000 epochs")
+    return Measured(one, flats, main_step, train, m_main, steps, slow, iris(3 if quick else 7))
+
+
+def targets(run: Measured) -> list[r.Target]:
+    """Issue 12's targets from the measurements."""
+    m_text, step = f"m = {run.m:,}", run.main_step
+    found = [
+        ratio_target("one example: compiled / closed form", run.one, MG_C, r.CLOSED, 3),
+        ratio_target(f"{m_text}: compiled (bce) / numpy", step, MG_CB, NUMPY, 1.5),
+        ratio_target(f"{m_text}: compiled (primitive ops) / numpy", step, MG_C, NUMPY, 1.5),
+        ratio_target(f"{m_text}: compiled (bce) / torch eager", step, MG_CB, TORCH, 1.0),
+        ratio_target(f"{m_text}: jax.jit / numpy (reported)", step, JAX, NUMPY, float("inf")),
+        ratio_target(
+            f"{run.steps:,} steps end to end: compiled / jax.jit", run.train, MG_CB, JAX, 1
+        ),
+        flat_target(run.flats, MG_CB),
+    ]
+    compiled = step.entry(MG_CB)
+    if run.micrograd is not None and compiled is not None:
+        ratio = run.micrograd / (compiled.median() * run.m)
+        figure = f"micrograd {r.fmt_time(run.micrograd)} per step = {ratio:,.0f}x compiled"
+        found.append(
+            r.Target(f"{m_text}: micrograd / compiled (reported)", {"wall": figure}, {"wall": True})
+        )
+    seconds = statistics.median(run.iris)
+    figure = f"{r.fmt_time(seconds)} (need < 0.1 s)"
+    found.append(
+        r.Target(
+            "iris, 1,000 epochs of microgrand.train (median)",
+            {"wall": figure},
+            {"wall": seconds < 0.1},
+        )
+    )
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the workloads, print the tables, the targets and the checks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -200,86 +275,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--skip", nargs="*", default=[], choices=[TORCH, JAX, MICROGRAD])
     args = parser.parse_args(argv)
-    quick = args.quick
     t_start = time.perf_counter()
-    r.say(f"microgrand compiled/vectorized benchmark ({'QUICK' if quick else 'full run'})")
+    r.say(f"microgrand compiled/vectorized benchmark ({'QUICK' if args.quick else 'full run'})")
     peers = load_peers(set(args.skip))
     r.say(f"peers: {', '.join(peers) or 'none'}; load average {os.getloadavg()[0]:.2f}")
     gc.collect()
     gc.freeze()
-
-    m_main = 2_000 if quick else 10_000
-    sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
-    rounds = 3 if quick else 11
-    r.say("[1/5] one example, compiled")
-    one = one_example(rounds, 0.02 if quick else 0.1)
-    r.say(f"[2/5] vectorized step, m = {', '.join(f'{m:,}' for m in sizes)}")
-    flats = [
-        vectorized(peers if m == m_main else {}, m, rounds, 0.02 if quick else 0.05) for m in sizes
-    ]
-    main_step = next((f for f in flats if f.per == m_main), None) or vectorized(
-        peers, m_main, rounds, 0.02
-    )
-    r.say(f"[3/5] micrograd's step at m = {m_main:,} (best of 2)")
-    slow = micrograd_step(peers, m_main)
-    steps = 100 if quick else 1_000
-    r.say(f"[4/5] {steps:,} training steps at m = {m_main:,}, end to end")
-    train = training(peers, m_main, steps, 2 if quick else 3)
-    r.say("[5/5] microgrand.train on iris, 1,000 epochs")
-    iris_times = iris(3 if quick else 7)
-
-    results = [one, *flats, train]
-    if main_step not in flats:
-        results.insert(1, main_step)
+    run = measure(peers, args.quick)
     systems = [r.CLOSED, NUMPY, MG_C, MG_CB, MG_DYN, *(p for p in (TORCH, JAX) if p in peers)]
+    for clock, title in (("wall", "wall clock"), ("cpu", "CPU time of this process")):
+        r.say()
+        r.say(f"RESULTS ({title}): medians of interleaved rounds, ± half the range of the rounds")
+        r.print_table(run.workloads, systems, clock)
     r.say()
-    r.say("RESULTS (wall clock): medians of interleaved rounds, ± half the range of the rounds")
-    r.print_table(results, systems, "wall")
-    r.say()
-    r.say("RESULTS (CPU time of this process, same rounds)")
-    r.print_table(results, systems, "cpu")
-    r.say()
-    m_text = f"m = {m_main:,}"
-    targets = [
-        ratio_target("one example: compiled / closed form", one, MG_C, r.CLOSED, 3),
-        ratio_target(f"{m_text}: compiled (bce) / numpy", main_step, MG_CB, NUMPY, 1.5),
-        ratio_target(f"{m_text}: compiled (primitive ops) / numpy", main_step, MG_C, NUMPY, 1.5),
-        ratio_target(f"{m_text}: compiled (bce) / torch eager", main_step, MG_CB, TORCH, 1.0),
-        ratio_target(f"{m_text}: jax.jit / numpy (reported)", main_step, JAX, NUMPY, float("inf")),
-        ratio_target(f"{steps:,} steps end to end: compiled / jax.jit", train, MG_CB, JAX, 1.0),
-        flat_target(flats, MG_CB),
-    ]
-    if slow is not None and main_step.entry(MG_CB) is not None:
-        ratio = slow / (main_step.entry(MG_CB).median() * m_main)  # type: ignore[union-attr]
-        figure = f"micrograd {r.fmt_time(slow)} per step = {ratio:,.0f}x compiled (reported)"
-        targets.append(
-            r.Target(f"{m_text}: micrograd / compiled", {"wall": figure}, {"wall": True})
-        )
-    seconds = statistics.median(iris_times)
-    targets.append(
-        r.Target(
-            "iris, 1,000 epochs of microgrand.train (median)",
-            {"wall": f"{r.fmt_time(seconds)} (need < 0.1 s)"},
-            {"wall": seconds < 0.1},
-        )
-    )
-    note = " (quick sizes: indicative only)" if quick else ""
+    found = targets(run)
+    note = " (quick sizes: indicative only)" if args.quick else ""
     r.say(f"TARGETS, judged on wall-clock medians of same-round ratios{note}")
-    r.print_targets(targets)
+    r.print_targets(found)
     r.say()
-    failed = [(wl.key, e) for wl in results for e in wl.entries if e.failure]
+    failed = [(wl.key, e) for wl in run.workloads for e in wl.entries if e.failure]
     for key, entry in failed:
         r.say(f"  CHECK FAILED {entry.system} ({key}): {entry.failure}")
     if not failed:
         r.say("  CHECK OK: every system's J and gradients match the closed form (rel 1e-9)")
-    r.say(
-        f"total time {time.perf_counter() - t_start:.0f} s; load average {os.getloadavg()[0]:.2f}"
-    )
+    r.say(f"total time {time.perf_counter() - t_start:.0f} s; load {os.getloadavg()[0]:.2f}")
     if failed:
         return 1
-    if args.strict and any(t.verdicts["wall"] is False for t in targets):
-        return 1
-    return 0
+    return 1 if args.strict and any(t.verdicts["wall"] is False for t in found) else 0
 
 
 if __name__ == "__main__":

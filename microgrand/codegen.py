@@ -1,17 +1,18 @@
-"""Code generation for `microgrand.compile`: a traced graph becomes Python source.
+"""Code generation for `microgrand.compile`: the statements of a traced graph.
 
 One statement per node, in the graph's names (``t1, t2, ...`` for unnamed nodes): first
 the forward pass in topological order, then the backward pass in the engine's order, each
-gradient written from its op's derivative formula in the op table (``dz = da * (a * (1 -
-a))``). The same statements run on floats and on numpy arrays; only the functions the
-names ``exp``, ``sigmoid``, ... are bound to differ (see `microgrand.compile`).
+gradient written from its op's derivative term tree (``dz = da * (a * (1.0 - a))``). The
+same forward statements run on floats and on numpy arrays; the numpy backward pass also
+sums scalar gradients over the examples. `microgrand.generated` assembles the functions.
 
 Bit for bit with the engine: every value and product is computed by the same float
 operations in the same order (``x.grad = g * dx``, then ``x.grad += g * dx`` for later
-uses). Copies the engine makes by multiplying by 1.0 or -1.0 are folded away (exact), and
-constant subexpressions are evaluated here with the same Python arithmetic. Squares in
-formula text (``out**2``) are written as products, which is how the engine computes them
-(``x**2`` and ``x*x`` differ in the last bit for about one float in a thousand).
+uses), as the engine's partials functions (`formula.compile_partials`) write them: squares
+of a variable as products (``x**2`` and ``x*x`` differ in the last bit for about one float
+in a thousand), whole exponents with ``**``, others through ``power``. Copies the engine
+makes by multiplying by 1.0 or -1.0 are folded away (exact), and subexpressions of numbers
+are evaluated here with the same float functions.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import copy
 import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from microgrand.engine import CONSTANT, DATA, PARAMETER
 from microgrand.formula import HELPERS, Num, Term, Var
@@ -46,7 +46,12 @@ BINARY = {ADD.name: ast.Add(), SUB.name: ast.Sub(), MUL.name: ast.Mult(), DIV.na
 # values they make need no check. +, -, *, / and user ops can overflow without a word.
 SAFE = {"neg", "exp", "log", "sigmoid", "tanh", "relu", "pow", "bce_with_logits"}
 POWER = "power"  # the helper for a fractional exponent (a negative base is an error)
-RESERVED = frozenset({*keyword.kwlist, *dir(builtins), "self", "reduce", POWER, *FORMULA_FUNCTIONS})
+# Names the generated code uses for itself: besides the functions, ``result`` makes the
+# Result, ``dot`` and ``total`` sum over the examples, ``examples`` is m.
+RESERVED = frozenset(
+    {*keyword.kwlist, *dir(builtins), *FORMULA_FUNCTIONS, POWER}
+    | {"self", "reduce", "result", "dot", "total", "examples"}
+)
 
 
 @dataclass
@@ -378,104 +383,3 @@ def _times(g: ast.expr, partial: ast.expr) -> ast.expr:
             v = _value(b)
             return literal(-v) if v is not None else ast.UnaryOp(ast.USub(), b)
     return ast.BinOp(g, ast.Mult(), partial)
-
-
-def source(p: Plan, fname: str) -> str:
-    """The float function, with its checks, as source text."""
-    root = p.names[p.root]
-    params = ", ".join(p.params)
-    forward = [p.inline.get(i, line) for i, line in enumerate(p.forward)]
-    body = ["# forward", *forward]
-    if p.backward:
-        body += [f"# backward: d<v> is d{root}/d<v>", *p.backward, *_copies(p, p.grads)]
-    returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
-    frozen = [
-        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
-    ]
-    head = f"def {fname}(self, {params + ', ' if params else ''}reduce='sum'):"
-    dispatch = " is ".join(["float", *(f"{name}.__class__" for name in p.params)])
-    condition = [f"not {dispatch}"] if p.params else []
-    condition += ["reduce != 'sum'", *(f"not 0.0 <= {y} <= 1.0" for y in p.labels)]
-    terms = [f"{name} - {name}" for name in dict.fromkeys(p.checked)]
-    rows = [" + ".join(terms[i : i + 6]) for i in range(0, len(terms), 6)]
-    scalar = [
-        head,
-        f'    """{root} and its gradients on floats, the engine\'s arithmetic in its order."""',
-        *(f"    {line}" for line in frozen),
-        "    # Not all floats (ints, arrays, bad values) or a label out of [0, 1]: self.general",
-        f"    if {' or '.join(condition)}:",
-        f"        return self.general({params + ', ' if params else ''}reduce=reduce)",
-        "    try:",
-        *(f"        {line}" for line in body),
-        "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
-        f"        return self.fail({params})",
-    ]
-    if rows:
-        scalar += [
-            "    # Strict numerics: an inf or nan in any of these makes the sum nan.",
-            "    if (",
-            *(f"        {'+ ' if i else ''}{row}" for i, row in enumerate(rows)),
-            "    ) != 0.0:",
-            f"        return self.fail({params})",
-        ]
-    scalar.append(f"    return result(({returned}))")
-    return "\n".join(scalar) + "\n"
-
-
-def _copies(p: Plan, grads: dict[Node, str]) -> list[str]:
-    """Comments for the gradients that are another's number (db = dz): not computed twice."""
-    lines = []
-    for node, expr in grads.items():
-        if node is not p.root and node._op is not DATA and expr != f"d{p.names[node]}":
-            lines.append(f"# d{p.names[node]} = {expr}")
-    return lines
-
-
-def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
-    """The numpy version for calls where `arrays` are the nodes holding m examples: the
-    same forward statements, and a backward pass that sums into scalar nodes' gradients."""
-    back = backward(p, arrays)
-    root = p.names[p.root]
-    returned = [p.names[p.root], *(p.names[n] for n in p.named), *back.grads.values()]
-    frozen = [
-        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
-    ]
-    lines = [
-        f"def {fname}({', '.join([*p.params, 'examples'])}):",
-        f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
-        *(f"    {line}" for line in frozen),
-        "    # forward",
-        *(f"    {line}" for line in p.forward),
-    ]
-    if back.lines:
-        lines.append(
-            f"    # backward: d<v> is d{root}/d<v> (for scalars: summed over the examples)"
-        )
-        lines += [f"    {line}" for line in [*back.lines, *_copies(p, back.grads)]]
-    lines.append(f"    return ({', '.join(returned)},)")
-    return "\n".join(lines) + "\n"
-
-
-def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
-    """The globals the generated code runs with: float functions, or numpy ones."""
-    from microgrand.ops import power
-
-    scope: dict[str, Any] = {}
-    functions: dict[str, tuple[Callable[..., float], int]] = {
-        name: (f, 1) for name, f in FORMULA_FUNCTIONS.items()
-    }
-    functions[POWER] = (power, 2)
-    functions.update({name: (op.forward, op.arity) for name, op in p.helpers.items()})
-    if arrays:
-        import numpy as np
-
-        from microgrand import array_ops
-
-        for name, (f, arity) in functions.items():
-            scope[name] = array_ops.form(name, f, arity)
-        scope["dot"], scope["total"] = array_ops.dot, np.add.reduce
-        scope.update({k: np.float64(v) for k, v in p.frozen.items()})
-    else:
-        scope.update({name: f for name, (f, _) in functions.items()})
-        scope.update(p.frozen)
-    return scope

@@ -232,7 +232,7 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
             that root does not depend on is allowed: its gradient is 0.0.
         RuntimeError: the graph is stale (a leaf was set after a node was made from it).
     """
-    from microgrand import codegen
+    from microgrand import codegen, generated
     from microgrand.engine import ancestors
 
     if not isinstance(root, Node):
@@ -244,8 +244,8 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
     _check_inputs(leaves)
     p = codegen.plan(root, leaves, order)
     fname = f"{p.names[root]}_and_grads"
-    scalar_source = codegen.source(p, fname)
-    namespace = codegen.namespace(p, arrays=False)
+    scalar_source = generated.source(p, fname)
+    namespace = generated.namespace(p, arrays=False)
     builtins.exec(builtins.compile(scalar_source, f"<compiled {fname}>", "exec"), namespace)
     result = type("Result", (Result,), _keys(p))
     namespace["result"] = result  # a tuple subclass: made in C, no Python __init__

@@ -43,16 +43,16 @@ def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
 
 def _make(compiled: Compiled, pattern: tuple[bool, ...]) -> tuple[Any, str, tuple[int, ...]]:
     """Generate and compile the numpy version for inputs given as arrays per `pattern`."""
-    from microgrand import codegen
+    from microgrand import generated
 
     p = compiled._plan
     arrays = {leaf for leaf, is_array in zip(p.inputs, pattern, strict=True) if is_array}
     for node in p.computed:
         if node._p0 in arrays or node._p1 in arrays:
             arrays.add(node)
-    scope = codegen.namespace(p, arrays=True)
+    scope = generated.namespace(p, arrays=True)
     fname = f"{p.names[p.root]}_and_grads_arrays"
-    source = codegen.array_source(p, fname, arrays)
+    source = generated.array_source(p, fname, arrays)
     builtins.exec(builtins.compile(source, f"<compiled {fname}>", "exec"), scope)
     made = compiled._arrays[pattern] = (scope[fname], source, _kinds(compiled, arrays))
     return made

@@ -121,6 +121,7 @@ def test_an_unused_input_has_gradient_zero() -> None:
 
 def test_hostile_names_make_valid_code() -> None:
     names = ["import os", "self", "reduce", "exp", "x", "x", "σ", "z₁", "z1", "_private", "d"]
+    names += ["dot", "total", "result", "examples", "power", "float", "_e", "t1", "dt1"]
     leaves = [Node(0.1 * (i + 1), name) for i, name in enumerate(names)]
     total = leaves[0]
     for leaf in leaves[1:]:

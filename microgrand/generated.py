@@ -1,0 +1,120 @@
+"""The text of the generated functions, and the globals each one runs with.
+
+`microgrand.codegen` plans the statements; this module assembles them into functions:
+the float version (`source`: a type check that sends anything but floats to the general
+path, the statements inside ``try``, one finiteness check, the Result) and the numpy
+version for a given set of array inputs (`array_source`: the same forward statements and a
+backward pass that sums scalar gradients over the examples). `namespace` binds the names
+the code calls (``exp``, ``sigmoid``, ...) to float functions or to numpy ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from microgrand.codegen import POWER, Plan, backward
+from microgrand.engine import DATA
+from microgrand.node import Node
+from microgrand.ops import FORMULA_FUNCTIONS
+
+
+def source(p: Plan, fname: str) -> str:
+    """The float function, with its checks, as source text."""
+    root = p.names[p.root]
+    params = ", ".join(p.params)
+    forward = [p.inline.get(i, line) for i, line in enumerate(p.forward)]
+    body = ["# forward", *forward]
+    if p.backward:
+        body += [f"# backward: d<v> is d{root}/d<v>", *p.backward, *_copies(p, p.grads)]
+    returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
+    frozen = [
+        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
+    ]
+    head = f"def {fname}(self, {params + ', ' if params else ''}reduce='sum'):"
+    dispatch = " is ".join(["float", *(f"{name}.__class__" for name in p.params)])
+    condition = [f"not {dispatch}"] if p.params else []
+    condition += ["reduce != 'sum'", *(f"not 0.0 <= {y} <= 1.0" for y in p.labels)]
+    terms = [f"{name} - {name}" for name in dict.fromkeys(p.checked)]
+    rows = [" + ".join(terms[i : i + 6]) for i in range(0, len(terms), 6)]
+    scalar = [
+        head,
+        f'    """{root} and its gradients on floats, the engine\'s arithmetic in its order."""',
+        *(f"    {line}" for line in frozen),
+        "    # Not all floats (ints, arrays, bad values) or a label out of [0, 1]: self.general",
+        f"    if {' or '.join(condition)}:",
+        f"        return self.general({params + ', ' if params else ''}reduce=reduce)",
+        "    try:",
+        *(f"        {line}" for line in body),
+        "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
+        f"        return self.fail({params})",
+    ]
+    if rows:
+        scalar += [
+            "    # Strict numerics: an inf or nan in any of these makes the sum nan.",
+            "    if (",
+            *(f"        {'+ ' if i else ''}{row}" for i, row in enumerate(rows)),
+            "    ) != 0.0:",
+            f"        return self.fail({params})",
+        ]
+    scalar.append(f"    return result(({returned}))")
+    return "\n".join(scalar) + "\n"
+
+
+def _copies(p: Plan, grads: dict[Node, str]) -> list[str]:
+    """Comments for the gradients that are another's number (db = dz): not computed twice."""
+    lines = []
+    for node, expr in grads.items():
+        if node is not p.root and node._op is not DATA and expr != f"d{p.names[node]}":
+            lines.append(f"# d{p.names[node]} = {expr}")
+    return lines
+
+
+def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
+    """The numpy version for calls where `arrays` are the nodes holding m examples: the
+    same forward statements, and a backward pass that sums into scalar nodes' gradients."""
+    back = backward(p, arrays)
+    root = p.names[p.root]
+    returned = [p.names[p.root], *(p.names[n] for n in p.named), *back.grads.values()]
+    frozen = [
+        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
+    ]
+    lines = [
+        f"def {fname}({', '.join([*p.params, 'examples'])}):",
+        f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
+        *(f"    {line}" for line in frozen),
+        "    # forward",
+        *(f"    {line}" for line in p.forward),
+    ]
+    if back.lines:
+        lines.append(
+            f"    # backward: d<v> is d{root}/d<v> (for scalars: summed over the examples)"
+        )
+        lines += [f"    {line}" for line in [*back.lines, *_copies(p, back.grads)]]
+    lines.append(f"    return ({', '.join(returned)},)")
+    return "\n".join(lines) + "\n"
+
+
+def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
+    """The globals the generated code runs with: float functions, or numpy ones."""
+    from microgrand.ops import power
+
+    scope: dict[str, Any] = {}
+    functions: dict[str, tuple[Callable[..., float], int]] = {
+        name: (f, 1) for name, f in FORMULA_FUNCTIONS.items()
+    }
+    functions[POWER] = (power, 2)
+    functions.update({name: (op.forward, op.arity) for name, op in p.helpers.items()})
+    if arrays:
+        import numpy as np
+
+        from microgrand import array_ops
+
+        for name, (f, arity) in functions.items():
+            scope[name] = array_ops.form(name, f, arity)
+        scope["dot"], scope["total"] = array_ops.dot, np.add.reduce
+        scope.update({k: np.float64(v) for k, v in p.frozen.items()})
+    else:
+        scope.update({name: f for name, (f, _) in functions.items()})
+        scope.update(p.frozen)
+    return scope
