@@ -25,8 +25,8 @@ def newton_and_report(data: Dataset, args: argparse.Namespace, *, standardized: 
     """Run Newton's method and gradient descent on `data` and print both; the exit code.
 
     Uses ``args.l2``, ``args.tol``, ``args.max_iterations`` (Newton) and ``args.alpha``,
-    ``args.epochs`` (gradient descent). A nearly singular Hessian prints the iterations
-    done and a one-line error, and returns 1.
+    ``args.epochs``, ``args.engine`` (gradient descent). A nearly singular Hessian prints
+    the iterations done and a one-line error, and returns 1.
     """
     features = standardize(data).data if standardized else data
     print("Newton's method: (w1, w2, b) := (w1, w2, b) - H⁻¹·(dw1, dw2, db),")
@@ -108,6 +108,7 @@ def _gradient_descent(features: Dataset, args: argparse.Namespace) -> tuple[Trai
                 alpha=args.alpha,
                 epochs=args.epochs,
                 l2=args.l2,
+                engine=getattr(args, "engine", "compiled"),
                 on_epoch=lambda epoch, J: bar.update(epoch, f"J = {number(J)}"),
             )
         except (OverflowError, ValueError) as error:

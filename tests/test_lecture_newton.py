@@ -195,3 +195,21 @@ def test_cli_gradient_descent_takes_l2_and_bad_values_are_refused() -> None:
     ):
         bad = run(*args)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+
+
+def test_a_hessian_that_is_not_finite_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An overflow in the second derivatives gives the same kind of error, never a nan step."""
+    from microgrand import newton as newton_module
+
+    def overflowed(graph: object) -> tuple[list[float], list[list[float]]]:
+        return [0.1, 0.1, 0.1], [[math.inf, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+
+    monkeypatch.setattr(newton_module, "derivatives", overflowed)
+    with pytest.raises(SingularHessianError, match="Hessian of J at iteration 0 is not finite"):
+        newton(IRIS.x1, IRIS.x2, IRIS.y)
+
+
+def test_cli_newton_compares_with_the_dynamic_engine_too() -> None:
+    result = run("--method", "newton", "--engine", "graph", "--epochs", "100")
+    assert result.returncode == 0, result.stderr
+    assert "(alpha = 0.1, 100 epochs)" in result.stdout
