@@ -10,10 +10,10 @@ boundary that no logistic regression can draw. matplotlib is an optional depende
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-if TYPE_CHECKING:
-    from microgrand.nn import MLP
+from microgrand.nn import MLP
 
 INSTALL_HINT = "pip install 'microgrand[plot]' (or: pip install matplotlib)"
 GRID = 300  # points per side of the predicted grid: 90,000 examples, one compiled call
@@ -38,7 +38,7 @@ def _figure_class() -> Any:
 
 
 def plot_boundary(
-    net: MLP,
+    net: MLP | Sequence[MLP],
     X: Any,
     Y: Any,
     *,
@@ -49,7 +49,8 @@ def plot_boundary(
     """Colour the plane by the network's prediction (ŷ > 0.5 or not) and plot the examples.
 
     Args:
-        net: a trained network with two features.
+        net: a trained network with two features, or several (one panel each, as the
+            course's figure of hidden-layer sizes).
         X: the course's 2 × m features; Y: the m labels.
         title: the figure's title (default: the network and its training accuracy).
         path: if given, save the figure there (.png, .svg, .pdf).
@@ -61,21 +62,45 @@ def plot_boundary(
     Raises:
         PlotUnavailableError: matplotlib is not installed.
     """
-    import numpy as np
-
-    from microgrand.network import as_examples, predict
+    from microgrand.network import as_examples
 
     Figure = _figure_class()
-    if net.n_in != 2:
-        raise ValueError(f"plot_boundary draws networks of 2 features, this one has {net.n_in}")
+    nets = [net] if isinstance(net, MLP) else list(net)
+    if not nets:
+        raise ValueError("plot_boundary: no network to draw")
+    for one in nets:
+        if one.n_in != 2:
+            raise ValueError(f"plot_boundary draws networks of 2 features, this one has {one.n_in}")
     (x1, x2), labels = as_examples(X, Y, 2)
+    columns = min(len(nets), 3)
+    rows = -(-len(nets) // columns)
+    figure = Figure(
+        figsize=(6.0 if columns == 1 else 4.2 * columns, 4.5 if rows == 1 else 3.6 * rows),
+        layout="constrained",
+    )
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax, one in zip(axes, nets, strict=False):
+        _panel(ax, one, x1, x2, labels, grid, title if len(nets) == 1 else None)
+    for ax in axes[len(nets) :]:
+        ax.set_visible(False)
+    if title is not None and len(nets) > 1:
+        figure.suptitle(title)
+    if path is not None:
+        figure.savefig(path, dpi=120)
+    return figure
+
+
+def _panel(ax: Any, net: MLP, x1: Any, x2: Any, labels: Any, grid: int, title: str | None) -> None:
+    """One network's boundary and the examples on one matplotlib Axes."""
+    import numpy as np
+
+    from microgrand.network import predict
+
     u = np.linspace(x1.min() - MARGIN, x1.max() + MARGIN, grid)
     v = np.linspace(x2.min() - MARGIN, x2.max() + MARGIN, grid)
     uu, vv = np.meshgrid(u, v)
     above = predict(net, np.vstack([uu.ravel(), vv.ravel()])).reshape(uu.shape) > 0.5
     right = int(((predict(net, np.vstack([x1, x2])) > 0.5) == (labels == 1.0)).sum())
-    figure = Figure(figsize=(6.0, 4.5), layout="constrained")
-    ax = figure.subplots()
     ax.contourf(uu, vv, above.astype(float), levels=[-0.5, 0.5, 1.5], colors=BANDS)
     for label, color in ((0.0, COLORS[0]), (1.0, COLORS[1])):
         chosen = labels == label
@@ -92,7 +117,5 @@ def plot_boundary(
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
     m = len(labels)
-    ax.set_title(title or f"{net!r}: {100 * right / m:.4g}% ({right}/{m}) right")
-    if path is not None:
-        figure.savefig(path, dpi=120)
-    return figure
+    shape = "-".join(str(n) for n in [net.n_in, *net.sizes])
+    ax.set_title(title or f"{shape}: {100 * right / m:.4g}% ({right}/{m}) right")

@@ -196,9 +196,10 @@ def predict(net: MLP, X: Any) -> Array:
 
 @dataclass(frozen=True, slots=True)
 class HiddenSizeRow:
-    """One row of the course's table: a hidden-layer size and how its network did."""
+    """One row of the course's table: a hidden-layer size, its trained network, how it did."""
 
     n_h: int
+    net: MLP
     result: NetworkResult
 
 
@@ -229,5 +230,5 @@ def hidden_size_table(
                 on_iteration(n_h, k, J)
 
         result = train_network(net, X, Y, alpha=alpha, iterations=iterations, on_iteration=report)
-        rows.append(HiddenSizeRow(n_h, result))
+        rows.append(HiddenSizeRow(n_h, net, result))
     return rows

@@ -8,7 +8,7 @@
   otherwise), the cost every 1,000 iterations, then ``training accuracy: NN% (k/m)``;
   ``--plot boundary.png`` saves the decision boundary (needs matplotlib);
 - several sizes (``--hidden 1,2,3,4,5,20,50``): the course's table of accuracy per
-  hidden-layer size.
+  hidden-layer size (``--plot`` draws one panel per size, the course's figure).
 
 The built-in planar sets (flower, moons) are used as the course uses them, unscaled; iris
 and CSV files are standardized as for logistic regression unless ``--no-standardize``.
@@ -83,8 +83,6 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
     """Train the network(s) that ``--hidden`` asks for on `data`; returns the exit code."""
     sizes: list[int] = args.hidden
-    if args.plot is not None and len(sizes) > 1:
-        raise DataError("--plot draws one network: give one --hidden size")
     alpha = ALPHA if args.alpha is None else args.alpha
     iterations = ITERATIONS if args.epochs is None else args.epochs
     scaled = not args.no_standardize and source not in (FLOWER, MOONS)
@@ -164,6 +162,8 @@ def _table(
         print(
             f"  {row.n_h:>4}  {_percent(row.result).ljust(width)}  {number(row.result.final_cost)}"
         )
+    if args.plot is not None:
+        _plot([row.net for row in rows], X, Y, args.plot)
     return 0
 
 
@@ -178,7 +178,7 @@ def _percent(result: NetworkResult) -> str:
     return f"{100 * result.correct / result.m:.4g}% ({result.correct}/{result.m})"
 
 
-def _plot(net: MLP, X: Any, Y: Any, path: str) -> None:
+def _plot(net: MLP | list[MLP], X: Any, Y: Any, path: str) -> None:
     from microgrand.boundary import PlotUnavailableError, plot_boundary
 
     try:

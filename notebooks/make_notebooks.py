@@ -1298,6 +1298,9 @@ table = hidden_size_table(X, Y, [1, 2, 3, 4, 5, 20], iterations=5000)
 for row in table:
     print(f"n_h = {row.n_h:2}: training accuracy {row.result.accuracy:.2%}")
 """,
+    """
+plot_boundary([row.net for row in table], X, Y)
+""",
     CHECKS_HEADER,
     """check:
 # the data: the course's flower

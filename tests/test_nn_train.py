@@ -158,6 +158,9 @@ def test_the_decision_boundary_is_saved_as_a_picture(tmp_path: Path) -> None:
     figure = plot_boundary(net, X, Y, path=tmp_path / "boundary.png", grid=50)
     assert (tmp_path / "boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "% (" in figure.axes[0].get_title()
+    panels = plot_boundary([net, MLP(2, [1, 1])], X, Y, grid=20, title="two networks")
+    titles = [ax.get_title() for ax in panels.axes if ax.get_visible()]
+    assert len(titles) == 2 and titles[1].startswith("2-1-1: ")
     with pytest.raises(ValueError, match="networks of 2 features"):
         plot_boundary(MLP(3, [2, 1]), [[0.0], [0.0], [0.0]], [0.0])
 
