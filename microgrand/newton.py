@@ -109,7 +109,11 @@ def newton(
         raise ValueError(f"newton: max_iterations must be 0 or more, got {max_iterations}")
     x1_nodes, x2_nodes = data_nodes(x1), data_nodes(x2)
     labels = list(y)
-    bound = max_curvature(x1, x2) + l2 / max(len(labels), 1)
+    least, most = curvature_range(x1, x2)
+    bound = most + l2 / max(len(labels), 1)
+    # The features themselves leave J flat in some direction (a constant feature, or one a
+    # multiple of the other): a cause of a singular Hessian that no tolerance avoids.
+    dependent = least <= SINGULAR * most
     params = start
     losses: list[float] = []
     for k in range(max_iterations + 1):
@@ -122,7 +126,8 @@ def newton(
         if k == max_iterations:
             break
         gradient, hessian = derivatives(graph)
-        step = _solve(hessian, gradient, bound, l2, NewtonResult(list(losses), params, False))
+        so_far = NewtonResult(list(losses), params, False)
+        step = _solve(hessian, gradient, bound, _advice(l2, dependent), so_far)
         params = Parameters(*(p - s for p, s in zip(params, step, strict=True)))
     return NewtonResult(losses, params, converged=False)
 
@@ -139,20 +144,43 @@ def derivatives(graph: BatchGraph) -> tuple[list[float], list[list[float]]]:
     return [g.value for g in first], hessian
 
 
-def max_curvature(x1: Sequence[float], x2: Sequence[float]) -> float:
-    """The largest eigenvalue of (1/4m) Σ x xᵀ with x = (x1, x2, 1): J's Hessian at its
-    largest (every a(1-a) = 1/4, as at w = b = 0). The scale singularity is judged on."""
+def curvature_range(x1: Sequence[float], x2: Sequence[float]) -> tuple[float, float]:
+    """The smallest and largest eigenvalues of (1/4m) Σ x xᵀ with x = (x1, x2, 1).
+
+    The largest is J's curvature at its largest (every a(1-a) = 1/4, as at w = b = 0): the
+    scale singularity is judged on. The smallest is 0 when the features are linearly
+    dependent, and then every Hessian of J is singular.
+    """
     import numpy as np  # lazily: `import microgrand` stays fast
 
     X = np.array([list(x1), list(x2), [1.0] * len(x1)])
-    return float(np.linalg.eigvalsh(X @ X.T / (4.0 * max(len(x1), 1)))[-1])
+    eigenvalues = np.linalg.eigvalsh(X @ X.T / (4.0 * max(len(x1), 1)))
+    return float(eigenvalues[0]), float(eigenvalues[-1])
+
+
+def _advice(l2: float, dependent: bool) -> str:
+    """Why the Hessian is singular, and what to do: the end of SingularHessianError's text."""
+    if l2:
+        return "even with the L2 term; try a larger l2"
+    if dependent:
+        return (
+            "the features are linearly dependent (one is constant, or a multiple of the "
+            "other), so J does not change along some direction of (w1, w2, b) and has no "
+            "single minimum. Use other features, or add an L2 term (l2 = 0.1)"
+        )
+    return (
+        "every example is classified with near certainty, so each a(1-a) is almost 0. On "
+        "linearly separable data J has no finite minimizer (the weights grow without bound "
+        "as J goes to 0): stop at a larger tolerance on J or add an L2 term (l2 = 0.1), "
+        "which gives J a finite minimum"
+    )
 
 
 def _solve(
     hessian: list[list[float]],
     gradient: list[float],
     bound: float,
-    l2: float,
+    advice: str,
     so_far: NewtonResult,
 ) -> list[float]:
     """H⁻¹·gradient, or SingularHessianError when H is nearly singular or not finite."""
@@ -162,9 +190,9 @@ def _solve(
     k = so_far.iterations
     if not np.all(np.isfinite(H)):
         raise SingularHessianError(
-            f"newton: the Hessian of J at iteration {k} is not finite (an overflow); "
-            "the weights have grown too large: stop earlier (a larger tolerance on J) "
-            + ("or use a larger L2 term" if l2 else "or add an L2 term (l2 = 0.1)"),
+            f"newton: the Hessian of J at iteration {k} is not finite (an overflow): the "
+            "weights have grown too large; stop earlier (a larger tolerance on J) or add "
+            "an L2 term (l2 = 0.1)",
             so_far,
         )
     eigenvalues = np.linalg.eigvalsh(H)
@@ -174,15 +202,7 @@ def _solve(
             f"newton: the Hessian of J is nearly singular at iteration {k} (smallest "
             f"eigenvalue {smallest:.3g}, {smallest / bound:.1e} of J's largest possible "
             f"curvature {bound:.3g}), so a Newton step is not defined. J = "
-            f"{so_far.final_loss:.3g}: "
-            + (
-                "every example is classified with near certainty, so each a(1-a) is "
-                "almost 0. On linearly separable data J has no finite minimizer (the "
-                "weights grow without bound as J goes to 0): stop at a larger tolerance on "
-                "J or add an L2 term (l2 = 0.1), which gives J a finite minimum"
-                if not l2
-                else "even with the L2 term; try a larger l2"
-            ),
+            f"{so_far.final_loss:.3g}: {advice}",
             so_far,
         )
     step = np.linalg.solve(H, np.array(gradient))

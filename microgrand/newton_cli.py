@@ -70,7 +70,7 @@ def newton_and_report(data: Dataset, args: argparse.Namespace, *, standardized: 
         ("Newton's method", result.iterations, result.final_loss, result.params, newton_seconds),
     ]
     print(_comparison(rows, features))
-    print(_verdict(result, gd.final_loss, gd.epochs))
+    print(_verdict(result, gd.final_loss, gd.epochs, args.tol))
     return 0
 
 
@@ -140,17 +140,23 @@ def _comparison(rows: list[tuple[str, int, float, Parameters, float]], features:
     return "\n".join(lines)
 
 
-def _verdict(result: NewtonResult, gd_final: float, gd_epochs: int) -> str:
+def _verdict(result: NewtonResult, gd_final: float, gd_epochs: int, tol: float) -> str:
     reached = next((k for k, cost in enumerate(result.losses) if cost <= gd_final), None)
-    if reached is None:
+    if reached is not None:
         return (
-            f"Newton's method stopped at J = {number(result.final_loss)}, above gradient "
-            f"descent's final J = {number(gd_final)}: a smaller --tol lets it go further."
+            f"Newton's method reached gradient descent's final J = {number(gd_final)} at "
+            f"iteration {reached}: {reached} iterations where gradient descent took "
+            f"{gd_epochs} epochs."
+        )
+    if result.final_loss - gd_final <= tol:
+        return (
+            f"Both ended at J = {number(gd_final)} (Newton's method within its tolerance "
+            f"{tol:g}): {result.iterations} iterations where gradient descent took "
+            f"{gd_epochs} epochs."
         )
     return (
-        f"Newton's method reached gradient descent's final J = {number(gd_final)} at "
-        f"iteration {reached}: {reached} iterations where gradient descent took {gd_epochs} "
-        "epochs."
+        f"Newton's method stopped at J = {number(result.final_loss)}, above gradient "
+        f"descent's final J = {number(gd_final)}: a smaller --tol lets it go further."
     )
 
 
@@ -158,5 +164,4 @@ def _cli_words(message: str) -> str:
     """The library's advice in the command's words (l2 = 0.1 is --l2 0.1)."""
     message = message.removeprefix("newton: ")
     message = message.replace("a larger tolerance on J", "a larger --tol")
-    message = message.replace("(l2 = 0.1)", "(--l2 0.1)").replace("larger l2", "larger --l2")
-    return message.replace("a larger L2 term", "a larger --l2")
+    return message.replace("(l2 = 0.1)", "(--l2 0.1)").replace("larger l2", "larger --l2")

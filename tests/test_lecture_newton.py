@@ -213,3 +213,29 @@ def test_cli_newton_compares_with_the_dynamic_engine_too() -> None:
     result = run("--method", "newton", "--engine", "graph", "--epochs", "100")
     assert result.returncode == 0, result.stderr
     assert "(alpha = 0.1, 100 epochs)" in result.stdout
+
+
+def test_dependent_features_are_named_as_the_cause() -> None:
+    """A constant feature (a multiple of the bias's 1) makes every Hessian singular: the
+    message says so, not that the data are separable."""
+    with pytest.raises(SingularHessianError) as info:
+        newton([1.0, 1.0, 1.0, 1.0], [2.0, 3.0, 1.0, 5.0], [0.0, 1.0, 0.0, 1.0])
+    message = str(info.value)
+    assert "at iteration 0" in message and "linearly dependent" in message
+    assert "separable" not in message
+    regularized = newton([1.0, 1.0, 1.0, 1.0], [2.0, 3.0, 1.0, 5.0], [0.0, 1.0, 0.0, 1.0], l2=0.1)
+    assert regularized.converged
+
+
+def test_cli_newton_and_gradient_descent_at_the_same_minimum(tmp_path: Path) -> None:
+    """With the L2 term both methods end at J's minimum: said so, not 'stopped above'."""
+    data = tmp_path / "dependent.csv"
+    data.write_text("a,b,y\n1,2,0\n2,4,1\n3,6,0\n4,8,1\n", encoding="utf-8")
+    result = run("--data", str(data), "--method", "newton", "--l2", "0.1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        "Both ended at J = 0.5929 (Newton's method within its tolerance 1e-06): "
+        "3 iterations where gradient descent took 1000 epochs."
+    )
+    without = run("--data", str(data), "--method", "newton")
+    assert without.returncode == 1 and "the features are linearly dependent" in without.stderr
