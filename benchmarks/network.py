@@ -31,6 +31,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -209,59 +210,54 @@ def load(name: str) -> Any:
         return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    args = parser.parse_args(argv)
-    full = 200 if args.quick else ITERATIONS
-    scaled = {"micrograd": 2 if args.quick else 30, "dynamic": 2 if args.quick else 20}
-    torch = load("torch")
+Run = Callable[[int], float]
+
+
+def systems(
+    torch: Any, micrograd: tuple[Any, Any] | None, full: int, quick: bool
+) -> list[tuple[str, Run, int]]:
+    """(label, run, iterations to time) for every system that is installed."""
+    found: list[tuple[str, Run, int]] = [
+        ("numpy, the course's six formulas", closed_form, full),
+        ("microgrand, compiled vectorized graph", microgrand_compiled, full),
+    ]
     if torch is not None:
-        torch.set_num_threads(1)  # 2 shared cores: more threads only contend
-    micrograd_engine, micrograd_nn = load("micrograd.engine"), load("micrograd.nn")
+        found.append(
+            ("PyTorch float64 tensors, eager autograd", partial(torch_tensors, torch), full)
+        )
+    if micrograd is not None:
+        run = partial(micrograd_training, *micrograd)
+        found.append(("micrograd MLP, per-example Value graphs", run, 2 if quick else 30))
+    found.append(
+        ("microgrand dynamic engine, per-example graphs", microgrand_dynamic, 2 if quick else 20)
+    )
+    return found
+
+
+def training_table(entries: list[tuple[str, Run, int]], full: int) -> bool:
+    """Time and check every system's training run, print the table; True if all checks pass."""
     print(
         f"Training the 2-{N_H}-1 tanh network on the {len(ROWS)} flower examples: "
         f"α = {ALPHA}, {full:,} iterations (CPU time of this process)"
     )
     rows: list[tuple[str, int, float]] = []
-    failed = False
-    for label, run, n in [
-        ("numpy, the course's six formulas", closed_form, full),
-        ("microgrand, compiled vectorized graph", microgrand_compiled, full),
-        *(
-            [("PyTorch float64 tensors, eager autograd", lambda k: torch_tensors(torch, k), full)]
-            if torch
-            else []
-        ),
-        *(
-            [
-                (
-                    "micrograd MLP, per-example Value graphs",
-                    lambda k: micrograd_training(micrograd_engine.Value, micrograd_nn, k),
-                    scaled["micrograd"],
-                )
-            ]
-            if micrograd_engine and micrograd_nn
-            else []
-        ),
-        ("microgrand dynamic engine, per-example graphs", microgrand_dynamic, scaled["dynamic"]),
-    ]:
-        runs = n
-        seconds, J = timed(run, n)
+    passed = True
+    for label, run, runs in entries:
+        seconds, J = timed(run, runs)
+        n = runs
         if n > CHECKED:
             # At α = 1.2 the cost oscillates late in training and rounding differences
             # grow; every system must agree with the formulas over the first iterations.
             n, J = CHECKED, run(CHECKED)
         want = closed_form(n)
         ok = abs(J - want) <= REL * abs(want)
-        failed |= not ok
+        passed &= ok
         verdict = "OK" if ok else "FAILED"
         print(
             f"  CHECK {verdict} {label}: J after {n} iterations = {J:.12g} (formulas: {want:.12g})"
         )
         rows.append((label, runs, seconds / runs))
-    reference = rows[0][2]
-    compiled = rows[1][2]
+    reference, compiled = rows[0][2], rows[1][2]
     print()
     total = f"{full:,} iterations"
     head = f"  {'system':<48} {'per iteration':>14} {total:>18}"
@@ -272,8 +268,11 @@ def main(argv: list[str] | None = None) -> int:
             f"  {label:<48} {each * 1e6:>11.1f} µs {each * full:>16.2f} s "
             f"{each / reference:>11.1f}x {each / compiled:>11.1f}x{note}"
         )
+    return passed
 
-    print()
+
+def one_example_table(micrograd: tuple[Any, Any] | None, quick: bool) -> None:
+    """The scalar graph of one example, build + backward: microgrand vs micrograd."""
     print(f"The scalar graph of one 2-{N_H}-1 example (loss written out), build + backward")
     net = MLP(2, [N_H, 1])
     x, y = ROWS[0], DATA.y[0]
@@ -284,10 +283,10 @@ def main(argv: list[str] | None = None) -> int:
         L = -(y * a.log() + (1.0 - y) * (1.0 - a).log())
         L.backward()
 
-    budget, rounds = (0.05, 3) if args.quick else (0.3, 7)
+    budget, rounds = (0.05, 3) if quick else (0.3, 7)
     times = {"microgrand MLP": per_example(microgrand_one, budget, rounds)}
-    if micrograd_engine and micrograd_nn:
-        mg_net = micrograd_network(micrograd_engine.Value, micrograd_nn)
+    if micrograd is not None:
+        mg_net = micrograd_network(*micrograd)
 
         def micrograd_one() -> None:
             mg_net.zero_grad()
@@ -298,9 +297,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<20} {each * 1e6:8.1f} µs per example")
     if "micrograd MLP" in times:
         print(f"  micrograd / microgrand: {times['micrograd MLP'] / times['microgrand MLP']:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    args = parser.parse_args(argv)
+    full = 200 if args.quick else ITERATIONS
+    torch = load("torch")
+    if torch is not None:
+        torch.set_num_threads(1)  # 2 shared cores: more threads only contend
+    engine, nn = load("micrograd.engine"), load("micrograd.nn")
+    micrograd = (engine.Value, nn) if engine is not None and nn is not None else None
+    passed = training_table(systems(torch, micrograd, full, args.quick), full)
     print()
-    print("ALL CHECKS OK" if not failed else "SOME CHECK FAILED")
-    return 1 if failed else 0
+    one_example_table(micrograd, args.quick)
+    print()
+    print("ALL CHECKS OK" if passed else "SOME CHECK FAILED")
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from microgrand.notation import (
     fmt_constant,
     formula_term,
     show,
+    wrap_formula,
 )
 from microgrand.ops import TABLE, op_partial
 
@@ -40,7 +41,6 @@ VIEWS = ("lecture", "ops")
 LABEL_LIMIT = 150
 FIRST_COLUMN_LIMIT = 12
 RED_LABELS_PER_BOX = 6
-FORMULA_LINE = 44  # a longer box formula is broken before a top-level " + " (z[2] of a network)
 
 # A drawing deeper than this many columns (boxes in the lecture view, ops in the ops view)
 # is stacked top to bottom instead of growing one row forever: a notebook's output area is
@@ -64,31 +64,6 @@ def escape_label(lines: str | Sequence[str]) -> str:
         lines = [lines]
     escaped = [str(graphviz.escape(clean_text(line).replace("&", "&amp;"))) for line in lines]
     return graphviz.nohtml("\\n".join(escaped))  # type: ignore[no-any-return]
-
-
-def wrap_formula(text: str, width: int = FORMULA_LINE) -> list[str]:
-    """A box's formula as lines of about `width` characters, broken before a top-level
-    ``+`` or ``−`` (``z[2]₁ = W[2]₁₁a[1]₁ + ... + b[2]₁`` on two lines)."""
-    if len(text) <= width:
-        return [text]
-    pieces: list[str] = []
-    depth = start = 0
-    for i, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif depth == 0 and text[i - 1 : i + 2] in (" + ", " − ") and i > start:
-            pieces.append(text[start : i - 1])
-            start = i
-    pieces.append(text[start:])
-    lines = [pieces[0]]
-    for piece in pieces[1:]:
-        if len(lines[-1]) + 1 + len(piece) > width:
-            lines.append(piece)
-        else:
-            lines[-1] += " " + piece
-    return lines
 
 
 @dataclass(frozen=True)
@@ -126,14 +101,7 @@ def lecture_source(graph: Graph, options: Options, progress: Progress) -> DotSou
     """DOT text of the lecture view."""
     model = Lecture(graph)
     root = graph.root
-    red_per_box = max(
-        (sum(n.requires_grad for n, _, _ in model.edge_list[id(box)]) for box in model.boxes),
-        default=0,
-    )
-    # Many red labels into one box (a 2-4-1 network's z[2] has 9) stack up and take most of
-    # the width: then the gradients move into the boxes, which keeps a network readable
-    # at notebook width.
-    large = len(model.inputs) + len(model.boxes) > LABEL_LIMIT or red_per_box > RED_LABELS_PER_BOX
+    large = _gradients_in_boxes(model)
     has_data = any(n.is_leaf and not n.requires_grad for n in model.inputs)
     grads_ready = options.grads and root.grad == 1.0
     formulas = options.formulas
@@ -233,6 +201,20 @@ def _place_inputs(
                 copies[id(node), id(box)] = copy_id
                 input_node(dot, node, copy_id)
     return copies, frozenset(ids[id(node)] for node in first_column)
+
+
+def _gradients_in_boxes(model: Lecture) -> bool:
+    """Whether gradients go into the boxes instead of onto red labels.
+
+    Past LABEL_LIMIT items the labels make `dot` slow. Many red labels into one box (a 2-4-1
+    network's z[2] has 9) stack up and take most of the width: there too the gradients move
+    into the boxes, which keeps a network readable at notebook width.
+    """
+    red_per_box = max(
+        (sum(n.requires_grad for n, _, _ in model.edge_list[id(box)]) for box in model.boxes),
+        default=0,
+    )
+    return len(model.inputs) + len(model.boxes) > LABEL_LIMIT or red_per_box > RED_LABELS_PER_BOX
 
 
 def _first_column(model: Lecture, has_data: bool) -> set[int]:

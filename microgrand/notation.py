@@ -23,6 +23,7 @@ from microgrand.ops import FORMULA_FUNCTIONS, Op
 
 NAME_LIMIT = 40
 LABEL_LINE_LIMIT = 160
+FORMULA_LINE = 44  # a longer box formula is broken before a top-level " + " (z[2] of a network)
 
 # --- text: names and numbers -------------------------------------------------------
 
@@ -347,3 +348,28 @@ def apply_template(op: Op, operands: Sequence[tuple[str, int, bool]]) -> tuple[s
         joint = _product_joint(texts[0], texts[1], operands[0][2], operands[1][2])
         template = template.replace("{0}{1}", "{0}" + joint + "{1}")
     return template.format(*texts), op.precedence
+
+
+def wrap_formula(text: str, width: int = FORMULA_LINE) -> list[str]:
+    """A box's formula as lines of about `width` characters, broken before a top-level
+    ``+`` or ``−`` (``z[2]₁ = W[2]₁₁a[1]₁ + ... + b[2]₁`` on two lines)."""
+    if len(text) <= width:
+        return [text]
+    pieces: list[str] = []
+    depth = start = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and text[i - 1 : i + 2] in (" + ", " − ") and i > start:
+            pieces.append(text[start : i - 1])
+            start = i
+    pieces.append(text[start:])
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(lines[-1]) + 1 + len(piece) > width:
+            lines.append(piece)
+        else:
+            lines[-1] += " " + piece
+    return lines

@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from microgrand import draw
-from microgrand.dot_source import wrap_formula
 from microgrand.nn import MLP
+from microgrand.notation import wrap_formula
 from microgrand.render import RendererNotFoundError, find_renderer
 
 NOTEBOOK_WIDTH_PT = 1300  # about 1,730 px: scaled into a 1,200 px output area, 14 pt stays ≥ 9.7 px
