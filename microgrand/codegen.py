@@ -85,11 +85,12 @@ class Plan:
     grads: dict[Node, str] = field(default_factory=dict)
     computed: list[Node] = field(default_factory=list)
     namer: _Names | None = None
+    params: list[str] = field(default_factory=list)  # one per input: the code's parameters
 
     @property
-    def params(self) -> list[str]:
-        """The generated function's parameters, one per input."""
-        return [self.names[leaf] for leaf in self.inputs]
+    def label_positions(self) -> list[int]:
+        """Where the labels are among the inputs."""
+        return [self.params.index(name) for name in self.labels]
 
     @property
     def outputs(self) -> list[str]:
@@ -138,6 +139,7 @@ def plan(root: Node, inputs: Sequence[Node], order: list[Node]) -> Plan:
     names = _Names()
     for leaf in p.inputs:
         p.names[leaf] = names.take(leaf.name)
+    p.params = [p.names[leaf] for leaf in p.inputs]
     computed = [n for n in order if n._p0 is not None]
     for node in order:
         if node._p0 is None and node not in p.names and node._op is not CONSTANT:

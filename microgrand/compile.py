@@ -166,10 +166,11 @@ class Compiled:
         if reduce not in REDUCTIONS:
             raise ValueError(f"reduce must be 'sum' or 'mean', got {short(repr(reduce))}")
         names = self._plan.params
-        if any(type(a).__module__ == "numpy" for a in args):
-            from microgrand import vectorize
+        for arg in args:
+            if type(arg).__module__ == "numpy":  # numpy is imported already, then
+                from microgrand import vectorize
 
-            return vectorize.run(self, args, reduce)
+                return vectorize.run(self, args, reduce)
         floats = [
             to_float(a, f"compiled {self._plan.names[self.root]}: input {n}")
             for a, n in zip(args, names, strict=True)

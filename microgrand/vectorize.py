@@ -29,10 +29,9 @@ RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
 def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
     """Run `compiled` on these arguments, any of which may be 1-d arrays of m examples."""
     with np.errstate(**RAISE):  # type: ignore[arg-type]
-        values, m = prepare(compiled, args)
+        values, pattern, m = prepare(compiled, args)
         if m is None:  # numpy scalars only: the float version
             return compiled(*(float(v) for v in values))
-        pattern = tuple(isinstance(v, np.ndarray) for v in values)
         made = compiled._arrays.get(pattern) or _make(compiled, pattern)
         try:
             outputs = made[0](*values, m)
@@ -58,40 +57,75 @@ def _make(compiled: Compiled, pattern: tuple[bool, ...]) -> tuple[Any, str, tupl
     return made
 
 
-def prepare(compiled: Compiled, args: Sequence[object]) -> tuple[list[Any], int | None]:
-    """Check each argument; floats become numpy float64 (so numpy checks them too)."""
+FLOAT64 = np.dtype(np.float64)
+
+
+def prepare(
+    compiled: Compiled, args: Sequence[object]
+) -> tuple[list[Any], tuple[bool, ...], int | None]:
+    """Check each argument; floats become numpy float64 (so numpy checks them too).
+
+    Returns the values, which of them are arrays, and m (None when none is). The common
+    case (1-d float64 arrays and floats) is checked inline; anything else, and every
+    error, goes through `_check_array` and `to_float`, which word the errors.
+    """
     p = compiled._plan
     values: list[Any] = []
+    pattern: list[bool] = []
     m: int | None = None
-    first = ""
-    for name, arg in zip(p.params, args, strict=True):
-        what = f"compiled {p.names[p.root]}: input {name}"
-        if isinstance(arg, np.ndarray) and arg.ndim > 0:
-            array = _check_array(arg, what)
+    first = 0
+    for i, arg in enumerate(args):
+        if arg.__class__ is np.ndarray and arg.ndim:
+            if arg.ndim != 1 or arg.dtype is not FLOAT64 or not _finite(arg):
+                _check_array(arg, _what(p, i))
+            n = len(arg)
             if m is None:
-                m, first = len(array), name
-            elif len(array) != m:
+                m, first = n, i
+            elif n != m:
                 raise ValueError(
-                    f"{what} has {len(array)} examples but {first} has {m}: arrays of m "
-                    "examples must all have the same length (scalars are broadcast)"
+                    f"{_what(p, i)} has {n} examples but {p.params[first]} has {m}: arrays "
+                    "of m examples must all have the same length (scalars are broadcast)"
                 )
-            values.append(array)
+            values.append(arg)
+            pattern.append(True)
         else:
-            if isinstance(arg, np.ndarray):
-                arg = arg[()]  # 0-d: a scalar
-            values.append(np.float64(to_float(arg, what)))
-    for name in p.labels:
-        label = values[p.params.index(name)]
-        # min and max also catch nan (a comparison with nan is False); one pass each.
-        if not (label.min() >= 0.0 and label.max() <= 1.0):
-            bad = np.flatnonzero(~((label >= 0.0) & (label <= 1.0)))
-            where = (
-                f"example {int(bad[0])} is {float(label[bad[0]])!r}"
-                if label.ndim
-                else (f"it is {float(label)!r}")
-            )
-            raise ValueError(f"bce_with_logits: the label {name} must be in [0, 1]; {where}")
-    return values, m
+            if arg.__class__ is not float or arg - arg != 0.0:
+                if isinstance(arg, np.ndarray):
+                    arg = arg[()]  # 0-d: a scalar
+                arg = to_float(arg, _what(p, i))
+            values.append(np.float64(arg))
+            pattern.append(False)
+    for position in p.label_positions:
+        _check_label(p.params[position], values[position])
+    return values, tuple(pattern), m
+
+
+def _what(p: Any, i: int) -> str:
+    return f"compiled {p.names[p.root]}: input {p.params[i]}"
+
+
+def _finite(arg: Any) -> bool:
+    """One fast pass: the sum is finite exactly when every x is, unless it overflows, which
+    raises here (then `_check_array` looks element by element). Not x·x: BLAS may hand a
+    long dot product to threads, whose wake-up costs far more on a busy machine."""
+    if len(arg) == 0:
+        return False
+    try:
+        return math.isfinite(np.add.reduce(arg))
+    except FloatingPointError:
+        return False
+
+
+def _check_label(name: str, label: Any) -> None:
+    # min and max also catch nan (a comparison with nan is False); one pass each.
+    if label.min() >= 0.0 and label.max() <= 1.0:
+        return
+    if label.ndim:
+        bad = int(np.flatnonzero(~((label >= 0.0) & (label <= 1.0)))[0])
+        where = f"example {bad} is {float(label[bad])!r}"
+    else:
+        where = f"it is {float(label)!r}"
+    raise ValueError(f"bce_with_logits: the label {name} must be in [0, 1]; {where}")
 
 
 def _check_array(arg: Any, what: str) -> Any:
@@ -108,13 +142,7 @@ def _check_array(arg: Any, what: str) -> Any:
         )
     if len(arg) == 0:
         raise ValueError(f"{what} is empty: there must be at least one example")
-    # One fast pass: the sum is finite exactly when every x is, unless it overflows, which
-    # raises here; only then, or for inf and nan, look element by element. (Not x·x: BLAS
-    # may hand a long dot product to threads, whose wake-up costs far more on a busy machine.)
-    try:
-        finite = math.isfinite(np.add.reduce(arg))
-    except FloatingPointError:
-        finite = False
+    finite = _finite(arg)
     if not finite:
         flags = np.isfinite(arg)
         if not flags.all():
@@ -123,14 +151,22 @@ def _check_array(arg: Any, what: str) -> Any:
     return arg
 
 
-DATA_GRAD, PER_EXAMPLE, SUMMED = 0, 1, 2  # what each returned gradient is (see `_kinds`)
+DATA_GRAD, PER_EXAMPLE, SUMMED, ROOT = 0, 1, 2, 3  # what each returned gradient is
 
 
 def _kinds(compiled: Compiled, arrays: set[Any]) -> tuple[int, ...]:
     """For each gradient the array version returns: a data leaf's 0.0, one value per
-    example (a node holding m examples), or a sum over the examples (a scalar node)."""
+    example (a node holding m examples), a sum over the examples (a scalar node), or the
+    root's own 1.0 (d L_i / d L_i for every example)."""
+    root = compiled._plan.root
     return tuple(
-        DATA_GRAD if node._op is DATA else PER_EXAMPLE if node in arrays else SUMMED
+        ROOT
+        if node is root
+        else DATA_GRAD
+        if node._op is DATA
+        else PER_EXAMPLE
+        if node in arrays
+        else SUMMED
         for node in compiled._plan.grads
     )
 
@@ -156,7 +192,7 @@ def finish(outputs: tuple[Any, ...], kinds: tuple[int, ...], m: int, reduce: str
         elif kind == PER_EXAMPLE:
             out.append(grad if grad.__class__ is np.ndarray else np.full(m, float(grad)))
         else:
-            out.append(0.0)
+            out.append(1.0 if kind == ROOT else 0.0)
     return out
 
 
