@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from microgrand import ops  # first: defining the op table gives Node its methods
 from microgrand.compile import Compiled, Result, compile
+from microgrand.define import define_op
 from microgrand.gradcheck import GradcheckError, gradcheck
 from microgrand.gradients import grad
-from microgrand.node import Node, bce_with_logits
+from microgrand.node import Node
 
 # `compile` is imported eagerly (its module is light: numpy and the code generator load on
 # first use): were it lazy, importing the submodule microgrand.compile would bind the
@@ -28,7 +30,13 @@ if TYPE_CHECKING:
     from microgrand.network import train_network
     from microgrand.network_comparison import compare_network
     from microgrand.nn import MLP
+    from microgrand.node import Number
     from microgrand.render import draw
+
+    # Each op of the table is also a function here, made by `define_op` (microgrand.exp,
+    # microgrand.sigmoid, ...); this declaration only tells type checkers about the loss.
+    def bce_with_logits(z: Node | Number, y: Node | Number) -> Node: ...
+
 
 # The lecture, explanation and drawing tools load on first use, so that `import microgrand`
 # stays fast (a script that only builds graphs pays for none of them).
@@ -58,9 +66,10 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    """The public API, for tab completion: the exported names and the submodules."""
+    """The public API, for tab completion: the exported names, the op functions (one per
+    row of the op table, ``microgrand.exp``) and the submodules."""
     dunders = (name for name in globals() if name.startswith("__"))
-    return sorted({*__all__, *_submodules(), *dunders})
+    return sorted({*__all__, *_submodules(), *ops.TABLE, *dunders})
 
 
 def _submodules() -> set[str]:
@@ -79,6 +88,7 @@ __all__ = [
     "compare",
     "compare_network",
     "compile",
+    "define_op",
     "draw",
     "explain",
     "grad",

@@ -11,10 +11,9 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING
 
-from microgrand.ops import LOG, POW, SIGMOID, Op
-
 if TYPE_CHECKING:
     from microgrand.node import Node
+    from microgrand.ops import Op
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -28,8 +27,8 @@ def describe(node: Node) -> str:
         return repr(short(node._name))
     if node.is_constant:
         return f"the constant {node._v!r}"
-    if isinstance(node._op, Op):
-        return f"an unnamed {node._op.name} node"
+    if node.op is not None:
+        return f"an unnamed {node.op} node"
     return "an unnamed leaf"
 
 
@@ -82,7 +81,7 @@ def _shown(inputs: tuple[Node, ...]) -> str:
 
 def forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Exception:
     """Turn an exception from a forward function into one that names op, nodes and values."""
-    if op is LOG:
+    if op.name == "log":
         (x,) = inputs
         message = f"log(x) needs x > 0, but x = {x._v!r} ({describe(x)})."
         hint = saturation_hint(x)
@@ -91,7 +90,7 @@ def forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Excepti
         return ZeroDivisionError(f"{op.name}: division by zero ({_shown(inputs)})")
     if isinstance(error, OverflowError):
         return OverflowError(f"{op.name}: the result is too large for a float ({_shown(inputs)})")
-    if op is POW:
+    if op.name == "pow":
         return ValueError(
             f"pow: a negative base needs a whole-number exponent ({_shown(inputs)}); "
             "a fractional power of a negative number is not real"
@@ -107,7 +106,7 @@ def saturation_hint(x: Node) -> str:
     frontier = [x]
     for _ in range(3):
         for node in frontier:
-            if node._op is SIGMOID and node._v in (0.0, 1.0):
+            if node.op == "sigmoid" and node._v in (0.0, 1.0):
                 z: Node = node._p0  # type: ignore[assignment]
                 return (
                     f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds "
@@ -127,8 +126,16 @@ def not_finite(op: Op, inputs: tuple[Node, ...], value: float) -> OverflowError:
     )
 
 
-def partial_error(node: Node, error: Exception) -> OverflowError:
+def partial_error(node: Node, error: Exception) -> ArithmeticError | ValueError:
     """A local derivative could not be computed (0 ** 0.5 at 0 has an infinite slope)."""
+    if node.op == "pow" and isinstance(error, ValueError):
+        base, exponent = node.parents
+        return ValueError(
+            f"pow: the exponent {describe(exponent)} needs a gradient, and d(a ** b)/db = "
+            f"a ** b · log(a) needs a base a > 0, but the base {describe(base)} is "
+            f"{base._v!r}. A base that is not positive can only take an exponent that is "
+            "a number or a data leaf (requires_grad=False)."
+        )
     return OverflowError(
         f"backward through {node.op} ({describe(node)}): the local derivative is infinite or "
         f"too large for a float at {_shown(node.parents)} ({type(error).__name__}: {error})"

@@ -13,17 +13,17 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from microgrand import checks, engine
-from microgrand.ops import TABLE, Op
 
 if TYPE_CHECKING:
     from microgrand.node import Node
+    from microgrand.ops import Op
 
 _KINDS = {kind.label: kind for kind in (engine.PARAMETER, engine.DATA, engine.CONSTANT)}
 _pickling = threading.local()
 
 
 def _op_key(op: Op | engine.Kind) -> str:
-    return op.name if isinstance(op, Op) else op.label
+    return op.label if isinstance(op, engine.Kind) else op.name
 
 
 def _record(node: Node) -> tuple[float, float, str | None, str, tuple[Node, ...]]:
@@ -40,9 +40,21 @@ def rebuild(
     node._v, node.grad, node._name = value, grad, name
     node._p0 = parents[0] if parents else None
     node._p1 = parents[1] if len(parents) > 1 else None
-    node._op = _KINDS[op] if op in _KINDS else TABLE[op]
+    node._op = _KINDS[op] if op in _KINDS else _row(op)
     node._stamp = 0 if node._p0 is None else engine.tick()
     return node
+
+
+def _row(name: str) -> Op:
+    from microgrand.ops import TABLE  # here: the table imports node, which imports this
+
+    row = TABLE.get(name)
+    if row is None:
+        raise ValueError(
+            f"the graph uses the op {name!r}, which is not defined here: define it with "
+            "microgrand.define_op before loading the graph"
+        )
+    return row
 
 
 def copy_node(node: Node) -> Node:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from typing import TYPE_CHECKING, Any
 
+from microgrand.ops import function_ops
 from microgrand.render import ENGINES, VIEWS
 
 if TYPE_CHECKING:
@@ -32,10 +34,17 @@ examples:
   microgrand draw --lecture -o backprop.html     (the backward pass, step by step)
 
 Each 'name = expression' names a node; 'name=number' gives a leaf its value. Expressions
-allow numbers, names, + - * / **, parentheses and sigmoid, log, exp, tanh, relu,
-bce_with_logits(z, y). Leaves listed in --data are data (requires_grad=False): they get no
-backward arrow and no gradient, like the lecture's x1, x2 and y.
+allow numbers, names, + - * / **, parentheses and the functions
+{functions}.
+Leaves listed in --data are data (requires_grad=False): they get no backward arrow and no
+gradient, like the lecture's x1, x2 and y.
 """
+
+
+def functions_help() -> str:
+    """The op table's functions as ``--help`` lists them: ``exp(x), ..., bce_with_logits(x, y)``."""
+    calls = [f"{name}({', '.join('xy'[:arity])})" for name, arity in function_ops().items()]
+    return textwrap.fill(", ".join(calls), width=88, initial_indent="  ", subsequent_indent="  ")
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,7 +54,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="draw a graph typed on the command line (or the lecture's) as SVG, PNG or DOT",
         description="Draw a computation graph, values and gradients included, the way the "
         "lecture draws it (or one box per op with --view ops).",
-        epilog=EXAMPLES,
+        epilog=EXAMPLES.format(functions=functions_help()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from microgrand import engine
+from microgrand.define import ATOL, EPS, RTOL, central_difference, close
 from microgrand.gradients import hessian
 from microgrand.node import Node, Number, to_float
 
@@ -35,27 +36,23 @@ def _evaluate(
 
 
 def numeric_grads(
-    fn: Callable[..., Node], values: Sequence[float], names: Sequence[str], eps: float = 1e-6
+    fn: Callable[..., Node], values: Sequence[float], names: Sequence[str], eps: float = EPS
 ) -> list[float]:
     """Central differences of fn's output with respect to each input."""
-    grads = []
-    for i in range(len(values)):
-        up, down = list(values), list(values)
-        up[i] += eps
-        down[i] -= eps
-        f_up = _evaluate(fn, up, names)[1].value
-        f_down = _evaluate(fn, down, names)[1].value
-        grads.append((f_up - f_down) / (2.0 * eps))
-    return grads
+
+    def value(*inputs: float) -> float:
+        return _evaluate(fn, inputs, names)[1].value
+
+    return [central_difference(value, values, i, eps) for i in range(len(values))]
 
 
 def gradcheck(
     fn: Callable[..., Node],
     inputs: Sequence[Number | Node],
     *,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
+    eps: float = EPS,
+    atol: float = ATOL,
+    rtol: float = RTOL,
     raise_exception: bool = True,
     order: int = 1,
     second_eps: float = 1e-4,
@@ -170,7 +167,7 @@ def _agree(
     raise_exception: bool,
 ) -> bool:
     """PyTorch's rule on every entry; on a mismatch, raise an error listing all of them."""
-    ok = [abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric, strict=True)]
+    ok = [close(a, n, atol, rtol) for a, n in zip(analytic, numeric, strict=True)]
     if all(ok):
         return True
     if not raise_exception:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from microgrand import bce_with_logits
 from microgrand.compile import Compiled, compile
-from microgrand.node import Node, bce_with_logits
+from microgrand.node import Node
 
 if TYPE_CHECKING:
     import numpy as np

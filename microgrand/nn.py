@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
-from microgrand.node import Node, Number, bce_with_logits
+from microgrand import bce_with_logits
+from microgrand.node import Node, Number
 
 Activation = Literal["tanh", "relu", "sigmoid", "linear"]
 HIDDEN_ACTIVATIONS = ("tanh", "relu", "sigmoid")

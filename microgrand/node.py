@@ -23,27 +23,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from microgrand import copying, engine
 from microgrand.checks import check_name, describe, forward_error, not_finite, short, to_float
 from microgrand.engine import CONSTANT, DATA, PARAMETER, Kind, clock, tick
-from microgrand.ops import (
-    ADD,
-    BCE_WITH_LOGITS,
-    DIV,
-    EXP,
-    LOG,
-    MUL,
-    NEG,
-    POW,
-    RELU,
-    SIGMOID,
-    SUB,
-    TANH,
-    Op,
-)
 
-__all__ = ["Node", "Number", "bce_with_logits", "constant", "describe", "to_float"]
+if TYPE_CHECKING:
+    from typing import SupportsFloat, TypeAlias
+
+    from microgrand.ops import Op
+
+    # What an op takes besides a Node: int, float, a numpy real scalar, a Fraction.
+    Operand: TypeAlias = "Node | SupportsFloat"
+
+__all__ = ["Node", "Number", "constant", "describe", "install", "to_float"]
 
 Number = int | float
 _new = object.__new__
@@ -83,6 +77,13 @@ def _new_constant(v: float) -> Node:
     return node
 
 
+def _doc(op: Op) -> str:
+    """The docstring of an op's method: what it records and its derivatives."""
+    inputs = "xy"[: op.arity]
+    slopes = "; ".join(f"d/d{v} = {f}" for v, f in zip(inputs, op.formulas, strict=True))
+    return f"Record `{op.name}`: out = {op.template.format(*inputs)}; {slopes}."
+
+
 def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
     """Make the operator method for a two-input op (`reflected`: number on the left)."""
     forward = op.forward
@@ -118,8 +119,8 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
         node._stamp = next(clock)
         return node
 
-    method.__name__ = f"__r{op.name}__" if reflected else f"__{op.name}__"
-    method.__doc__ = f"Record `{op.name}` ({op.template.format('x', 'y')})."
+    method.__name__ = f"__r{op.name}__" if reflected else op.name
+    method.__doc__ = _doc(op)
     return method
 
 
@@ -145,7 +146,7 @@ def _unary(op: Op) -> Callable[[Node], Node]:
         return node
 
     method.__name__ = op.name
-    method.__doc__ = f"Record `{op.name}`: {op.template.format('x')}."
+    method.__doc__ = _doc(op)
     return method
 
 
@@ -227,7 +228,7 @@ class Node:
     def op(self) -> str | None:
         """The name of the primitive that made this node; None for leaves and constants."""
         op = self._op
-        return op.name if isinstance(op, Op) else None
+        return None if op.__class__ is Kind else op.name  # type: ignore[union-attr]
 
     @property
     def parents(self) -> tuple[Node, ...]:
@@ -263,37 +264,36 @@ class Node:
     backward = engine.backward
     zero_grad = engine.zero_grad
 
-    # --- operators --------------------------------------------------------------------
-    __add__ = _binary(ADD)
-    __radd__ = _binary(ADD, reflected=True)
-    __sub__ = _binary(SUB)
-    __rsub__ = _binary(SUB, reflected=True)
-    __mul__ = _binary(MUL)
-    __rmul__ = _binary(MUL, reflected=True)
-    __truediv__ = _binary(DIV)
-    __rtruediv__ = _binary(DIV, reflected=True)
-    _pow = _binary(POW)
-    __neg__ = _unary(NEG)
-    exp = _unary(EXP)
-    log = _unary(LOG)
-    sigmoid = _unary(SIGMOID)
-    tanh = _unary(TANH)
-    relu = _unary(RELU)
+    # --- ops ------------------------------------------------------------------------
+    # Each row of the op table becomes a method here (`install`, called by `define_op`):
+    # ``a.exp()``, ``a.add(b)``, and the operators ``a + b``, ``2 ** a``. The declarations
+    # below only tell type checkers about the built-in rows (a test compares them with
+    # the table).
+    if TYPE_CHECKING:
 
-    def __pow__(self, exponent: Number) -> Node:
-        """Record ``self ** exponent``; the exponent must be a number, not a Node."""
-        if isinstance(exponent, Node):
-            raise TypeError(
-                "pow: the exponent must be a number, not a Node; "
-                "for a Node exponent write (exponent * base.log()).exp()"
-            )
-        return self._pow(exponent)
-
-    def __rpow__(self, base: object) -> Node:
-        raise TypeError(
-            f"pow: {short(repr(base))} ** Node is not supported: the exponent must be a number; "
-            "for a number base write (node * math.log(base)).exp()"
-        )
+        def __add__(self, other: Operand) -> Node: ...
+        def __radd__(self, other: SupportsFloat) -> Node: ...
+        def __sub__(self, other: Operand) -> Node: ...
+        def __rsub__(self, other: SupportsFloat) -> Node: ...
+        def __mul__(self, other: Operand) -> Node: ...
+        def __rmul__(self, other: SupportsFloat) -> Node: ...
+        def __truediv__(self, other: Operand) -> Node: ...
+        def __rtruediv__(self, other: SupportsFloat) -> Node: ...
+        def __pow__(self, other: Operand) -> Node: ...
+        def __rpow__(self, other: SupportsFloat) -> Node: ...
+        def __neg__(self) -> Node: ...
+        def add(self, other: Operand) -> Node: ...
+        def sub(self, other: Operand) -> Node: ...
+        def mul(self, other: Operand) -> Node: ...
+        def div(self, other: Operand) -> Node: ...
+        def pow(self, other: Operand) -> Node: ...
+        def neg(self) -> Node: ...
+        def exp(self) -> Node: ...
+        def log(self) -> Node: ...
+        def sigmoid(self) -> Node: ...
+        def tanh(self) -> Node: ...
+        def relu(self) -> Node: ...
+        def bce_with_logits(self, other: Operand) -> Node: ...
 
     # --- Python protocols -------------------------------------------------------------
     def __repr__(self) -> str:
@@ -318,31 +318,59 @@ _ZERO = _new_constant(0.0)
 _NEGATIVE_ZERO = _new_constant(-0.0)
 
 
-def bce_with_logits(z: Node, y: Number | Node) -> Node:
-    """The lecture's loss ``L(sigmoid(z), y)`` as one numerically stable primitive.
+# Python's operators for the ops that have one; the other ops are methods only.
+_OPERATORS = {
+    "add": ("__add__", "__radd__"),
+    "sub": ("__sub__", "__rsub__"),
+    "mul": ("__mul__", "__rmul__"),
+    "div": ("__truediv__", "__rtruediv__"),
+    "pow": ("__pow__", "__rpow__"),
+    "neg": ("__neg__",),
+}
 
-    Its local derivative is exactly the lecture's ``dz = a - y``, and it never forms
-    log(0), so saturated examples (|z| > ~37) cannot crash a long training run.
 
-    Args:
-        z: the logit, a Node.
-        y: the label, a number in [0, 1], or a Node holding one (its gradient is -z; a
-            data leaf like the lecture's y gets none).
+def install(op: Op) -> Callable[..., Node]:
+    """Make `op` a Node method (and operator, if it has one); return its function.
+
+    A one-input op becomes ``node.name()``, a two-input op ``node.name(other)`` with a
+    number or a Node as `other`. The returned function, ``microgrand.name(...)``, takes
+    the inputs in order; for a two-input op either may be a number.
     """
-    if z.__class__ is Node and (y.__class__ is float or y.__class__ is int) and 0 <= y <= 1:
-        return _bce(z, y)  # the common case, checked in one line: training calls this a lot
-    if not isinstance(z, Node):
-        raise TypeError(f"bce_with_logits: z must be a Node (the logit), got {type(z).__name__}")
-    if isinstance(y, Node):
-        if not 0.0 <= y._v <= 1.0:
-            raise ValueError(
-                f"bce_with_logits: the label y must be in [0, 1], got {describe(y)} = {y._v!r}"
-            )
-        return _bce(z, y)
-    label = to_float(y, "bce_with_logits: the label y")
-    if not 0.0 <= label <= 1.0:
-        raise ValueError(f"bce_with_logits: the label y must be in [0, 1], got {label!r}")
-    return _bce(z, label)
+    function = _unary_function(op) if op.arity == 1 else _binary_function(op)
+    function.__name__ = function.__qualname__ = op.name
+    function.__doc__ = _doc(op)
+    return function
 
 
-_bce = _binary(BCE_WITH_LOGITS)
+def _unary_function(op: Op) -> Callable[[Node], Node]:
+    method = _unary(op)
+    setattr(Node, op.name, method)
+    if op.name in _OPERATORS:
+        setattr(Node, _OPERATORS[op.name][0], method)
+
+    def function(x: Node) -> Node:
+        if x.__class__ is not Node:
+            raise TypeError(f"{op.name}: expected a Node, got {type(x).__name__} {short(repr(x))}")
+        return method(x)
+
+    return function
+
+
+def _binary_function(op: Op) -> Callable[[Node | Number, Node | Number], Node]:
+    method, reflected = _binary(op), _binary(op, reflected=True)
+    setattr(Node, op.name, method)
+    if op.name in _OPERATORS:
+        setattr(Node, _OPERATORS[op.name][0], method)
+        setattr(Node, _OPERATORS[op.name][1], reflected)
+
+    def function(x: Node | Number, y: Node | Number) -> Node:
+        if x.__class__ is Node:
+            return method(x, y)
+        if y.__class__ is Node:
+            return reflected(y, x)
+        raise TypeError(
+            f"{op.name}: at least one input must be a Node, got {type(x).__name__} "
+            f"{short(repr(x))} and {type(y).__name__} {short(repr(y))}"
+        )
+
+    return function

@@ -3,8 +3,8 @@
 Each statement is ``name = expression``. A statement whose right side is a plain number
 (``a = 5``, ``x2 = -1``) makes a leaf; any other makes a named node. Expressions allow
 numbers, names defined earlier (leaves may be given anywhere), ``+ - * / **``, parentheses
-and calls to the op table's functions (``sigmoid(z)``, ``log(a)``, ``exp``, ``tanh``,
-``relu``, ``bce_with_logits(z, y)``).
+and calls by name of the op table's ops that are not operators (``sigmoid(z)``,
+``log(a)``, ``bce_with_logits(z, y)``, and any op defined with `microgrand.define_op`).
 
 The text is parsed with Python's `ast` and checked against a whitelist; nothing is ever
 evaluated by Python (no `eval`): the checked tree is walked with an explicit stack, and
@@ -19,23 +19,19 @@ import ast
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
-from microgrand import node as _node
 from microgrand.formula import FORBIDDEN, ParseError, children
 from microgrand.formula import error as _error
 from microgrand.formula import shorten as _short
 from microgrand.node import Node, constant
-from microgrand.ops import OPERATORS, TABLE
+from microgrand.ops import TABLE, function_ops
 
-__all__ = ["FUNCTIONS", "Graph", "ParseError", "build", "parse_graph"]
+__all__ = ["Graph", "ParseError", "build", "function_ops", "parse_graph"]
 
 Value = Node | float
 
 MAX_STATEMENT = 2000
 MAX_TOTAL = 20000
 
-# The callable ops: those not written with an operator (``sigmoid(z)``, ``log(a)``).
-FUNCTIONS = tuple(sorted(name for name in TABLE if name not in OPERATORS))
-_ARITY = {name: TABLE[name].arity for name in FUNCTIONS}
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Value]] = {
     ast.Add: lambda a, b: a + b,
@@ -80,7 +76,7 @@ def _parse(statement: str) -> tuple[str, ast.expr]:
     if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
         raise _error(statement, stmt.targets[0], "the left side must be a single name")
     name = stmt.targets[0].id
-    if name in FUNCTIONS:
+    if name in function_ops():
         raise _error(statement, stmt.targets[0], f"{name!r} is a function, not a name")
     return name, stmt.value
 
@@ -120,7 +116,7 @@ def _number(expr: ast.expr) -> float | None:
 
 
 def _children(expr: ast.expr, statement: str) -> list[ast.expr]:
-    return children(expr, statement, _ARITY)
+    return children(expr, statement, function_ops())
 
 
 def _call(name: str, args: list[Value]) -> Value:
@@ -132,12 +128,8 @@ def _call(name: str, args: list[Value]) -> Value:
     first, rest = args[0], args[1:]
     if isinstance(first, float):
         first = constant(first, name)
-    if op.arity == 1:
-        method: Callable[[], Node] = getattr(first, name)
-        result = method()
-    else:
-        function: Callable[..., Node] = getattr(_node, name)
-        result = function(first, *rest)
+    assert op.function is not None
+    result: Node = op.function(first, *rest)
     return result.value if folded else result
 
 
@@ -189,7 +181,7 @@ def _apply(
     if isinstance(item, ast.Name):
         if item.id in env:
             return env[item.id]
-        if item.id in FUNCTIONS:
+        if item.id in function_ops():
             raise _error(statement, item, f"{item.id} is a function: call it, {item.id}(z)")
         if item.id in later:
             raise _error(
@@ -327,7 +319,7 @@ def _check_values(
             problem = "is too large for a float"  # `_number` takes every other number
         elif isinstance(literal, ast.Constant):
             problem = "is not a number (only numbers are allowed)"
-        elif isinstance(literal, ast.Name) and literal.id not in defined | set(FUNCTIONS):
+        elif isinstance(literal, ast.Name) and literal.id not in defined | set(function_ops()):
             finite = literal.id.lower() not in ("nan", "inf", "infinity")
             problem = "is not a number" if finite else "is not a finite number"
         elif isinstance(expr, ast.Name) and expr.id in leaves:

@@ -1,9 +1,11 @@
-"""Shared test settings: hypothesis profiles (`ci` is pinned and derandomized)."""
+"""Shared test settings: hypothesis profiles (`ci` is pinned and derandomized), and two
+user-defined ops (`user_ops.py`) that every op-parametrized suite runs on."""
 
 from __future__ import annotations
 
 import os
 
+import user_ops  # noqa: F401  (defines softplus and hypot for the whole session)
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(

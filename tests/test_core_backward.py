@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgrand.node import Node, bce_with_logits
+from microgrand import bce_with_logits
+from microgrand.node import Node
 
 # Closed form vs autograd: a handful of roundings apart.
 REL, ABS = 1e-9, 1e-12

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgrand import copying, engine
-from microgrand.node import Node, bce_with_logits
+from microgrand import bce_with_logits, copying, engine
+from microgrand.node import Node
 
 
 def lecture() -> dict[str, Node]:

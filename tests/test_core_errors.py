@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgrand import ops
-from microgrand.node import Node, bce_with_logits
+from microgrand import bce_with_logits, ops
+from microgrand.node import Node
 
 # --- what a value may be ----------------------------------------------------------------
 
@@ -154,7 +154,7 @@ def test_bool_combined_with_a_node(flag: bool) -> None:
 
 def test_string_combined_with_a_node() -> None:
     with pytest.raises(TypeError, match=r"sub: .*expected a real number.*got str"):
-        Node(1.0) - "1"
+        Node(1.0) - "1"  # type: ignore[operator]
 
 
 # --- forward errors ---------------------------------------------------------------------
@@ -275,14 +275,23 @@ def test_gradient_overflow_in_backward() -> None:
         out.backward()
 
 
-def test_node_exponent() -> None:
-    with pytest.raises(TypeError, match="exponent must be a number, not a Node"):
-        Node(2.0) ** Node(3.0)  # type: ignore[operator]
+def test_node_exponent_with_a_base_that_is_not_positive() -> None:
+    """The exponent's slope, out·log(a), needs a > 0: the error names both nodes."""
+    for value in (-2.0, 0.0):
+        a, b = Node(value, "a"), Node(3.0, "b")
+        out = a**b
+        with pytest.raises(ValueError, match=r"pow: the exponent 'b' needs a gradient.*base 'a'"):
+            out.backward()
+        assert a.grad == 0.0 and b.grad == 0.0
 
 
-def test_number_base() -> None:
-    with pytest.raises(TypeError, match=r"pow: 2 \*\* Node is not supported"):
-        2 ** Node(3.0)
+def test_negative_base_with_a_data_exponent_is_fine() -> None:
+    a, b = Node(-2.0, "a"), Node(3.0, "b", requires_grad=False)
+    out = a**b
+    out.backward()
+    assert out.value == -8.0
+    assert a.grad == 12.0
+    assert b.grad == 0.0
 
 
 # --- values of computed nodes and stale graphs ------------------------------------------
@@ -377,21 +386,34 @@ def test_bce_label_a_data_leaf() -> None:
 
 
 def test_bce_label_a_node_out_of_range() -> None:
-    with pytest.raises(ValueError, match=r"label y must be in \[0, 1\], got 'y' = 2.0"):
+    with pytest.raises(ValueError, match=r"label y must be in \[0, 1\], got 2.0 .*'y' = 2.0"):
         bce_with_logits(Node(0.0), Node(2.0, "y", requires_grad=False))
     with pytest.raises(ValueError, match=r"got an unnamed mul node = -1.0"):
         bce_with_logits(Node(0.0), Node(0.5) * -2.0)
 
 
+def test_bce_label_a_node_with_a_gradient() -> None:
+    """A label may be a data leaf (the lecture's y as a Node); a label that holds a
+    gradient gets the loss's slope in y, -z."""
+    z = Node(0.7, "z")
+    for y in (Node(1.0, "y", requires_grad=False), Node(0.25, "y")):
+        loss = bce_with_logits(z, y)
+        loss.backward()
+        assert z.grad == ops.sigmoid(0.7) - y.value
+        assert y.grad == (-0.7 if y.requires_grad else 0.0)
+    with pytest.raises(ValueError, match=r"bce_with_logits: the label y must be in \[0, 1\]"):
+        bce_with_logits(z, Node(1.5, "y"))
+
+
 @pytest.mark.parametrize("y", [True, "1", math.nan])
 def test_bce_label_not_a_number(y: object) -> None:
-    with pytest.raises((TypeError, ValueError), match="bce_with_logits: the label y"):
+    with pytest.raises((TypeError, ValueError), match="bce_with_logits: "):
         bce_with_logits(Node(0.0), y)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("z", [0.5, 1, "z", None])
-def test_bce_logit_not_a_node(z: object) -> None:
-    with pytest.raises(TypeError, match="bce_with_logits: z must be a Node"):
+@pytest.mark.parametrize("z", [0.5, 1, None])
+def test_bce_needs_a_node(z: object) -> None:
+    with pytest.raises(TypeError, match="bce_with_logits: at least one input must be a Node"):
         bce_with_logits(z, 1.0)  # type: ignore[arg-type]
 
 

@@ -8,30 +8,38 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from microgrand import GradcheckError, gradcheck, ops
+from microgrand import GradcheckError, bce_with_logits, gradcheck, ops
 from microgrand import node as node_module
 from microgrand.gradcheck import numeric_grads
-from microgrand.node import Node, bce_with_logits
+from microgrand.node import Node
 
-# One graph per op, at a point inside its domain, each leaf used once.
-PER_OP: dict[str, tuple[Callable[..., Node], list[float]]] = {
-    "add": (lambda a, b: a + b, [0.3, -1.2]),
-    "sub": (lambda a, b: a - b, [0.3, -1.2]),
-    "mul": (lambda a, b: a * b, [0.3, -1.2]),
-    "div": (lambda a, b: a / b, [0.3, -1.2]),
-    "pow": (lambda a: a**2.5, [1.7]),
-    "neg": (lambda a: -a, [0.3]),
-    "exp": (lambda a: a.exp(), [0.3]),
-    "log": (lambda a: a.log(), [0.3]),
-    "sigmoid": (lambda a: a.sigmoid(), [0.3]),
-    "tanh": (lambda a: a.tanh(), [0.3]),
-    "relu": (lambda a: a.relu(), [0.3]),
-    "bce_with_logits": (lambda a: bce_with_logits(a, 0.25), [0.3]),
+# Where each op is checked (default: 0.3, and -1.2 for a second input): inside its domain.
+POINTS = {
+    "pow": [1.7, 2.5],
+    "log": [0.3],
+    "bce_with_logits": [0.3, 0.25],
+    "hypot": [0.3, -1.2],
 }
 
 
+def per_op(name: str) -> tuple[Callable[..., Node], list[float]]:
+    """One graph per op of the table, each input a leaf: the op's function on the leaves."""
+    op = ops.TABLE[name]
+    assert op.function is not None
+    return op.function, POINTS.get(name, [0.3, -1.2][: op.arity])
+
+
+PER_OP = {name: per_op(name) for name in sorted(ops.TABLE)}
+
+
 def test_every_op_has_a_gradcheck_case() -> None:
-    assert set(ops.TABLE) <= set(PER_OP), "add a gradcheck case for the new op"
+    assert set(PER_OP) == set(ops.TABLE) >= {"softplus", "hypot"}
+
+
+def test_constant_inputs_pass_too() -> None:
+    """The number forms the lecture uses: a number exponent, a number label."""
+    assert gradcheck(lambda a: a**2.5, [1.7]) is True
+    assert gradcheck(lambda a: bce_with_logits(a, 0.25), [0.3]) is True
 
 
 @pytest.mark.parametrize("name", sorted(PER_OP))
@@ -59,7 +67,9 @@ def wrong_mul(monkeypatch: pytest.MonkeyPatch) -> Iterator[ops.Op]:
     Rows are immutable: the test makes a wrong copy of the row and, for its duration only,
     Node's ``*`` records with it (monkeypatch puts the right methods back).
     """
-    row = ops.MUL._replace(partials=lambda out, x, y: (x, x), swap=False)
+    row = ops.MUL._replace(
+        partials=lambda out, x, y: (x, x), partial_of=(lambda out, x, y: x,) * 2, swap=False
+    )
     monkeypatch.setattr(Node, "__mul__", node_module._binary(row))
     monkeypatch.setattr(Node, "__rmul__", node_module._binary(row, reflected=True))
     yield row
@@ -105,28 +115,20 @@ def test_wrong_derivative_fixture_restores_the_row() -> None:
     assert gradcheck(lambda p, q: p * q, [2.0, 5.0]) is True
 
 
-def test_gradcheck_fails_on_a_wrong_registered_op() -> None:
-    """A new row with a wrong rule, recorded by hand the way the Node operators do."""
-    wrong = ops.Op(
-        "test_wrong_square",
-        "sq",
-        "sq({0})",
-        5,
-        lambda x: x * x,
-        lambda out, x: (3.0 * x,),
-        ("3 * x",),
+def test_gradcheck_fails_on_a_wrong_unary_row() -> None:
+    """A row with a wrong rule (define_op refuses one, so it is made by hand), recorded
+    the way Node's methods record: gradcheck names the input and both numbers."""
+    square = ops.TANH._replace(
+        name="test_wrong_square",
+        forward=lambda x: x * x,
+        partials=lambda out, x: (3.0 * x,),
+        partial_of=(lambda out, x: 3.0 * x,),
+        fixed=None,
     )
-    make_method = getattr(node_module, "_unary", None)
-    if make_method is None:
-        pytest.skip("microgrand.node no longer has the _unary helper this test records with")
-    ops.register(wrong)
-    try:
-        square = make_method(wrong)
-        with pytest.raises(GradcheckError, match=r"MISMATCH w: value 1.5, analytic 4.5"):
-            gradcheck(lambda w: square(w), [Node(1.5, "w")])
-    finally:
-        del ops.TABLE[wrong.name]
-    assert wrong.name not in ops.TABLE
+    record = node_module._unary(square)
+    with pytest.raises(GradcheckError, match=r"MISMATCH w: value 1.5, analytic 4.5"):
+        gradcheck(lambda w: record(w), [Node(1.5, "w")])
+    assert "test_wrong_square" not in ops.TABLE
 
 
 def test_gradcheck_tolerances_are_pytorchs(wrong_mul: ops.Op) -> None:

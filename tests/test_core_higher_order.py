@@ -18,11 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_core_ops import CONSTANT_INPUTS, OP_NAMES, domain, node_function
 
-from microgrand import GradcheckError, grad, gradcheck, ops
+from microgrand import GradcheckError, bce_with_logits, formula, grad, gradcheck, ops
 from microgrand import node as node_module
 from microgrand.gradients import hessian
 from microgrand.logreg import lecture_graph
-from microgrand.node import Node, bce_with_logits
+from microgrand.node import Node
 
 
 def backward_grads(fn: Callable[..., Node], values: Sequence[float]) -> list[float]:
@@ -356,17 +356,18 @@ def test_gradcheck_order_2_fails_when_only_second_derivatives_are_wrong() -> Non
     At x = 1 the first derivative is right (order 1 passes); the formula's own slope there
     is 1, the true second derivative 2 (order 2 fails, naming the entry).
     """
-    wrong = ops.register(
-        ops.Op(
-            "test_square_wrong_slope",
-            "sq",
-            "sq({0})",
-            5,
-            lambda x: x * x,
-            lambda out, x: (x * x - x + 2.0,),
-            ("x * x - x + 2",),
-        )
+    # define_op would refuse this row (its formula is wrong at 0.3): it is made by hand.
+    text = "x * x - x + 2"
+    wrong = ops.TANH._replace(
+        name="test_square_wrong_slope",
+        forward=lambda x: x * x,
+        formulas=(text,),
+        derivatives=(formula.parse(text, 1, {}),),
+        partials=lambda out, x: (x * x - x + 2.0,),
+        partial_of=(lambda out, x: x * x - x + 2.0,),
+        fixed=None,
     )
+    ops.TABLE[wrong.name] = wrong
     try:
         square = node_module._unary(wrong)
         assert gradcheck(lambda w: square(w), [Node(1.0, "w")]) is True

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from microgrand.node import Node, bce_with_logits
+from microgrand import bce_with_logits
+from microgrand.node import Node
 
 A, B = 0.75, 0.5
 

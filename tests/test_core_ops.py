@@ -15,8 +15,8 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from user_ops import REFERENCES as USER_REFERENCES
 
-from microgrand import node as node_module
 from microgrand import ops
 from microgrand.node import Node
 
@@ -109,6 +109,7 @@ REFERENCES: dict[str, tuple[Callable[..., float], bool]] = {
     "relu": (lambda x: max(x, 0.0), True),
     "sigmoid": (_plain_sigmoid, False),
     "bce_with_logits": (_composed_bce, False),
+    **USER_REFERENCES,
 }
 
 # Inputs recorded as numbers here: the exponent of pow, the label of bce_with_logits.
@@ -117,9 +118,14 @@ CONSTANT_INPUTS: dict[str, set[int]] = {"pow": {1}, "bce_with_logits": {1}}
 
 
 def defined(name: str, i: int, args: Args) -> bool:
-    """Whether op `name`'s partial in input i is defined at args: pow's slope in its
-    exponent, out·log x, needs x > 0 (a negative base takes whole exponents only)."""
-    return not (name == "pow" and i == 1 and args[0] <= 0.0)
+    """Whether op `name`'s partial in input i is defined (and central differences can
+    measure it) at args: pow's slope in its exponent, out·log x, needs x > 0 (a negative
+    base takes whole exponents only); bce's label must stay in [0, 1]."""
+    if name == "pow" and i == 1:
+        return args[0] > 0.0
+    if name == "bce_with_logits" and i == 1:
+        return 1e-3 < args[1] < 1.0 - 1e-3
+    return True
 
 
 # Operator dunders whose name differs from the op's name.
@@ -127,16 +133,9 @@ DUNDER_ALIASES = {"div": "__truediv__"}
 
 
 def node_function(name: str) -> Callable[..., Node]:
-    """How a user records op `name`: a Node operator or method, or a function in node.py."""
-    candidates = [DUNDER_ALIASES.get(name, f"__{name}__"), name]
-    for attribute in candidates:
-        method = getattr(Node, attribute, None)
-        if method is not None:
-            return method  # type: ignore[no-any-return]
-    function = getattr(node_module, name, None)
-    if function is None:
-        pytest.fail(f"op {name!r} has no Node method or function in microgrand.node")
-    return function  # type: ignore[no-any-return]
+    """How a user records op `name`: its Node operator or method (``a + b``, ``a.exp()``)."""
+    method = getattr(Node, DUNDER_ALIASES.get(name, f"__{name}__"), None)
+    return method or getattr(Node, name)  # type: ignore[no-any-return]
 
 
 def record(name: str, args: Args) -> tuple[Node, list[Node | float]]:
@@ -174,9 +173,10 @@ def test_row_is_complete(name: str) -> None:
     assert op.template.format(*("x", "y")[: op.arity])
 
 
-def test_register_refuses_a_duplicate_name() -> None:
-    with pytest.raises(ValueError, match="'mul' is already registered"):
-        ops.register(ops.MUL)
+def test_define_op_refuses_to_redefine_a_builtin() -> None:
+    with pytest.raises(ValueError, match="'mul' is a built-in op and cannot be redefined"):
+        ops.define_op("mul", lambda x, y: x * y, ["y", "x"])
+    assert ops.TABLE["mul"] is ops.MUL
 
 
 @pytest.mark.parametrize("name", OP_NAMES)
