@@ -307,10 +307,10 @@ def _mismatch(
     op: Op, k: int, args: Sequence[float], analytic: float, numeric: float, problem: object = None
 ) -> str:
     at = ", ".join(f"{v} = {a!r}" for v, a in zip("xy", args, strict=False))
-    got = f"fails ({problem})" if problem is not None else f"gives {analytic!r}"
+    got = f"fails ({problem})" if problem is not None else f"gives {analytic:.6g}"
     return (
         f"define_op({op.name!r}): the derivative formula for {'xy'[k]}, {op.formulas[k]!r}, "
-        f"{got} at {at}, but central differences of forward give {numeric!r}"
+        f"{got} at {at}, but central differences of forward give {numeric:.6g}"
     )
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 import nbformat
 import nb07_second_derivatives as nb07
 
+from microgrand.ops import function_ops
+
 HERE = Path(__file__).resolve().parent
+
+# The op table's functions, as `microgrand draw` accepts them (no hand-written op list).
+FUNCTIONS = ", ".join(
+    f"`{name}({', '.join('xy'[:arity])})`" for name, arity in function_ops().items()
+)
 
 
 # The last cells of every notebook check what it showed (running it is a test). They are
@@ -818,13 +825,13 @@ The same function, called directly with the lecture's numbers:
 state = lecture_state(x1=2.0, x2=-1.0, w1=0.3, w2=0.5, b=0.1, y=1, alpha=0.1)
 HTML(state.html)
 """,
-    """md:
+    f"""md:
 ## Type a graph
 
 Type statements in the syntax of the `microgrand draw` command: `name = expression`,
 separated by `;` or new lines, and `name = number` for the inputs. Expressions may use
-`+ - * / **`, parentheses and `sigmoid`, `log`, `exp`, `tanh`, `relu`,
-`bce_with_logits(z, y)`. List data inputs (no gradient, no red arrow) in the second box.
+`+ - * / **`, parentheses and the functions {FUNCTIONS}.
+List data inputs (no gradient, no red arrow) in the second box.
 Mistakes are reported in one line. The text is parsed, never run as Python.
 
 Try: `z = w1*x1 + w2*x2 + b; a = sigmoid(z); x1=2; x2=-1; w1=0.3; w2=0.5; b=0.1` with data

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from user_ops import USER_OPS, softplus
 
 import microgrand
-from microgrand import draw, explain, ops
+from microgrand import draw, draw_cli, explain, ops
 from microgrand.define import TABLE
 from microgrand.formula import ParseError
 from microgrand.node import Node
 from microgrand.parse import build
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_one_call_makes_a_method_and_a_function() -> None:
@@ -85,7 +90,7 @@ def test_a_wrong_formula_is_refused_with_both_numbers() -> None:
     assert "'wrong_softplus'" in message and "'exp(x)'" in message
     numbers = [float(n) for n in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", message)]
     at, analytic, numeric = 0.3, math.exp(0.3), ops.sigmoid(0.3)
-    assert f"gives {analytic!r} at x = {at!r}" in message
+    assert f"gives {analytic:.6g} at x = {at!r}" in message
     assert any(math.isclose(n, numeric, rel_tol=1e-6) for n in numbers), message
     assert "wrong_softplus" not in TABLE
     assert not hasattr(Node, "wrong_softplus")
@@ -212,3 +217,25 @@ def _forget(name: str) -> None:
     delattr(microgrand, name)
     ops.FORMULA_FUNCTIONS.pop(name, None)
     assert op.name == name
+
+
+def test_readme_and_draw_help_list_the_tables_ops() -> None:
+    """No hand-written op list: README's and ``microgrand draw --help``'s are the table's."""
+    builtins = [name for name, op in TABLE.items() if op.builtin]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"The ops: `([a-z_ ]+)`", readme)
+    assert listed is not None and sorted(listed.group(1).split()) == sorted(builtins)
+    helped = subprocess.run(
+        [sys.executable, "-m", "microgrand", "draw", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    calls = re.findall(r"\b([a-z_]+)\((x(?:, y)?)\)", " ".join(helped.split()))
+    functions = {name: op.arity for name, op in TABLE.items() if op.builtin}
+    expected = [(name, ", ".join("xy"[:n])) for name, n in functions.items()]
+    assert calls == [c for c in expected if c[0] not in ops.OPERATORS]
+    assert draw_cli.functions_help().split() != []
+    assert "softplus(x)" in draw_cli.functions_help()  # in this process, softplus is defined

@@ -104,7 +104,8 @@ def test_a_named_label_used_elsewhere_too_keeps_its_gradient() -> None:
     assert y.name == "y" and y.requires_grad and math.isclose(y.grad, 1.0 - 0.7, rel_tol=1e-12)
     soft = build(["L = bce_with_logits(z, 0.5*z)", "z=0.7"])  # a soft label, computed
     assert math.isclose(soft.value, math.log1p(math.exp(-0.7)) + 0.7 - 0.7 * 0.35)
-    assert "got 'y' = 2.0" in parse_error(["L = bce_with_logits(z, y)", "z=0.7", "y=2"])
+    message = parse_error(["L = bce_with_logits(z, y)", "z=0.7", "y=2"])
+    assert "label y must be in [0, 1], got 2.0" in message and "'y' = 2.0" in message
 
 
 def test_the_lectures_label_on_the_command_line(tmp_path: Path) -> None:

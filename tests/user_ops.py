@@ -34,6 +34,13 @@ REFERENCES: dict[str, tuple[Callable[..., float], bool]] = {
 }
 
 
+def well_conditioned(name: str, inputs: list[float], out: float) -> bool:
+    """False where the op is not smooth (hypot at the origin) or ill-conditioned."""
+    if name == "hypot":
+        return out >= 1e-3
+    return True
+
+
 def torch_twins(torch: Any) -> dict[str, Callable[..., Any]]:
     """The same ops in PyTorch (test_core_torch.py)."""
     return {
