@@ -59,7 +59,6 @@ class Op(NamedTuple):
         precedence: binding strength of ``template``, used to add parentheses: 1 for
             ``+``/``-``, 2 for ``*``/``/``, 3 for unary minus, 4 for ``**``, 5 for calls
             (and 0, always parenthesized, for a user's template that is not a call).
-        function: ``microgrand.<name>``, the inputs in order (set by `define_op`).
         builtin: True for the twelve rows microgrand defines (they cannot be redefined).
     """
 
@@ -74,7 +73,6 @@ class Op(NamedTuple):
     symbol: str
     template: str
     precedence: int
-    function: Callable[..., node.Node] | None = None
     builtin: bool = False
 
     @property
@@ -82,8 +80,16 @@ class Op(NamedTuple):
         """How many inputs the op takes."""
         return len(self.formulas)
 
+    @property
+    def function(self) -> Callable[..., node.Node]:
+        """``microgrand.<name>``: the op as a function of its inputs, in order."""
+        return FUNCTIONS[self.name]
+
 
 TABLE: dict[str, Op] = {}
+# Each op's function, ``microgrand.<name>`` (kept apart from the row: the Node methods it
+# calls are made from the finished row, so that every node records the row in the table).
+FUNCTIONS: dict[str, Callable[..., node.Node]] = {}
 
 # The ops written with Python's operators; all others are written as calls by name.
 OPERATORS = frozenset(formula.OPERATOR_OPS.values()) | {"neg"}
@@ -241,7 +247,7 @@ def _define(
         builtin=builtin,
     )
     op = op._replace(forward=_check_derivatives(op))
-    op = op._replace(function=node.install(op))
+    FUNCTIONS[name] = node.install(op)
     TABLE[name] = op
     if name not in OPERATORS:
         FORMULA_FUNCTIONS[name] = op.forward

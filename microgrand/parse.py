@@ -128,7 +128,6 @@ def _call(name: str, args: list[Value]) -> Value:
     first, rest = args[0], args[1:]
     if isinstance(first, float):
         first = constant(first, name)
-    assert op.function is not None
     result: Node = op.function(first, *rest)
     return result.value if folded else result
 

@@ -239,3 +239,17 @@ def test_readme_and_draw_help_list_the_tables_ops() -> None:
     assert calls == [c for c in expected if c[0] not in ops.OPERATORS]
     assert draw_cli.functions_help().split() != []
     assert "softplus(x)" in draw_cli.functions_help()  # in this process, softplus is defined
+
+
+def test_nodes_record_the_row_in_the_table() -> None:
+    """Every way of recording an op records the very row the table holds (code that
+    reads the table, like `compile`, compares rows by identity)."""
+    x = Node(0.6, "x")
+    for name, op in TABLE.items():
+        made = [op.function(x) if op.arity == 1 else op.function(x, 0.5)]
+        made.append(getattr(x, name)() if op.arity == 1 else getattr(x, name)(0.5))
+        if op.arity == 2:
+            made.append(op.function(0.5, x))
+        for node in made:
+            assert node._op is op, name
+    assert (x + 1)._op is ops.ADD and (-x)._op is ops.NEG and (2**x)._op is ops.POW

@@ -25,7 +25,6 @@ POINTS = {
 def per_op(name: str) -> tuple[Callable[..., Node], list[float]]:
     """One graph per op of the table, each input a leaf: the op's function on the leaves."""
     op = ops.TABLE[name]
-    assert op.function is not None
     return op.function, POINTS.get(name, [0.3, -1.2][: op.arity])
 
 

@@ -55,7 +55,6 @@ TORCH_OPS.update(user_ops.torch_twins(torch))
 def microgrand_op(name: str) -> Callable[..., Node]:
     """The op as users call it: ``microgrand.<name>``, made from the table's row."""
     function = ops.TABLE[name].function
-    assert function is not None
     return function
 
 
