@@ -117,13 +117,13 @@ def _given(statements: list[str]) -> set[str]:
 
 def _leaf_names(statements: list[str]) -> list[str]:
     """Every name the statements use, in order of first use (leaves and nodes alike)."""
-    from microgrand.parse import FUNCTIONS
+    from microgrand.ops import function_ops
 
     seen: dict[str, None] = {}
     for name, expr in _statement_parts(statements):
         used = [item for item in ast.walk(expr) if isinstance(item, ast.Name)]
         for item in sorted(used, key=lambda n: n.col_offset):  # left to right, as typed
-            if item.id not in FUNCTIONS:
+            if item.id not in function_ops():
                 seen.setdefault(item.id)
         seen.setdefault(name)
     return list(seen)
