@@ -103,6 +103,23 @@ def m_examples(
     return Batch(J=J / m, dw1=dw1 / m, dw2=dw2 / m, db=db / m)
 
 
+def sigmoid_array(Z: Array) -> Array:
+    """σ(Z) elementwise, in two branches as `sigmoid` above: e^-|z| never overflows."""
+    import numpy as np
+
+    E = np.exp(-np.abs(Z))
+    A: Array = np.where(Z >= 0.0, 1.0 / (1.0 + E), E / (1.0 + E))
+    return A
+
+
+def cost(A: Array, Y: Array) -> float:
+    """The course's cost J = −(1/m) Σ (Y log A + (1 − Y) log(1 − A)) over the m columns."""
+    import numpy as np
+
+    m = Y.shape[1]
+    return float(-np.sum(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A)) / m)
+
+
 @dataclass(frozen=True, slots=True)
 class Vectorized:
     """The vectorized lecture's quantities, in the course's shapes (m examples).
@@ -141,10 +158,8 @@ def vectorized(w: Array, b: float, X: Array, Y: Array) -> Vectorized:
         )
     m = X.shape[1]
     Z = w.T @ X + b
-    # σ in two branches, as `sigmoid` above: e^-|z| never overflows.
-    E = np.exp(-np.abs(Z))
-    A = np.where(Z >= 0.0, 1.0 / (1.0 + E), E / (1.0 + E))
-    J = float(-np.sum(Y * np.log(A) + (1.0 - Y) * np.log(1.0 - A)) / m)
+    A = sigmoid_array(Z)
+    J = cost(A, Y)
     dZ = A - Y
     dw = (1.0 / m) * X @ dZ.T
     db = float((1.0 / m) * np.sum(dZ))
@@ -191,9 +206,7 @@ def two_layer_forward(W1: Array, b1: Array, W2: Array, b2: Array, X: Array) -> d
     Z1 = W1 @ X + b1
     A1 = np.tanh(Z1)
     Z2 = W2 @ A1 + b2
-    # σ in two branches, as `sigmoid` above: e^-|z| never overflows.
-    E = np.exp(-np.abs(Z2))
-    A2 = np.where(Z2 >= 0.0, 1.0 / (1.0 + E), E / (1.0 + E))
+    A2 = sigmoid_array(Z2)
     return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 
 
@@ -218,10 +231,7 @@ def _check_shapes(W1: Array, b1: Array, W2: Array, b2: Array, X: Array) -> None:
 
 def two_layer_cost(A2: Array, Y: Array) -> float:
     """J = −(1/m) Σ (Y log A[2] + (1 − Y) log(1 − A[2])), the cross-entropy cost."""
-    import numpy as np
-
-    m = Y.shape[1]
-    return float(-np.sum(Y * np.log(A2) + (1.0 - Y) * np.log(1.0 - A2)) / m)
+    return cost(A2, Y)
 
 
 def two_layer_gradients(

@@ -185,12 +185,13 @@ def predict(net: MLP, X: Any) -> Array:
     """ŷ = a[L] = σ(z[L]) for each column of the course's X (n_x × m), as an array of m."""
     import numpy as np
 
+    from microgrand import array_ops
+
     columns, labels = as_examples(X, None, net.n_in)
     compiled = compile_network(net)
     out = compiled.function(*columns, labels, *(p.value for p in compiled.params))
     logits = np.asarray(out.values[compiled.logit], dtype=np.float64)
-    e = np.exp(-np.abs(logits))
-    result: Array = np.where(logits >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    result: Array = array_ops.sigmoid(logits)  # the engine's two-branch σ, on arrays
     return result
 
 
