@@ -183,7 +183,9 @@ def _forward(p: Plan, computed: list[Node]) -> None:
                 consumers_squash.add(node._p1)  # type: ignore[arg-type]
         elif op is NEG:
             expr = ast.UnaryOp(ast.USub(), args[0])
-        elif op is POW and node._p1.value.is_integer():  # type: ignore[union-attr]
+        elif op is POW and node._p1._op is CONSTANT and node._p1.value.is_integer():  # type: ignore[union-attr]
+            # A constant whole exponent: ** is real for every base. Any other exponent
+            # (a fraction, or a Node whose value may change) goes through power's check.
             expr = ast.BinOp(args[0], ast.Pow(), args[1])
             consumers_squash.add(node._p0)  # type: ignore[arg-type]
         else:

@@ -347,3 +347,34 @@ def test_numpy_is_not_imported_by_import_microgrand() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_a_node_exponent_is_checked_on_every_call() -> None:
+    """Traced at a whole exponent, called with a fractional one and a negative base: the
+    engine's error, not a complex number."""
+
+    def build(x: float, e: float) -> tuple[Node, list[Node]]:
+        # A data exponent: the engine needs no log(x), so negative bases are allowed.
+        base, exponent = Node(x, "x"), Node(e, "e", requires_grad=False)
+        return (base**exponent).named("J"), [base, exponent]
+
+    f = microgrand.compile(*build(-2.0, 2.0))
+    assert "J = power(x, e)" in f.source
+    for x, e in ((-2.0, 3.0), (1.5, 0.5), (2.0, 0.0)):
+        J, (base, exponent) = build(x, e)
+        J.backward()
+        out = f(x, e)
+        assert (out.value, out.grads["x"], out.grads["e"]) == (J.value, base.grad, exponent.grad)
+    with pytest.raises(ValueError, match="negative base") as error:
+        f(-2.0, 0.5)
+    with pytest.raises(ValueError) as engine:
+        build(-2.0, 0.5)
+    assert str(error.value) == str(engine.value)
+    with pytest.raises(ValueError, match=r"^example 1 of 2: .*negative base"):
+        f(np.array([2.0, -2.0]), np.array([0.5, 0.5]))
+    # an exponent that takes a gradient: d(x ** e)/de = x ** e · log(x), as the engine
+    base, exponent = Node(1.5, "x"), Node(2.0, "e")
+    J = (base**exponent).named("J")
+    g = microgrand.compile(J, [base, exponent])
+    J.backward()
+    assert g(1.5, 2.0).grads["e"] == exponent.grad
