@@ -20,8 +20,19 @@ graph. Leaves that are not inputs keep their traced value.
   values and the gradients of scalar inputs into one number; array inputs and named
   nodes keep per-example gradients (dz_i = dL_i/dz_i, the lecture's dZ = A - Y).
 
-numpy is imported on the first array call (or by `codegen`'s users), never by
-``import microgrand``.
+Where compiled code and the engine differ, on purpose:
+
+- Compiled code computes only the gradients it returns and those they need. The engine
+  also computes (and checks) gradients of nodes made from data and constants alone, so in
+  a rare overflow there the engine raises where compiled code, which never computes that
+  number, does not.
+- On arrays, values and gradients agree with the engine's per-example results within a few
+  ulp, not bit for bit: numpy's exp, log, log1p and tanh differ from glibc's in the last
+  bit now and then (where a formula then subtracts nearly equal numbers, as 1 - tanh² near
+  saturation does, the difference is a few ulp of the terms). An op without a numpy form
+  (one a user defined) runs its float function element by element: exact, at Python speed.
+
+numpy is imported when the first array is passed, never by ``import microgrand``.
 """
 
 from __future__ import annotations
