@@ -333,6 +333,8 @@ class Gate(float):
         assert self.go.wait(30)
         return float(other) * float(self)
 
+    __mul__ = __rmul__  # whichever side of the chain-rule product the engine puts it
+
 
 def gated_graph(w: Node) -> tuple[Node, Gate]:
     """L = w*3 + u*x, with x a Gate: backward stops at u's product, before w's."""
