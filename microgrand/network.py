@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 ALPHA = 1.2  # the course's learning rate for the flower
 ITERATIONS = 10_000
 COURSE_HIDDEN_SIZES = (1, 2, 3, 4, 5, 20, 50)
+ENGINES = ("compiled", "graph")
 
 
 class CompiledNetwork(NamedTuple):
@@ -132,6 +133,7 @@ def train_network(
     alpha: float = ALPHA,
     iterations: int = ITERATIONS,
     on_iteration: Callable[[int, float], None] | None = None,
+    engine: str = "compiled",
 ) -> NetworkResult:
     """Full-batch gradient descent on the compiled, vectorized graph; updates `net` in place.
 
@@ -144,33 +146,78 @@ def train_network(
         X: the course's n_x × m features. Y: the m labels (0 or 1).
         alpha: the learning rate (the course: 1.2).
         iterations: how many updates (the course: 10,000).
+        engine: ``"compiled"`` (the default) or ``"graph"``: the scalar graph of J over
+            the m examples built from Nodes every iteration (the dynamic engine; about
+            15-30 ms per iteration on the flower, for checking and for small m).
     """
     if iterations < 0:
         raise ValueError(f"train_network: iterations must be 0 or more, got {iterations}")
+    if engine not in ENGINES:
+        raise ValueError(f"train_network: engine must be 'compiled' or 'graph', got {engine!r}")
     columns, labels = as_examples(X, Y, net.n_in)
+    start = time.perf_counter()
+    run = _descend_compiled if engine == "compiled" else _descend_graph
+    costs, correct = run(net, columns, labels, alpha, iterations, on_iteration)
+    seconds = time.perf_counter() - start
+    return NetworkResult(costs, alpha, correct, len(labels), seconds)
+
+
+Progress = Callable[[int, float], None] | None
+
+
+def _descend_compiled(
+    net: MLP, columns: list[Array], labels: Array, alpha: float, n: int, report: Progress
+) -> tuple[list[float], int]:
+    """Gradient descent on the compiled graph; returns J per iteration and how many are right."""
     compiled = compile_network(net)
     function, params = compiled.function, compiled.params
     values = [p.value for p in params]
     costs: list[float] = []
-    start = time.perf_counter()
-    for k in range(iterations + 1):
+    for k in range(n + 1):
         out = function(*columns, labels, *values, reduce="mean")
         J = float(out.value)
         costs.append(J)
-        if on_iteration is not None:
-            on_iteration(k, J)
-        if k == iterations:
+        if report is not None:
+            report(k, J)
+        if k == n:
             break
         grads = out.grads
         values = [float(v - alpha * grads[p]) for v, p in zip(values, params, strict=True)]
         if not all(map(math.isfinite, values)):
             raise _diverged(params, values, k, alpha)
-    seconds = time.perf_counter() - start
     for p, v in zip(params, values, strict=True):
-        p.value = float(v)
+        p.value = v
     logits = out.values[compiled.logit]
-    correct = int(((logits > 0.0) == (labels == 1.0)).sum())
-    return NetworkResult(costs, alpha, correct, len(labels), seconds)
+    return costs, int(((logits > 0.0) == (labels == 1.0)).sum())
+
+
+def _descend_graph(
+    net: MLP, columns: list[Array], labels: Array, alpha: float, n: int, report: Progress
+) -> tuple[list[float], int]:
+    """Gradient descent on the dynamic engine: J's scalar graph rebuilt every iteration."""
+    rows = [list(map(float, example)) for example in zip(*columns, strict=True)]
+    ys = labels.tolist()
+    params = net.parameters()
+    costs: list[float] = []
+    for k in range(n + 1):
+        J = net.cost(rows, ys)
+        costs.append(J.value)
+        if report is not None:
+            report(k, J.value)
+        if k == n:
+            break
+        J.backward()
+        values = [p.value - alpha * p.grad for p in params]
+        if not all(map(math.isfinite, values)):
+            raise _diverged(params, values, k, alpha)
+        for p, v in zip(params, values, strict=True):
+            p.value = v
+    output = net.layers[-1].neurons[0]
+    right = sum(
+        (output.logit(net._hidden(x)).value > 0.0) == (y == 1.0)
+        for x, y in zip(rows, ys, strict=True)
+    )
+    return costs, right
 
 
 def _diverged(params: list[Node], values: list[float], k: int, alpha: float) -> OverflowError:
@@ -214,6 +261,7 @@ def hidden_size_table(
     activation: str = "tanh",
     seed: int | None = None,
     on_iteration: Callable[[int, int, float], None] | None = None,
+    engine: str = "compiled",
 ) -> list[HiddenSizeRow]:
     """Train one n_x-n_h-1 network per size in `sizes`; the course's accuracy table.
 
@@ -230,6 +278,8 @@ def hidden_size_table(
             if on_iteration is not None:
                 on_iteration(n_h, k, J)
 
-        result = train_network(net, X, Y, alpha=alpha, iterations=iterations, on_iteration=report)
+        result = train_network(
+            net, X, Y, alpha=alpha, iterations=iterations, on_iteration=report, engine=engine
+        )
         rows.append(HiddenSizeRow(n_h, net, result))
     return rows

@@ -28,6 +28,11 @@ from microgrand.nn import DEFAULT_SEED, HIDDEN_ACTIVATIONS, MLP
 from microgrand.progress import Progress
 
 COST_EVERY = 1000  # the course prints the cost every 1,000 iterations
+_ON = {
+    "compiled": "on the compiled vectorized graph",
+    "graph": "on the dynamic engine (a graph of Nodes for all m examples every iteration: slow)",
+}
+_UPDATE_EVERY = {"compiled": 100, "graph": 1}  # progress-bar updates, about 10 a second
 MAX_HIDDEN = 1000
 
 
@@ -95,12 +100,9 @@ def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
     net = MLP(2, [sizes[0], 1], activation=args.activation, seed=args.seed)
     shape = f"2-{sizes[0]}-1"
     print(f"Network: {shape}, {args.activation} hidden layer, sigmoid output (seed {args.seed})")
-    print(
-        f"Gradient descent: alpha = {alpha:g}, {iterations} iterations, "
-        "on the compiled vectorized graph"
-    )
+    print(f"Gradient descent: alpha = {alpha:g}, {iterations} iterations, {_ON[args.engine]}")
     with Progress(iterations, f"training {shape}") as bar:
-        result = _train(net, X, Y, alpha, iterations, bar.update)
+        result = _train(net, X, Y, alpha, iterations, bar.update, args.engine)
     _print_costs(result)
     print(f"final J = {number(result.final_cost)} (after {result.iterations} iterations)")
     print(f"training accuracy: {_percent(result)}")
@@ -109,14 +111,18 @@ def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
     return 0
 
 
-def _train(net: MLP, X: Any, Y: Any, alpha: float, iterations: int, update: Any) -> NetworkResult:
+def _train(
+    net: MLP, X: Any, Y: Any, alpha: float, iterations: int, update: Any, engine: str
+) -> NetworkResult:
+    every = _UPDATE_EVERY[engine]
+
     def on_iteration(k: int, J: float) -> None:
-        if k % 100 == 0 or k == iterations:
+        if k % every == 0 or k == iterations:
             update(k, f"J = {number(J)}")
 
     try:
         return train_network(
-            net, X, Y, alpha=alpha, iterations=iterations, on_iteration=on_iteration
+            net, X, Y, alpha=alpha, iterations=iterations, on_iteration=on_iteration, engine=engine
         )
     except (OverflowError, ValueError, ArithmeticError) as error:
         raise DataError(
@@ -129,8 +135,9 @@ def _table(
 ) -> int:
     print(
         f"Networks 2-n_h-1, {args.activation} hidden layer, sigmoid output (seed {args.seed}); "
-        f"alpha = {alpha:g}, {iterations} iterations each, on the compiled vectorized graph"
+        f"alpha = {alpha:g}, {iterations} iterations each, {_ON[args.engine]}"
     )
+    every = _UPDATE_EVERY[args.engine]
     total = sum(sizes) * (iterations + 1)
     done = 0
     with Progress(total, "training") as bar:
@@ -138,7 +145,7 @@ def _table(
         def on_iteration(n_h: int, k: int, J: float) -> None:
             nonlocal done
             done += n_h
-            if k % 100 == 0:
+            if k % every == 0:
                 bar.update(done, f"n_h = {n_h}: J = {number(J)}")
 
         try:
@@ -151,6 +158,7 @@ def _table(
                 activation=args.activation,
                 seed=args.seed,
                 on_iteration=on_iteration,
+                engine=args.engine,
             )
         except (OverflowError, ValueError, ArithmeticError) as error:
             raise DataError(

@@ -314,8 +314,11 @@ class MLP:
                 "MLP.loss is the cross-entropy of one sigmoid output unit; this network has "
                 f"{len(self.layers[-1].neurons)} {self.output} output units"
             )
-        z = self.layers[-1].neurons[0].logit(self._hidden(x))
-        return bce_with_logits(z, y).named("L")
+        return bce_with_logits(self.logit(x), y).named("L")
+
+    def logit(self, x: Sequence[Input]) -> Node:
+        """The first output unit's z[L]₁, before its activation (ŷ > 0.5 exactly when z > 0)."""
+        return self.layers[-1].neurons[0].logit(self._hidden(x))
 
     def cost(self, X: Sequence[Sequence[Number]], Y: Sequence[Number]) -> Node:
         """J = (1/m) Σ L(a[L]⁽ⁱ⁾, y⁽ⁱ⁾) over m examples, as one scalar graph named ``J``.

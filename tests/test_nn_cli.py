@@ -42,6 +42,15 @@ def test_train_the_flower_with_four_hidden_units_as_the_course(tmp_path: Path) -
     assert "Traceback" not in result.stderr
 
 
+def test_the_dynamic_engine_from_the_command_line(tmp_path: Path) -> None:
+    args = ["train", "--data", "flower", "--hidden", "4", "--epochs", "20"]
+    graph = run([*args, "--engine", "graph"], tmp_path)
+    compiled = run(args, tmp_path)
+    assert graph.returncode == 0 and compiled.returncode == 0, graph.stderr
+    assert "on the dynamic engine" in graph.stdout
+    assert graph.stdout.splitlines()[3:] == compiled.stdout.splitlines()[3:]
+
+
 def test_the_hidden_size_table(tmp_path: Path) -> None:
     result = run(["train", "--data", "moons", "--hidden", "1,3", "--epochs", "300"], tmp_path)
     assert result.returncode == 0, result.stderr

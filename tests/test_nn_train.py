@@ -55,6 +55,19 @@ def test_training_steps_are_the_courses_update_rule() -> None:
         np.testing.assert_allclose(new, old - 0.5 * grad, rtol=1e-12, atol=1e-15)
 
 
+def test_the_dynamic_engine_trains_the_same_network() -> None:
+    """engine="graph" rebuilds J's scalar graph every iteration: the same costs and result."""
+    compiled, graph = MLP(2, [3, 1], seed=5, scale=0.5), MLP(2, [3, 1], seed=5, scale=0.5)
+    a = train_network(compiled, X, Y, iterations=15)
+    b = train_network(graph, X, Y, iterations=15, engine="graph")
+    np.testing.assert_allclose(b.costs, a.costs, rtol=1e-12)
+    assert a.correct == b.correct
+    for u, v in zip(compiled.parameters(), graph.parameters(), strict=True):
+        assert math.isclose(u.value, v.value, rel_tol=1e-11, abs_tol=1e-15)
+    with pytest.raises(ValueError, match="engine must be 'compiled' or 'graph', got 'gpu'"):
+        train_network(graph, X, Y, engine="gpu")
+
+
 def test_progress_is_reported_for_every_iteration_and_zero_iterations_train_nothing() -> None:
     seen: list[tuple[int, float]] = []
     net = MLP(2, [2, 1])
