@@ -42,7 +42,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "train",
         help="full-batch gradient descent on iris, the flower, two moons or your own CSV",
         description="Logistic regression by full-batch gradient descent, autograd computing "
-        "the gradients; the two features are standardized (mean 0, std 1) first. With "
+        "the gradients (or Newton's method, --method newton, with the Hessian of J from "
+        "autograd); the two features are standardized (mean 0, std 1) first. With "
         "--hidden N: the course's shallow network (N tanh units, a sigmoid output) trained on "
         "the compiled, vectorized graph.",
     )
