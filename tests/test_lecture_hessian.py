@@ -214,3 +214,18 @@ def test_explain_a_derivative_of_a_derivative() -> None:
     assert math.isclose(hessian_entry.value, a * (1 - a) * 4.0, rel_tol=1e-12)
     # the first derivatives read as before
     assert explain(g.L, g.w1).lines[0] == "dw1 = dL/da * da/dz * dz/dw1"
+
+
+def test_the_gradient_graph_has_its_own_backward_pass() -> None:
+    """dz as a Node, then dz.backward(): the grads are d(dz)/d(node), second derivatives."""
+    point: Point = (2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
+    g = lecture_graph(*point)
+    (dz,) = grad(g.L, g.z, create_graph=True)
+    dz.backward()
+    a = g.a.value
+    H = lecture.hessian_one_example(*point)
+    assert g.z.grad == a * (1 - a)  # d(dz)/dz, the lecture's d²L/dz²
+    # dz is also db (dz/db = 1), so its gradient in (w1, w2, b) is the Hessian's b row
+    assert math.isclose(g.w1.grad, H[2][0], rel_tol=1e-12)
+    assert math.isclose(g.w2.grad, H[2][1], rel_tol=1e-12)
+    assert math.isclose(g.b.grad, H[2][2], rel_tol=1e-12)
