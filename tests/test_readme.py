@@ -49,6 +49,28 @@ def test_python_examples_run_and_print_what_they_say(
             assert expected[2:] in printed.splitlines(), (expected, printed)
 
 
+SESSIONS = [code for lang, code in BLOCKS if lang == "text" and code.startswith(">>> ")]
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=[f"session-{i}" for i in range(len(SESSIONS))])
+def test_interactive_sessions_show_what_python_says(session: str) -> None:
+    """A ```text block of `>>>` lines: run them; the lines after the last one are what it
+    prints or raises (an error as `Type: message`, wrapped over several lines)."""
+    lines = session.rstrip("\n").splitlines()
+    prompts = [i for i, line in enumerate(lines) if line.startswith(">>> ")]
+    *before, last = (lines[i][4:] for i in prompts)
+    shown = " ".join(lines[prompts[-1] + 1 :])
+    namespace: dict[str, Any] = {}
+    exec("from microgrand import *", namespace)
+    for statement in before:
+        exec(statement, namespace)
+    try:
+        result = repr(eval(last, namespace))
+    except Exception as error:  # the session shows an error: compare its text
+        result = f"{type(error).__name__}: {error}"
+    assert result == shown
+
+
 def test_the_first_example_explains_in_the_lecture_s_notation() -> None:
     """With y a number, explain printed (-1/a + 0/(1 - a)): y must be a named data leaf."""
     namespace, printed = run_example(PYTHON[0])
