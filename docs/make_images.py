@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from microgrand import draw, lecture_graph, three_abc_graph
+from microgrand import MLP, draw, lecture_graph, three_abc_graph
+from microgrand.boundary import plot_boundary
+from microgrand.datasets import flower
+from microgrand.network import train_network
 
 IMAGES = Path(__file__).resolve().parent / "images"
 
 
 def main() -> None:
-    """Draw both lecture graphs in both views and save them as PNG."""
+    """Draw both lecture graphs in both views, the 2-4-1 network and its boundary, as PNG."""
     logreg = lecture_graph()
     logreg.L.backward()
     abc = three_abc_graph()
@@ -26,8 +29,15 @@ def main() -> None:
         "lecture-J.png": draw(abc.J),
         "ops-J.png": draw(abc.J, view="ops"),
     }
+    net = MLP(2, [4, 1])
+    drawings["network-layers.png"] = draw(net)
     for name, drawing in drawings.items():
         print(drawing.save(IMAGES / name))
+    data = flower()
+    train_network(net, [data.x1, data.x2], data.y)
+    boundary = IMAGES / "network-boundary.png"
+    plot_boundary(net, [data.x1, data.x2], data.y, path=boundary)
+    print(boundary)
 
 
 if __name__ == "__main__":
