@@ -8,6 +8,7 @@ graph the way the lecture does (`draw`, `steps`, `save_steps`).
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +61,9 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
-    if name in _submodules():  # microgrand.lecture, microgrand.logreg, ... on first use
+    # microgrand.lecture, microgrand.logreg, ... on first use (Jupyter probes many
+    # _private names: they never scan the package)
+    if not name.startswith("_") and name in _submodules():
         return importlib.import_module(f"microgrand.{name}")
     raise AttributeError(f"module 'microgrand' has no attribute {name!r}")
 
@@ -72,10 +75,12 @@ def __dir__() -> list[str]:
     return sorted({*__all__, *_submodules(), *ops.TABLE, *dunders})
 
 
-def _submodules() -> set[str]:
+@functools.cache
+def _submodules() -> frozenset[str]:
     import pkgutil
 
-    return {info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")}
+    modules = pkgutil.iter_modules(__path__)
+    return frozenset(info.name for info in modules if not info.name.startswith("_"))
 
 
 __all__ = [
