@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from microgrand import engine
 from microgrand.node import Node
+from microgrand.notation import fmt_constant, number
 from microgrand.ops import TABLE
 
 DEFAULT_MAX_PATHS = 64
@@ -93,11 +94,6 @@ class Explanation:
         return f"<pre>{escape(str(self))}</pre>"
 
 
-def number(value: float) -> str:
-    """4 significant digits, as the lecture shows numbers (-0.4502)."""
-    return "0" if value == 0.0 else f"{value:.4g}"
-
-
 def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Explanation:
     """Spell out d(root)/d(node) as the chain rule over every path, with numbers.
 
@@ -114,7 +110,9 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
     if not isinstance(root, Node) or not isinstance(node, Node):
         raise TypeError("explain(root, node): both arguments must be Nodes")
     text = _Text(root, node)
-    order = topological_order(root)  # first: a stale graph is refused, even for dL/dL
+    # The engine's walk, first: a stale graph is refused (as backward refuses it), even
+    # for dL/dL. It only reads the graph: every grad stays as backward set it.
+    order = engine.ancestors(root)
     if node is root:
         label = text.label(root)
         line = f"d{label} = d{label}/d{label} = 1"
@@ -142,16 +140,6 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
         kind = "a constant" if node.is_constant else "data (requires_grad=False)"
         lines += (f"  ({text.label(node)} is {kind}: backward leaves its grad at 0.0)",)
     return Explanation(text.label(root), text.label(node), chains, value, count, lines)
-
-
-def topological_order(root: Node) -> list[Node]:
-    """Root's graph, each node after its parents: the engine's walk (no recursion).
-
-    It only reads the graph, so explaining a gradient leaves every grad as backward set
-    it. Raises RuntimeError, as backward does, when a leaf was set after a node that uses
-    it was made: the values and grads to explain would be stale.
-    """
-    return engine.ancestors(root)
 
 
 def _count_paths(order: list[Node], reaches: set[int], root: Node, node: Node) -> int:
@@ -343,11 +331,11 @@ class _Text:
             if current.name is not None:
                 memo[id(current)] = (current.name, _ATOM)
             elif current.is_constant:
-                text = number_text(current.value)
+                text = fmt_constant(current.value, ascii=True)
                 # a negative number is parenthesized inside any op: "x * (-2)"
                 memo[id(current)] = (text, 0 if text.startswith("-") else _ATOM)
             elif current.op is None:  # an unnamed leaf: show what it holds
-                text = number_text(current.value)
+                text = fmt_constant(current.value, ascii=True)
                 memo[id(current)] = (text, 0 if text.startswith("-") else _ATOM)
             else:
                 missing = [p for p in current.parents if id(p) not in memo]
@@ -434,8 +422,3 @@ class _Text:
             return text if alone or in_call else _wrap(text)
 
         return _VARIABLE.sub(replace, formula)
-
-
-def number_text(value: float) -> str:
-    """A number inside a formula: 3 not 3.0, else 4 significant digits (1/3 -> 0.3333)."""
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"

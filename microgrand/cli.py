@@ -26,9 +26,9 @@ from microgrand.arguments import (
     label,
     positive_float,
 )
-from microgrand.chain_rule import number
 from microgrand.datasets import IRIS, DataError, load
 from microgrand.logreg import LectureGraph
+from microgrand.notation import number
 
 if TYPE_CHECKING:
     from microgrand.comparison import Comparison

@@ -16,9 +16,10 @@ from html import escape
 from typing import overload
 
 from microgrand import lecture
-from microgrand.chain_rule import number, topological_order
+from microgrand.engine import ancestors
 from microgrand.logreg import LectureGraph, compiled_loss, lecture_graph
 from microgrand.node import Node
+from microgrand.notation import number
 from microgrand.ops import TABLE
 
 FORMULAS = {
@@ -317,7 +318,7 @@ def compare(
     graph = lecture_graph(x1, x2, w1, w2, b, y)
     graph.L.backward()
     oracle = lecture.one_example(x1, x2, w1, w2, b, y)
-    order = topological_order(graph.L)
+    order = ancestors(graph.L)
     autograd = {
         "L": graph.L.value,
         "da": graph.a.grad,

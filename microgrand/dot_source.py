@@ -21,7 +21,6 @@ from microgrand.lecture_view import MAX_NODES, Graph, Lecture, Progress
 from microgrand.notation import (
     Term,
     clean_text,
-    display_name,
     fmt,
     fmt_constant,
     formula_term,
@@ -308,8 +307,12 @@ def ops_source(graph: Graph, options: Options, progress: Progress) -> DotSource:
         sizer.nodes += 1
         return f"n{sizer.nodes - 1}"
 
+    # One naming in both views: the lecture view's model names the nodes (t₁ for an
+    # unnamed node that is a box there) and writes the others as formulas.
+    model = Lecture(graph)
+
     def name_of(node: Node) -> str | None:
-        return display_name(node.name) if node.name is not None else None
+        return model.names.get(id(node))
 
     for node in order:
         if node.is_constant:
@@ -333,7 +336,7 @@ def ops_source(graph: Graph, options: Options, progress: Progress) -> DotSource:
                     continue
                 attrs: dict[str, str] = {}
                 if parent.requires_grad and not large:
-                    attrs["label"] = escape_label(_local_label(node, i, name_of, options.values))
+                    attrs["label"] = escape_label(_local_label(node, i, model, options.values))
                     attrs["fontcolor"] = RED
                 dot.edge(ids[id(parent)], op_id, **attrs)
                 sizer.edge(ids[id(parent)], op_id, labelled="label" in attrs)
@@ -357,21 +360,14 @@ def ops_source(graph: Graph, options: Options, progress: Progress) -> DotSource:
     return DotSource(str(dot.source), "ops", sizer.nodes, sizer.items())
 
 
-def _local_label(node: Node, i: int, name_of: Any, values: bool) -> str:
-    """The local derivative on an edge of the ops view: ``∂ = a(1 − a) = 0.2475``."""
+def _local_label(node: Node, i: int, model: Lecture, values: bool) -> str:
+    """The local derivative on an edge of the ops view: ``∂ = a(1 − a) = 0.2475``, each
+    node written as the lecture view writes it (never as a bare x or y, which could be
+    read as the user's x or y)."""
     op = TABLE[node.op]  # type: ignore[index]
-
-    def var(n: Node, fallback: str) -> Term:
-        if n.is_constant:
-            return ("num", n.value)
-        name = name_of(n)
-        # An unnamed operand is called by its op ("log"), never by a bare x or y, which
-        # could be read as the user's x or y (the lecture's label is y).
-        return ("atom", name if name else (n.op or fallback), 5)
-
-    variables = {"out": var(node, "out")}
+    variables = {"out": model.term(node)}
     for letter, parent in zip("xy", node.parents, strict=False):
-        variables[letter] = var(parent, letter)
+        variables[letter] = model.term(parent)
     term = formula_term(op.formulas[i], variables)
     parts = ["∂"]
     if term is not None:

@@ -218,9 +218,9 @@ class Lecture:
             partials = [op_partial(op, i, node.value, values) for i in range(op.arity)]
             variables: dict[str, Term] = {}
             if symbolic:
-                variables["out"] = self._term(node)
+                variables["out"] = self.term(node)
                 for letter, parent in zip("xy", node.parents, strict=False):
-                    variables[letter] = self._term(parent)
+                    variables[letter] = self.term(parent)
             for i, parent in enumerate(node.parents):
                 if parent.is_constant:
                     continue
@@ -247,7 +247,9 @@ class Lecture:
         result.sort(key=lambda item: self.position[id(item[0])])
         return result
 
-    def _term(self, node: Node) -> Term:
+    def term(self, node: Node) -> Term:
+        """How a node reads in a derivative formula, in both views: its name (a generated
+        t₁ for an unnamed box), a number, or the formula of a node folded into a box."""
         if node.is_constant:
             return ("num", node.value)
         text, prec, _ = self.operand(node)

@@ -22,8 +22,8 @@ from html import escape
 from typing import Any
 
 from microgrand import lecture
-from microgrand.chain_rule import number
 from microgrand.nn import MLP
+from microgrand.notation import number
 
 MATRICES = ("W[1]", "b[1]", "W[2]", "b[2]")
 FORMULAS = {

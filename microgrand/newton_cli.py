@@ -14,10 +14,10 @@ import sys
 import time
 
 from microgrand.arguments import PROG
-from microgrand.chain_rule import number
 from microgrand.datasets import DataError, Dataset, standardize
 from microgrand.logreg import Parameters, TrainResult, accuracy, train
 from microgrand.newton import NewtonResult, SingularHessianError, newton
+from microgrand.notation import number
 from microgrand.progress import Progress
 
 

@@ -68,18 +68,30 @@ def display_name(name: str) -> str:
     return clean_text(name, NAME_LIMIT)
 
 
-def fmt(value: float) -> str:
-    """A value as the lecture writes it: 4 significant digits and a real minus sign."""
+# --- numbers: the one formatter, in Unicode (drawings, notebooks) or ASCII (terminals) ---
+
+
+def fmt(value: float, *, ascii: bool = False) -> str:
+    """A value as the lecture writes it: 4 significant digits (-0.4502), with a real minus
+    sign (−) unless `ascii`."""
     text = format(value, ".4g")
     if text in ("-0", "0"):
         text = "0"
-    return text.replace("-", "−")
+    return text if ascii else text.replace("-", "−")
 
 
-def fmt_constant(value: float) -> str:
+def number(value: float) -> str:
+    """`fmt` for terminals: ASCII, as `explain` and the command line print numbers."""
+    return fmt(value, ascii=True)
+
+
+def fmt_constant(value: float, *, ascii: bool = False) -> str:
+    """A number written inside a formula: 3, not 3.0; else 6 significant digits."""
     if value.is_integer() and abs(value) < 1e15:
-        return str(int(value)).replace("-", "−")
-    return format(value, ".6g").replace("-", "−")
+        text = str(int(value))
+    else:
+        text = format(value, ".6g")
+    return text if ascii else text.replace("-", "−")
 
 
 def _is_short(text: str) -> bool:
@@ -233,6 +245,10 @@ def t_call(function: str, a: Term) -> Term:
     """function(a); a helper of a number is that number (``is_zero(2)`` is 0)."""
     if a[0] == "num" and function in HELPERS:
         return ("num", HELPERS[function](a[1]))
+    if function == "is_zero":
+        # pow's slope y·x**(y − 1 + is_zero(y)) adds it only so that the slope at y = 0 is
+        # 0 (also at x = 0): formulas are written as the textbook writes them, y·x**(y − 1).
+        return ZERO
     return ("call", function, a)
 
 
@@ -318,10 +334,22 @@ def show(term: Term, tight: bool = False) -> tuple[str, int]:
     if kind == "div":
         return f"{left}/{right}", prec
     if kind == "pow":
-        return f"{left}^{right}", prec
+        return power(left, right, term[2][1] if term[2][0] == "num" else None), prec
     symbol = "+" if kind == "add" else "−"
     sep = "" if tight else " "
     return f"{left}{sep}{symbol}{sep}{right}", prec
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def power(base: str, exponent: str, number: float | None = None) -> str:
+    """``base`` to the power ``exponent`` (both already parenthesized as needed): a whole
+    number exponent as a superscript (``o²``, ``x⁻¹``), any other as ``**`` (``a**b``), as
+    ``microgrand draw`` accepts it; never ``^``, which Python reads as xor."""
+    if number is not None and number.is_integer() and abs(number) < 1000:
+        return base + str(int(number)).translate(_SUPERSCRIPTS)
+    return f"{base}**{exponent}"
 
 
 def _needs_parentheses(precedence: int, arity: int, i: int, text: str, p: int) -> bool:
@@ -344,6 +372,13 @@ def apply_template(op: Op, operands: Sequence[tuple[str, int, bool]]) -> tuple[s
             text = f"({text})"
         texts.append(text)
     template = op.template
+    if op.name == "pow":
+        exponent = operands[1][0].replace("−", "-")
+        try:
+            number = float(exponent) if operands[1][2] else None
+        except ValueError:
+            number = None
+        return power(texts[0], texts[1], number), op.precedence
     if "{0}{1}" in template:
         joint = _product_joint(texts[0], texts[1], operands[0][2], operands[1][2])
         template = template.replace("{0}{1}", "{0}" + joint + "{1}")

@@ -83,7 +83,7 @@ LOG = builtin("log", "log", "log({0})", 5, math.log, "1 / x")
 # At y == 0 the slope in x is 0, also at x == 0 (where x ** -1 would divide by zero): the
 # helper is_zero(y) makes the exponent 0 there. The slope in y, out·log x, needs x > 0; the
 # engine computes it only when the exponent holds a gradient (x ** 2 with x < 0 is fine).
-POW = builtin("pow", "^", "{0}^{1}", 4, power, "y * x ** (y - 1 + is_zero(y))", "out * log(x)")
+POW = builtin("pow", "**", "{0}**{1}", 4, power, "y * x ** (y - 1 + is_zero(y))", "out * log(x)")
 SIGMOID = builtin("sigmoid", "σ", "σ({0})", 5, sigmoid, "out * (1 - out)")
 TANH = builtin("tanh", "tanh", "tanh({0})", 5, math.tanh, "1 - out**2")
 RELU = builtin("relu", "ReLU", "ReLU({0})", 5, relu, "step(x)")

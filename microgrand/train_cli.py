@@ -18,7 +18,6 @@ from typing import Any
 
 from microgrand import network, network_cli
 from microgrand.arguments import PROG, epochs, non_negative_float, positive_float
-from microgrand.chain_rule import number
 from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
 from microgrand.logreg import (
     ENGINES,
@@ -29,6 +28,7 @@ from microgrand.logreg import (
     train,
     went_up,
 )
+from microgrand.notation import number
 from microgrand.progress import Progress
 
 ALPHA = 0.1  # logistic regression's defaults (a network's are the course's: network.ALPHA)

@@ -1,0 +1,89 @@
+"""One naming, one power notation and one number formatter across the views.
+
+Issue 9 item 8: the ops view labelled unnamed nodes by their op (``∂ = x = 2``,
+``∂ = tanh = 1``, ``∂ = 1/sub``) where the lecture view calls them t₁, t₂, and printed
+powers as ``1 − o^2``, which ``microgrand draw`` does not accept (Python's ``^`` is xor).
+"""
+
+from __future__ import annotations
+
+import re
+
+import microgrand
+from microgrand import chain_rule, notation
+from microgrand.node import Node
+from microgrand.render import draw
+
+LABEL = re.compile(r'label="((?:[^"\\]|\\.)*)"')
+
+
+def labels(root: Node, view: str) -> list[str]:
+    return LABEL.findall(draw(root, view=view, formulas=True).source)
+
+
+def test_an_unnamed_box_has_one_name_in_both_views() -> None:
+    a, b = Node(0.5, "a"), Node(-1.5, "b")
+    t = a * b  # unnamed, used twice: a box of its own in the lecture view
+    J = (t.tanh() + t * 3).named("J")
+    J.backward()
+    lecture, ops = labels(J, "lecture"), labels(J, "ops")
+    assert any(label.startswith("t₁ = ab") for label in lecture), lecture
+    assert any(label.startswith("t₁ = −0.75") for label in ops), ops
+    # the unnamed tanh node is written as the lecture writes it, never by its op name
+    assert "∂ = 1 − tanh(t₁)² = 0.5966" in ops, ops
+    assert not any(re.search(r"∂ = .*\b(mul|tanh|add)\b(?!\()", label) for label in ops), ops
+
+
+def test_an_unnamed_operand_is_written_as_its_formula() -> None:
+    a = Node(0.25, "a")
+    L = (1 - a).log().named("L")
+    L.backward()
+    ops = labels(L, "ops")
+    assert "∂ = 1/(1 − a) = 1.333" in ops or "∂ = 1/(1 − a) = 1.333" in "".join(ops), ops
+    assert not any("sub" in label for label in ops), ops
+
+
+def test_powers_are_superscripts_or_double_stars_never_carets() -> None:
+    o, x, b = Node(0.5, "o"), Node(4.0, "x"), Node(1.5, "b")
+    J = ((1 - o.tanh() ** 2) + x**-1 + x**0.5 + x**b).named("J")
+    J.backward()
+    text = " ".join(labels(J, "lecture") + labels(J, "ops"))
+    assert "^" not in text
+    assert "tanh(o)²" in text and "x⁻¹" in text and "x**0.5" in text and "x**b" in text
+    assert "−x⁻² = −0.0625" in text
+    assert "b x**(b − 1)" in text  # the textbook slope; is_zero only guards y = 0
+    assert "is_zero" not in text
+
+
+def test_what_drawings_write_for_a_power_microgrand_draw_reads() -> None:
+    """``a**b`` as drawn is what ``microgrand draw`` accepts, and means the same."""
+    root = microgrand.parse.build(["J = a**b + a**2", "a=1.5", "b=0.5"])
+    J = root
+    J.backward()
+    box = next(label for label in labels(J, "lecture") if label.startswith("J = "))
+    formula = box.split("\\n")[0].removeprefix("J = ").replace("²", "**2")
+    again = microgrand.parse.build([f"K = {formula}", "a=1.5", "b=0.5"])
+    assert again.value == J.value
+
+
+def test_one_number_formatter() -> None:
+    """explain and the command line print numbers with the drawings' formatter, in ASCII."""
+    assert notation.number(-0.45016600268752205) == "-0.4502"
+    assert notation.fmt(-0.45016600268752205) == "−0.4502"
+    assert notation.number(-0.0) == notation.number(0.0) == "0"
+    assert notation.fmt_constant(-3.0, ascii=True) == "-3"
+    assert not hasattr(chain_rule, "number_text")
+    assert chain_rule.number is notation.number  # type: ignore[attr-defined]
+
+
+def test_explain_walks_the_graph_with_the_engine() -> None:
+    assert not hasattr(chain_rule, "topological_order")
+    a = Node(1.0, "a")
+    L = (a * a).named("L")
+    a.value = 5.0
+    try:
+        microgrand.explain(L, a)
+    except RuntimeError as error:
+        assert "'a'" in str(error)
+    else:
+        raise AssertionError("explain answered from a stale graph")
