@@ -22,7 +22,7 @@ from typing import Literal, TypeAlias, overload
 
 from microgrand import checks, engine, formula
 from microgrand.engine import CONSTANT, DATA
-from microgrand.node import Node, _binary, _unary
+from microgrand.node import Node, Number, _binary, _unary, constant
 from microgrand.ops import DIV, NEG, TABLE, Op
 
 # A term during the backward pass: a float when it depends on no node (a constant, a fixed
@@ -30,6 +30,7 @@ from microgrand.ops import DIV, NEG, TABLE, Op
 Value: TypeAlias = Node | float
 
 Nodes = Node | Sequence[Node]
+Weights = Node | Number | Sequence[Node | Number]
 
 
 @overload
@@ -37,6 +38,7 @@ def grad(
     outputs: Nodes,
     inputs: Nodes,
     *,
+    grad_outputs: Weights | None = None,
     create_graph: Literal[False] = False,
     allow_unused: bool = False,
 ) -> tuple[float, ...]: ...
@@ -44,13 +46,23 @@ def grad(
 
 @overload
 def grad(
-    outputs: Nodes, inputs: Nodes, *, create_graph: Literal[True], allow_unused: bool = False
+    outputs: Nodes,
+    inputs: Nodes,
+    *,
+    grad_outputs: Weights | None = None,
+    create_graph: Literal[True],
+    allow_unused: bool = False,
 ) -> tuple[Node, ...]: ...
 
 
 @overload
 def grad(
-    outputs: Nodes, inputs: Nodes, *, create_graph: bool, allow_unused: bool = False
+    outputs: Nodes,
+    inputs: Nodes,
+    *,
+    grad_outputs: Weights | None = None,
+    create_graph: bool,
+    allow_unused: bool = False,
 ) -> tuple[float, ...] | tuple[Node, ...]: ...
 
 
@@ -58,6 +70,7 @@ def grad(
     outputs: Nodes,
     inputs: Nodes,
     *,
+    grad_outputs: Weights | None = None,
     create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[float, ...] | tuple[Node, ...]:
@@ -70,6 +83,9 @@ def grad(
     Args:
         outputs: a Node, or a sequence of Nodes whose sum is differentiated.
         inputs: a Node, or a sequence of Nodes.
+        grad_outputs: one weight per output (numbers, or Nodes, which a gradient graph
+            then depends on): the gradient of Σ weight·output, a vector-Jacobian product.
+            None weighs every output 1.
         create_graph: return Nodes recorded from the op table's derivative formulas, so
             that they can be differentiated again (`grad` of a gradient), drawn and
             explained. A gradient that depends on no node is returned as a data leaf.
@@ -100,14 +116,19 @@ def grad(
             "for inputs the outputs do not use"
         )
     needed = _depends_on(computed, ins)
-    seeds: dict[Node, float] = {}
-    for out in outs:
-        if out in needed:
-            seeds[out] = seeds.get(out, 0.0) + 1.0  # d(sum of outputs)/d(output)
+    weights = _weights(grad_outputs, len(outs))
     if create_graph:
-        terms = _backward_graph(computed, needed, dict(seeds))
+        seeds: dict[Node, Value] = {}
+        for out, weight in zip(outs, weights, strict=True):
+            if out in needed:  # d(Σ weight·output)/d(output) = weight
+                seeds[out] = _add(seeds.get(out, 0.0), _term(weight))
+        terms = _backward_graph(computed, needed, seeds)
         return tuple(_as_node(terms.get(node, 0.0), start) for node in ins)
-    floats = _backward_floats(computed, needed, seeds)
+    floats: dict[Node, float] = {}
+    for out, weight in zip(outs, weights, strict=True):
+        if out in needed:
+            floats[out] = floats.get(out, 0.0) + weight._v
+    floats = _backward_floats(computed, needed, floats)
     return tuple(floats.get(node, 0.0) for node in ins)
 
 
@@ -119,6 +140,24 @@ def hessian(output: Node, inputs: Sequence[Node]) -> list[list[float]]:
     """
     first = grad(output, inputs, create_graph=True, allow_unused=True)
     return [list(grad(g, inputs, allow_unused=True)) for g in first]
+
+
+def _weights(grad_outputs: Weights | None, count: int) -> list[Node]:
+    """One weight per output, as nodes (numbers become constants): 1 each by default."""
+    if grad_outputs is None:
+        return [constant(1.0, "grad")] * count
+    items = [grad_outputs] if not isinstance(grad_outputs, Sequence) else list(grad_outputs)
+    if isinstance(grad_outputs, (str, bytes)) or len(items) != count:
+        raise ValueError(
+            f"grad: grad_outputs must give one weight per output ({count}), got "
+            f"{checks.short(repr(grad_outputs))}"
+        )
+    return [
+        item
+        if isinstance(item, Node)
+        else constant(checks.to_float(item, f"grad: grad_outputs[{i}]"), "grad")
+        for i, item in enumerate(items)
+    ]
 
 
 def _nodes(value: Nodes, what: str) -> list[Node]:

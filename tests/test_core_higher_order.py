@@ -376,3 +376,23 @@ def test_gradcheck_order_2_fails_when_only_second_derivatives_are_wrong() -> Non
         assert gradcheck(lambda w: square(w), [1.0], order=2, raise_exception=False) is False
     finally:
         del ops.TABLE[wrong.name]
+
+
+def test_grad_outputs_weigh_the_outputs() -> None:
+    """torch.autograd.grad's grad_outputs: the gradient of Σ weight·output."""
+    a, b = Node(2.0, "a"), Node(3.0, "b")
+    u, v = a * b, (a + b).tanh()
+    du, dv = grad(u, [a, b]), grad(v, [a, b])
+    got = grad([u, v], [a, b], grad_outputs=[2.0, -0.5])
+    for g, x, y in zip(got, du, dv, strict=True):
+        assert math.isclose(g, 2.0 * x - 0.5 * y, rel_tol=1e-15)
+    assert grad(u, a, grad_outputs=3) == (9.0,)
+    # a Node weight: with create_graph the gradient depends on it (d/dw of w·du/da is du/da)
+    w = Node(0.25, "w")
+    (weighted,) = grad(u, a, grad_outputs=[w], create_graph=True)
+    assert weighted.value == 0.75
+    assert grad(weighted, [w, b]) == (3.0, 0.25)
+    with pytest.raises(ValueError, match=r"one weight per output \(2\), got \[1.0\]"):
+        grad([u, v], a, grad_outputs=[1.0])
+    with pytest.raises(ValueError, match=r"grad_outputs\[0\]: the value must be finite"):
+        grad(u, a, grad_outputs=[math.nan])
