@@ -410,7 +410,10 @@ class _Text:
             bottom = _wrap(bottom) if len(denominators) == 1 else f"({bottom})"
             top = f"{_wrap(top) if _has_top_level(top, '+-') else top}/{bottom}"
         if negative:
-            top = f"-({top})" if _has_top_level(top, "+-") else f"-{top}"
+            if _has_top_level(top, "+-"):
+                top = f"-({top})"
+            else:  # -(-a/b) is a/b: a product's leading minus is the whole product's sign
+                top = top[1:] if top.startswith("-") else f"-{top}"
         return top, value
 
     def _substitute(self, formula: str, names: dict[str, Node]) -> str:

@@ -219,3 +219,12 @@ def test_explain_equals_backward_on_random_graphs(
             continue
         assert math.isclose(e.value, leaf.grad, rel_tol=1e-9, abs_tol=1e-12)
         assert str(e).splitlines()[0].startswith(f"d{leaf.name} = ")
+
+
+def test_a_negated_negative_factor_reads_without_a_double_minus() -> None:
+    """-1 (neg's slope) times -t/y (div's in its denominator) is t/y, never '--t/y'."""
+    x, y = Node(2.0, "x"), Node(3.0, "y")
+    out = ((-(x / y)) / y).named("out")
+    text = str(explain(out, y))
+    assert "--" not in text
+    assert "(x/y) / y/y" in text
