@@ -125,6 +125,9 @@ class Neuron:
         self.unit = unit
         self.w = [Node(v, f"W[{layer}]{subscript(unit, k + 1)}") for k, v in enumerate(weights)]
         self.b = Node(bias, f"b[{layer}]{subscript(unit)}")
+        # Made once: every call names its z and a (a 400-example cost makes 3,600 of them).
+        self._z_name = f"z[{layer}]{subscript(unit)}"
+        self._a_name = f"a[{layer}]{subscript(unit)}"
 
     def logit(self, x: Sequence[Input]) -> Node:
         """z = w·x + b, written the course's way (w₁x₁ + w₂x₂ + ... + b), named ``z[l]ⱼ``."""
@@ -135,14 +138,14 @@ class Neuron:
         z = self.w[0] * x[0]
         for w, xi in zip(self.w[1:], x[1:], strict=True):
             z = z + w * xi
-        return (z + self.b).named(f"z[{self.layer}]{subscript(self.unit)}")
+        return (z + self.b).named(self._z_name)
 
     def __call__(self, x: Sequence[Input]) -> Node:
         """a = g(z), named ``a[l]ⱼ`` (for a linear unit, z itself)."""
         z = self.logit(x)
         if self.activation == "linear":
             return z
-        return _activate(z, self.activation).named(f"a[{self.layer}]{subscript(self.unit)}")
+        return _activate(z, self.activation).named(self._a_name)
 
     def parameters(self) -> list[Node]:
         """The weights, then the bias."""
@@ -259,6 +262,7 @@ class MLP:
         self.activation = activation
         self.output = output
         self.seed = seed
+        self._input_names = input_names(n_in)
         weights = initial_weights(n_in, sizes, seed, scale)
         self.layers = [
             Layer(
@@ -285,10 +289,9 @@ class MLP:
         """One example's features as nodes: numbers become data leaves named x₁, x₂, ..."""
         if len(x) != self.n_in:
             raise ValueError(f"the network takes {self.n_in} features, got {len(x)}")
-        names = input_names(len(x))
         return [
-            v if isinstance(v, Node) else Node(v, names[k], requires_grad=False)
-            for k, v in enumerate(x)
+            v if isinstance(v, Node) else Node(v, name, requires_grad=False)
+            for v, name in zip(x, self._input_names, strict=True)
         ]
 
     def _hidden(self, x: Sequence[Input]) -> list[Node]:
