@@ -48,7 +48,9 @@ print("nothing was stored in .grad:", g.z.grad, g.w1.grad)
 """,
     """md:
 Drawn, the graph of `da` is the lecture's formula for da, built from the derivative of
-each op on the way (the derivative of log is 1/x, of 1 − a is −1, ...):
+each op on the way (the derivative of log is 1/x, of 1 − a is −1, ...). Its red arrows
+are the backward pass *of the drawn root*: on them a label dv means d(da)/dv, the second
+derivatives, not the lecture's dL/dv.
 """,
     """
 from microgrand import draw
