@@ -134,9 +134,9 @@ def backward(root: Node) -> None:
     calling this twice gives the same numbers.
 
     A walk from the root finds the graph and marks each node it reaches by putting a mark
-    in its grad slot (cheaper than a set); a sort by stamp puts the computed nodes in
-    reverse topological order; one loop then applies the chain rule, each node's first
-    incoming product replacing the mark. The mark is a nan made for this call alone, so
+    in its grad slot (`_reach`); a sort by stamp puts the computed nodes in reverse
+    topological order; one loop then applies the chain rule (`_chain_rule`), each node's
+    first incoming product replacing the mark. The mark is a nan made for this call alone, so
     two threads walking graphs that share a constant never take each other's mark. Graphs
     that share a parameter cannot be backpropagated at once (the node has one grad): a pass
     that finds its sums disturbed says so rather than report an overflow.
@@ -146,67 +146,16 @@ def backward(root: Node) -> None:
         return
     mark = float("nan")
     begun, crowded = next(_begun), bool(_running)
-    root.grad = mark
     stack = [root]
     computed: list[Node] = []
     leaves: list[Node] = []
-    pop, push, add_computed, add_leaf = stack.pop, stack.append, computed.append, leaves.append
     try:
         _running.add(mark)
-        while stack:
-            node = pop()
-            x = node._p0
-            if x is None:
-                add_leaf(node)
-                continue
-            add_computed(node)
-            if x.grad is not mark:
-                x.grad = mark
-                push(x)
-            y = node._p1
-            if y is not None and y.grad is not mark:
-                y.grad = mark
-                push(y)
+        _reach(mark, stack, computed, leaves)
         computed.sort(key=_by_stamp, reverse=True)
         check_fresh(computed, leaves)
         root.grad = 1.0
-        for node in computed:
-            g = node.grad
-            if g - g != 0.0:  # inf or nan: some product on the way here overflowed
-                raise _not_finite(node, g, computed, crowded, begun)
-            x = node._p0
-            y = node._p1
-            op: Op = node._op  # type: ignore[assignment]
-            fixed = op.fixed
-            try:
-                if op.swap:
-                    dx = y._v  # type: ignore[union-attr]
-                    dy = x._v  # type: ignore[union-attr]
-                elif fixed is not None:
-                    if y is None:
-                        (dx,) = fixed
-                    else:
-                        dx, dy = fixed
-                elif y is None:
-                    (dx,) = op.partials(node._v, x._v)  # type: ignore[union-attr]
-                elif y._op is CONSTANT or y._op is DATA:
-                    # y holds no gradient: its partial is not needed (pow's, out·log x,
-                    # is not even defined for x ** 2 at x < 0).
-                    dx = op.partial_of[0](node._v, x._v, y._v)  # type: ignore[union-attr]
-                    dy = 0.0
-                else:
-                    dx, dy = op.partials(node._v, x._v, y._v)  # type: ignore[union-attr]
-            except (ArithmeticError, ValueError) as error:
-                raise checks.partial_error(node, error) from None
-            if x.grad is mark:  # type: ignore[union-attr]
-                x.grad = g * dx  # type: ignore[union-attr]
-            else:
-                x.grad += g * dx  # type: ignore[union-attr]
-            if y is not None:
-                if y.grad is mark:
-                    y.grad = g * dy
-                else:
-                    y.grad += g * dy
+        _chain_rule(computed, mark, crowded, begun)
         for leaf in leaves:
             if leaf._op is PARAMETER:
                 g = leaf.grad
@@ -223,6 +172,80 @@ def backward(root: Node) -> None:
         raise
     finally:
         _running.discard(mark)
+
+
+def _reach(mark: float, stack: list[Node], computed: list[Node], leaves: list[Node]) -> None:
+    """Walk from the nodes on `stack`, putting `mark` in the grad slot of each node reached.
+
+    The same walk as `_collect`, but it remembers where it has been in the grad slots
+    instead of a set: cheaper, and the slots must be reset for the chain rule anyway. It
+    fills the caller's lists, so that on an error the caller can clear every mark it left.
+    """
+    for node in stack:
+        node.grad = mark
+    # Bound methods: this loop runs once per node, and attribute lookups add up.
+    pop, push, add_computed, add_leaf = stack.pop, stack.append, computed.append, leaves.append
+    while stack:
+        node = pop()
+        x = node._p0
+        if x is None:
+            add_leaf(node)
+            continue
+        add_computed(node)
+        if x.grad is not mark:
+            x.grad = mark
+            push(x)
+        y = node._p1
+        if y is not None and y.grad is not mark:
+            y.grad = mark
+            push(y)
+
+
+def _chain_rule(computed: list[Node], mark: float, crowded: bool, begun: int) -> None:
+    """Apply the chain rule through `computed` (newest first), adding into parents' grads.
+
+    Every node's grad already holds d(root)/d(node) when the loop reaches it (all of its
+    consumers are newer); a parent's grad still holding `mark` has had no product yet.
+    """
+    for node in computed:
+        g = node.grad
+        if g - g != 0.0:  # inf or nan: some product on the way here overflowed
+            raise _not_finite(node, g, computed, crowded, begun)
+        # The slots are typed for every kind of node; a computed one holds its op row and
+        # has a first input (only the second may be None).
+        op: Op = node._op  # type: ignore[assignment]
+        x: Node = node._p0  # type: ignore[assignment]
+        y = node._p1
+        fixed = op.fixed
+        try:
+            if op.swap:
+                dx = y._v  # type: ignore[union-attr]  # only two-input ops swap
+                dy = x._v
+            elif fixed is not None:
+                if y is None:
+                    (dx,) = fixed
+                else:
+                    dx, dy = fixed
+            elif y is None:
+                (dx,) = op.partials(node._v, x._v)
+            elif y._op is CONSTANT or y._op is DATA:
+                # y holds no gradient: its partial is not needed (pow's, out·log x,
+                # is not even defined for x ** 2 at x < 0).
+                dx = op.partial_of[0](node._v, x._v, y._v)
+                dy = 0.0
+            else:
+                dx, dy = op.partials(node._v, x._v, y._v)
+        except (ArithmeticError, ValueError) as error:
+            raise checks.partial_error(node, error) from None
+        if x.grad is mark:
+            x.grad = g * dx
+        else:
+            x.grad += g * dx
+        if y is not None:
+            if y.grad is mark:
+                y.grad = g * dy
+            else:
+                y.grad += g * dy
 
 
 def _not_finite(
