@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from microgrand.dot_source import Options, lecture_source, ops_source
 from microgrand.layout import TIMEOUT, SharedLayout
-from microgrand.lecture_view import MAX_NODES, Graph, GraphTooLargeError, Lecture, Progress
+from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, GraphTooLargeError, Lecture
 from microgrand.notation import clean_text, display_name, fmt
 from microgrand.render import Drawing
 
@@ -110,9 +110,9 @@ def steps(
 
     # Every frame is drawn on the complete drawing's layout (its labels are the widest),
     # so nothing moves from one frame to the next as a ``?`` becomes a number.
-    shared = SharedLayout(build(graph, options, Progress()).text)
+    shared = SharedLayout(build(graph, options, BackwardStage()).text)
 
-    def frame(progress: Progress, caption: str) -> Drawing:
+    def frame(progress: BackwardStage, caption: str) -> Drawing:
         source = build(graph, options, progress)
         drawing = Drawing(source, summary, engine=engine, caption=caption, timeout=timeout)
         drawing.shared = shared
@@ -122,12 +122,12 @@ def steps(
     processed: set[int] = set()
     known = {id(root)}
     yield frame(
-        Progress(frozenset(), frozenset({id(root)})),
+        BackwardStage(frozenset(), frozenset({id(root)})),
         f"Start: d{root_name}/d{root_name} = 1. Every other gradient is still unknown (?).",
     )
     for step, (node, covered) in enumerate(units, start=1):
         processed.update(id(n) for n in covered)
-        progress = Progress(frozenset(processed), frozenset())
+        progress = BackwardStage(frozenset(processed), frozenset())
         fresh = [n for n in watched if id(n) not in known and graph.grad_known(n, progress)]
         known.update(id(n) for n in fresh)
         through = _label(node, graph, lecture)
@@ -135,8 +135,8 @@ def steps(
         caption = f"Step {step} of {total}: backward through {through}; " + (
             f"now known: {done}." if done else "no gradient is complete yet."
         )
-        yield frame(Progress(frozenset(processed), frozenset(id(n) for n in fresh)), caption)
-    yield frame(Progress(), "Done: every gradient is known (this is the full drawing).")
+        yield frame(BackwardStage(frozenset(processed), frozenset(id(n) for n in fresh)), caption)
+    yield frame(BackwardStage(), "Done: every gradient is known (this is the full drawing).")
 
 
 _STYLE = """

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from microgrand.layout import DotSource, Sizer
-from microgrand.lecture_view import MAX_NODES, Graph, Lecture, Progress
+from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, Lecture
 from microgrand.notation import (
     Term,
     clean_text,
@@ -96,7 +96,7 @@ def _new_digraph(large: bool, stacked: bool = False) -> Any:
     return dot
 
 
-def lecture_source(graph: Graph, options: Options, progress: Progress) -> DotSource:
+def lecture_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSource:
     """DOT text of the lecture view."""
     model = Lecture(graph)
     root = graph.root
@@ -286,7 +286,7 @@ def _red_label(
     return head + " = ".join(parts)
 
 
-def ops_source(graph: Graph, options: Options, progress: Progress) -> DotSource:
+def ops_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSource:
     """DOT text of the ops view: one box per primitive, op symbols, local derivatives."""
     order = graph.order
     drawn = (
@@ -379,12 +379,12 @@ def _local_label(node: Node, i: int, model: Lecture, values: bool) -> str:
     return " = ".join(parts)
 
 
-def build_source(root: Node, options: Options, progress: Progress | None = None) -> DotSource:
+def build_source(root: Node, options: Options, progress: BackwardStage | None = None) -> DotSource:
     """The DOT text of a drawing, with its size."""
     if options.view not in VIEWS:
         raise ValueError(f"draw: view must be one of {', '.join(VIEWS)}, got {options.view!r}")
     graph = Graph(root, options.max_nodes)
-    progress = progress or Progress()
+    progress = progress or BackwardStage()
     if options.view == "ops":
         return ops_source(graph, options, progress)
     return lecture_source(graph, options, progress)

@@ -2,7 +2,8 @@
 
 `Graph` is a root's graph prepared for either view: its nodes in the engine's topological
 order (`engine.ancestors`, bounded so that a huge graph is refused at once) and who uses
-each node. `Progress` says how far a backward pass has got (for the step-by-step frames).
+each node. `BackwardStage` says how far a backward pass has got (for the step-by-step
+frames).
 
 `Lecture` is the lecture view's model: which nodes are inputs (plain text in the first
 column), which are boxes (named nodes, the root, and unnamed nodes used twice), what each
@@ -48,7 +49,7 @@ GraphTooLargeError = _engine.GraphTooLargeError
 
 
 @dataclass
-class Progress:
+class BackwardStage:
     """How far a backward pass has got, for the step-by-step drawings.
 
     Attributes:
@@ -91,7 +92,7 @@ class Graph:
                 self.uses[id(parent)] += 1
         self.computed_newest_first = [n for n in reversed(self.order) if not n.is_leaf]
 
-    def grad_known(self, node: Node, progress: Progress) -> bool:
+    def grad_known(self, node: Node, progress: BackwardStage) -> bool:
         """Whether the backward pass has finished node's gradient."""
         if progress.processed is None or node is self.root:
             return True

@@ -162,11 +162,12 @@ def train_network(
     return NetworkResult(costs, alpha, correct, len(labels), seconds)
 
 
-Progress = Callable[[int, float], None] | None
+# What train_network calls after each iteration with (iteration, J), or None.
+Reporter = Callable[[int, float], None] | None
 
 
 def _descend_compiled(
-    net: MLP, columns: list[Array], labels: Array, alpha: float, n: int, report: Progress
+    net: MLP, columns: list[Array], labels: Array, alpha: float, n: int, report: Reporter
 ) -> tuple[list[float], int]:
     """Gradient descent on the compiled graph; returns J per iteration and how many are right."""
     compiled = compile_network(net)
@@ -192,7 +193,7 @@ def _descend_compiled(
 
 
 def _descend_graph(
-    net: MLP, columns: list[Array], labels: Array, alpha: float, n: int, report: Progress
+    net: MLP, columns: list[Array], labels: Array, alpha: float, n: int, report: Reporter
 ) -> tuple[list[float], int]:
     """Gradient descent on the dynamic engine: J's scalar graph rebuilt every iteration."""
     rows = [list(map(float, example)) for example in zip(*columns, strict=True)]
