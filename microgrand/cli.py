@@ -215,7 +215,7 @@ def _lecture_example(args: argparse.Namespace) -> tuple[Comparison, str, Lecture
     """
     from microgrand.chain_rule import explain
     from microgrand.comparison import compare
-    from microgrand.logreg import step
+    from microgrand.logreg import descent_step
 
     x1, x2, w1, w2, b, y = args.x1, args.x2, args.w1, args.w2, args.b, args.y
     z = w1 * x1 + w2 * x2 + b
@@ -234,7 +234,7 @@ def _lecture_example(args: argparse.Namespace) -> tuple[Comparison, str, Lecture
             f"floats ({str(error).rstrip('.')}); choose values nearer 0"
         ) from None
     try:
-        new = step(comparison.graph, args.alpha)
+        new = descent_step(comparison.graph, args.alpha)
     except (ArithmeticError, ValueError) as error:
         raise DataError(
             f"the gradient-descent step at alpha = {args.alpha:g} leaves the range of floats "

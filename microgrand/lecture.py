@@ -56,7 +56,7 @@ def one_example(x1: float, x2: float, w1: float, w2: float, b: float, y: float) 
     return OneExample(z=z, a=a, L=loss(a, y), da=da, dz=dz, dw1=x1 * dz, dw2=x2 * dz, db=dz)
 
 
-def step(
+def descent_step(
     w1: float, w2: float, b: float, dw1: float, dw2: float, db: float, alpha: float
 ) -> tuple[float, float, float]:
     """One gradient-descent step: w1 := w1 - α dw1, w2 := w2 - α dw2, b := b - α db."""

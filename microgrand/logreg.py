@@ -70,7 +70,7 @@ def _build(x1: Node, x2: Node, w1: Node, w2: Node, b: Node, y: Node) -> LectureG
     return LectureGraph(x1, x2, w1, w2, b, y, z, a, L)
 
 
-def step(graph: LectureGraph, alpha: float) -> LectureGraph:
+def descent_step(graph: LectureGraph, alpha: float) -> LectureGraph:
     """One gradient-descent step on one example, as the lecture writes it.
 
     Backpropagates from L, then w1 := w1 - α dw1, w2 := w2 - α dw2, b := b - α db, and

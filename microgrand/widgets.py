@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from microgrand.comparison import Comparison, compare
-from microgrand.logreg import LectureGraph, lecture_graph, step
+from microgrand.logreg import LectureGraph, descent_step, lecture_graph
 from microgrand.node import Node
 from microgrand.parse import ParseError, build
 from microgrand.render import RenderError, draw
@@ -77,7 +77,7 @@ def lecture_state(
     try:
         graph = lecture_graph(x1, x2, w1, w2, b, float(y))
         graph.L.backward()
-        after = step(graph, alpha)
+        after = descent_step(graph, alpha)
         parts = [svg_of(graph.L)]
     except (ValueError, RenderError) as error:
         # ValueError: σ(z) rounded to 0 or 1, and the lecture's loss needs log(0)

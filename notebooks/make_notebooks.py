@@ -588,7 +588,7 @@ import matplotlib.pyplot as plt
 
 from microgrand import lecture, lecture_graph, train
 from microgrand.datasets import load_iris, standardize
-from microgrand.logreg import Parameters, accuracy, batch_graph, data_nodes, step
+from microgrand.logreg import Parameters, accuracy, batch_graph, data_nodes, descent_step
 """,
     """md:
 ## One step on one example, as the lecture writes it
@@ -612,15 +612,15 @@ print(f"b  := {g.b.value} - {alpha} * ({db:.4f}) = {b:.4f}")
 """,
     """md:
 The lecture's closed form (`microgrand.lecture`, plain floats) gives the same step, and
-`step(g, alpha)` does both parts at once and returns the graph at the new parameters. The
-loss on this example went down:
+`descent_step(g, alpha)` does both parts at once and returns the graph at the new parameters.
+The loss on this example went down:
 """,
     """
 closed = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
-closed_step = lecture.step(0.3, 0.5, 0.1, closed.dw1, closed.dw2, closed.db, alpha)
+closed_step = lecture.descent_step(0.3, 0.5, 0.1, closed.dw1, closed.dw2, closed.db, alpha)
 print("closed form:", closed_step)
 
-g_next = step(g, alpha)
+g_next = descent_step(g, alpha)
 print(f"L before: {g.L.value:.4f}, after one step: {g_next.L.value:.4f}")
 """,
     """md:
@@ -630,7 +630,7 @@ A few more steps on this one example. Try a larger α.
 one_example_losses = [g.L.value]
 current = g
 for _ in range(10):
-    current = step(current, alpha)
+    current = descent_step(current, alpha)
     one_example_losses.append(current.L.value)
 print(" ".join(f"{value:.4f}" for value in one_example_losses))
 """,
@@ -866,7 +866,7 @@ ex = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
 graph, table, after = state.graph, state.table, state.after
 assert math.isclose(graph.L.value, ex.L, rel_tol=1e-15) and graph.z.grad == ex.dz
 assert table.max_formula_diff == 0.0 and table.max_numeric_diff < 1e-8
-closed_step = lecture.step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
+closed_step = lecture.descent_step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
 assert (after.w1.value, after.w2.value, after.b.value) == closed_step
 assert after.L.value < graph.L.value
 assert "L: 0.5981 → 0.4855" in state.step

@@ -20,8 +20,8 @@ from microgrand.logreg import (
     Parameters,
     batch_graph,
     data_nodes,
+    descent_step,
     lecture_graph,
-    step,
     three_abc_graph,
 )
 
@@ -99,9 +99,9 @@ def test_one_step_is_the_lectures_update() -> None:
     x1, x2, w1, w2, b, y, alpha = 2.0, -1.0, 0.3, 0.5, 0.1, 1.0, 0.1
     g = lecture_graph(x1, x2, w1, w2, b, y)
     leaves = (g.w1, g.w2, g.b)
-    new = step(g, alpha)
+    new = descent_step(g, alpha)
     grads = lecture.one_example(x1, x2, w1, w2, b, y)
-    want = lecture.step(w1, w2, b, grads.dw1, grads.dw2, grads.db, alpha)
+    want = lecture.descent_step(w1, w2, b, grads.dw1, grads.dw2, grads.db, alpha)
     assert (g.w1.value, g.w2.value, g.b.value) == (w1, w2, b)  # the old graph is intact
     assert all(old is not new_leaf for old, new_leaf in zip(leaves, new[2:5], strict=True))
     assert (new.x1, new.x2, new.y) == (g.x1, g.x2, g.y)

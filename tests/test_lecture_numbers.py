@@ -14,7 +14,7 @@ import pytest
 
 from microgrand import lecture
 from microgrand.comparison import compare
-from microgrand.logreg import lecture_graph, step
+from microgrand.logreg import descent_step, lecture_graph
 
 # x1 = 2, x2 = -1, w1 = 0.3, w2 = 0.5, b = 0.1, y = 1: z = 0.6 - 0.5 + 0.1 = 0.2.
 A = 1.0 / (1.0 + math.exp(-0.2))  # a = σ(0.2) = 0.549834
@@ -29,7 +29,7 @@ def close(got: float, want: float) -> bool:
 def test_one_step_moves_each_parameter_against_its_gradient() -> None:
     """w1 := w1 - α dw1 with dw1 = x1 dz = 2 dz < 0, so w1 grows: 0.3 → 0.3900332."""
     graph = lecture_graph()
-    new = step(graph, ALPHA)
+    new = descent_step(graph, ALPHA)
     assert close(new.w1.value, 0.3 - ALPHA * 2.0 * DZ)  # dw1 = x1 dz
     assert close(new.w2.value, 0.5 - ALPHA * -1.0 * DZ)  # dw2 = x2 dz
     assert close(new.b.value, 0.1 - ALPHA * DZ)  # db = dz
@@ -40,7 +40,7 @@ def test_one_step_moves_each_parameter_against_its_gradient() -> None:
 
 
 def test_the_oracle_s_step_has_the_same_sign() -> None:
-    w1, w2, b = lecture.step(0.3, 0.5, 0.1, 2.0 * DZ, -1.0 * DZ, DZ, ALPHA)
+    w1, w2, b = lecture.descent_step(0.3, 0.5, 0.1, 2.0 * DZ, -1.0 * DZ, DZ, ALPHA)
     assert close(w1, 0.3 - ALPHA * 2.0 * DZ)
     assert close(w2, 0.5 + ALPHA * DZ)
     assert close(b, 0.1 - ALPHA * DZ)

@@ -54,7 +54,7 @@ def test_autograd_equals_the_closed_form_at_every_step() -> None:
             (graph.b.grad, want.db),
         ):
             assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-15)
-        params = Parameters(*lecture.step(*params, want.dw1, want.dw2, want.db, alpha))
+        params = Parameters(*lecture.descent_step(*params, want.dw1, want.dw2, want.db, alpha))
     assert accuracy(params, data.x1, data.x2, data.y) == 1.0
 
 

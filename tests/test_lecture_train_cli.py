@@ -86,7 +86,7 @@ def test_J_at_epoch_k_is_J_after_k_updates() -> None:
         want = lecture.m_examples(x1, x2, y, *params)
         assert math.isclose(result.losses[k], want.J, rel_tol=1e-12), k
         if k < 7:
-            params = Parameters(*lecture.step(*params, want.dw1, want.dw2, want.db, 0.3))
+            params = Parameters(*lecture.descent_step(*params, want.dw1, want.dw2, want.db, 0.3))
     for got, expected in zip(result.params, params, strict=True):
         assert math.isclose(got, expected, rel_tol=1e-12)
 

@@ -22,7 +22,7 @@ def test_lecture_state_at_the_lecture_s_numbers() -> None:
     ex = lecture.one_example(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)
     assert state.graph.z.grad == ex.dz
     assert state.table.max_formula_diff == 0.0
-    closed = lecture.step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
+    closed = lecture.descent_step(0.3, 0.5, 0.1, ex.dw1, ex.dw2, ex.db, 0.1)
     assert (state.after.w1.value, state.after.w2.value, state.after.b.value) == closed
     assert "L: 0.5981 → 0.4855" in state.step
     for text in ("<svg", "dz = a − y = −0.4502", "<table", "-0.9003", "w₁ := 0.3"):
