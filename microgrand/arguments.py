@@ -19,6 +19,7 @@ class Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors (the usage text is one --help away)."""
 
     def error(self, message: str) -> NoReturn:
+        """Exit with status 2 and one line on stderr: the message and where help is."""
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

@@ -98,45 +98,50 @@ def steps(
             "step per named node)."
         )
     lecture = Lecture(graph) if view == "lecture" else None
+    build = ops_source if view == "ops" else lecture_source
+    summary = f"<microgrand backprop step of {_label(root, graph, lecture)}, {view} view>"
+    # Every frame is drawn on the complete drawing's layout (its labels are the widest),
+    # so nothing moves from one frame to the next as a ``?`` becomes a number.
+    shared = SharedLayout(build(graph, options, BackwardStage()).text)
+    for stage, caption in _stages(graph, lecture, units):
+        source = build(graph, options, stage)
+        drawing = Drawing(source, summary, engine=engine, caption=caption, timeout=timeout)
+        drawing.shared = shared
+        yield drawing
+
+
+def _stages(
+    graph: Graph, lecture: Lecture | None, units: list[tuple[Node, list[Node]]]
+) -> Iterator[tuple[BackwardStage, str]]:
+    """What each frame shows of the backward pass, and its caption: the start (only the
+    root's gradient known), one frame per unit of `units`, and the full drawing."""
+    root = graph.root
     watched = (
         [*lecture.inputs, *lecture.boxes]
         if lecture is not None
         else [n for n in graph.order if not n.is_constant]
     )
     watched = [n for n in watched if n.requires_grad]
-    build = ops_source if view == "ops" else lecture_source
-    summary = f"<microgrand backprop step of {_label(root, graph, lecture)}, {view} view>"
     total = len(units)
-
-    # Every frame is drawn on the complete drawing's layout (its labels are the widest),
-    # so nothing moves from one frame to the next as a ``?`` becomes a number.
-    shared = SharedLayout(build(graph, options, BackwardStage()).text)
-
-    def frame(progress: BackwardStage, caption: str) -> Drawing:
-        source = build(graph, options, progress)
-        drawing = Drawing(source, summary, engine=engine, caption=caption, timeout=timeout)
-        drawing.shared = shared
-        return drawing
-
     root_name = _label(root, graph, lecture)
     processed: set[int] = set()
     known = {id(root)}
-    yield frame(
+    yield (
         BackwardStage(frozenset(), frozenset({id(root)})),
         f"Start: d{root_name}/d{root_name} = 1. Every other gradient is still unknown (?).",
     )
-    for step, (node, covered) in enumerate(units, start=1):
+    for number, (node, covered) in enumerate(units, start=1):
         processed.update(id(n) for n in covered)
         progress = BackwardStage(frozenset(processed), frozenset())
         fresh = [n for n in watched if id(n) not in known and graph.grad_known(n, progress)]
         known.update(id(n) for n in fresh)
         through = _label(node, graph, lecture)
         done = ", ".join(_grad_text(n, graph, lecture) for n in fresh)
-        caption = f"Step {step} of {total}: backward through {through}; " + (
+        caption = f"Step {number} of {total}: backward through {through}; " + (
             f"now known: {done}." if done else "no gradient is complete yet."
         )
-        yield frame(BackwardStage(frozenset(processed), frozenset(id(n) for n in fresh)), caption)
-    yield frame(BackwardStage(), "Done: every gradient is known (this is the full drawing).")
+        yield BackwardStage(frozenset(processed), frozenset(id(n) for n in fresh)), caption
+    yield BackwardStage(), "Done: every gradient is known (this is the full drawing)."
 
 
 _STYLE = """

@@ -76,10 +76,16 @@ class Sizer:
         self.labelled = False
 
     def edge(self, tail: str, head: str, labelled: bool = False) -> None:
+        """Record an edge from `tail` to `head`; `labelled` when it carries a label."""
         self.edges.append((tail, head))
         self.labelled = self.labelled or labelled
 
     def items(self, pinned: frozenset[str] = frozenset()) -> int:
+        """The drawing's layout items: its nodes plus the hidden nodes of long edges.
+
+        Args:
+            pinned: sources drawn in the first column (not moved next to their users).
+        """
         rank: dict[str, int] = {}
         heads = {head for _, head in self.edges}
         # The emitters write every edge into a node before any edge out of it.

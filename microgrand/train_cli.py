@@ -70,6 +70,21 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="train on the raw features (plain gradient descent gets much slower)",
     )
+    _add_method_options(parser)
+    network_cli.add_options(parser)
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="compiled",
+        help="'compiled': the one-example graph compiled once and run on numpy arrays of all "
+        "m examples (default); 'graph': a graph of Nodes built every epoch (the dynamic engine)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _add_method_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose between gradient descent and Newton's method, and tune them."""
     parser.add_argument(
         "--method",
         choices=("gd", "newton"),
@@ -98,16 +113,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         metavar="N",
         help="newton: stop after N iterations at the latest (default 50)",
     )
-    network_cli.add_options(parser)
-    parser.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="compiled",
-        help="'compiled': the one-example graph compiled once and run on numpy arrays of all "
-        "m examples (default); 'graph': a graph of Nodes built every epoch (the dynamic engine)",
-    )
-    parser.set_defaults(func=run)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:
