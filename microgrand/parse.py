@@ -25,7 +25,7 @@ from microgrand.formula import shorten as _short
 from microgrand.node import Node, constant
 from microgrand.ops import TABLE, function_ops
 
-__all__ = ["Graph", "ParseError", "build", "function_ops", "parse_graph"]
+__all__ = ["ParseError", "Parsed", "build", "function_ops", "parse_graph"]
 
 Value = Node | float
 
@@ -201,7 +201,7 @@ def _apply(
     return _call(item.func.id, args)
 
 
-class Graph(NamedTuple):
+class Parsed(NamedTuple):
     """What the statements describe: the node to draw and every result nothing else uses.
 
     Attributes:
@@ -229,8 +229,8 @@ def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
     return parse_graph(texts, data=data).root
 
 
-def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Graph:
-    """Like `build`, and also say which results are left unused (see `Graph`)."""
+def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Parsed:
+    """Like `build`, and also say which results are left unused (see `Parsed`)."""
     statements = _split([texts] if isinstance(texts, str) else list(texts))
     if not statements:
         raise ParseError("nothing to draw: give statements like 'u = b*c; J = 3*u' a=5 b=3 c=2")
@@ -266,7 +266,7 @@ def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Gr
         env[name] = node
         nodes.append((name, node))
     results = [node for name, node in nodes[:-1] if name not in used] + [nodes[-1][1]]
-    return Graph(nodes[-1][1], results)
+    return Parsed(nodes[-1][1], results)
 
 
 def _leaves(parsed: list[tuple[str, str, ast.expr]], data: set[str]) -> dict[str, Node]:
