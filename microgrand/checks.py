@@ -36,8 +36,9 @@ def to_float(value: object, what: str) -> float:
     """Check that `value` is a finite real number and return it as a built-in float."""
     kind = type(value)
     if kind is float:  # the common case first: no ABC check, no import
+        # The ignore below: kind is float, but mypy does not narrow `value` through `kind`
         if value - value == 0.0:  # type: ignore[operator]
-            return value  # type: ignore[return-value]
+            return value  # type: ignore[return-value]  # a float, as above
         raise ValueError(f"{what}: the value must be finite, got {value!r}")
     if isinstance(value, bool) or kind.__name__ in ("bool_", "bool"):
         raise TypeError(
@@ -107,7 +108,7 @@ def saturation_hint(x: Node) -> str:
     for _ in range(3):
         for node in frontier:
             if node.op == "sigmoid" and node._v in (0.0, 1.0):
-                z: Node = node._p0  # type: ignore[assignment]
+                z: Node = node._p0  # type: ignore[assignment]  # a computed node has a first input
                 return (
                     f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds "
                     f"to exactly {node._v!r} in floating point, so log(a) or log(1 - a) is "

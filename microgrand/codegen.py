@@ -174,19 +174,21 @@ def _forward(p: Plan, computed: list[Node]) -> None:
     consumers_squash: set[Node] = set()
     inputs = set(p.inputs)
     for node in computed:
-        op: Op = node._op  # type: ignore[assignment]
+        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
         args = [operand(p, parent) for parent in node.parents]
         expr: ast.expr
         if op.name in BINARY:
             expr = ast.BinOp(args[0], BINARY[op.name], args[1])
             if op is DIV:
-                consumers_squash.add(node._p1)  # type: ignore[arg-type]
+                consumers_squash.add(node._p1)  # type: ignore[arg-type]  # div has two inputs
         elif op is NEG:
             expr = ast.UnaryOp(ast.USub(), args[0])
+        # The ignore below: pow has two inputs
         elif op is POW and node._p1._op is CONSTANT and node._p1.value.is_integer():  # type: ignore[union-attr]
             # A constant whole exponent: ** is real for every base. Any other exponent
             # (a fraction, or a Node whose value may change) goes through power's check.
             expr = ast.BinOp(args[0], ast.Pow(), args[1])
+            # The ignore below: a computed node has a first input
             consumers_squash.add(node._p0)  # type: ignore[arg-type]
         else:
             helper = POWER if op is POW else _helper(p, op)
@@ -204,6 +206,7 @@ def _forward(p: Plan, computed: list[Node]) -> None:
         p.forward.append(f"{p.names[node]} = {ast.unparse(expr)}")
     # inf and nan spread through +, -, *, / and into the root; only an op that can squash
     # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
+    # The ignore below: computed nodes hold Op rows
     silent = [*p.inputs, *(n for n in computed if n._op.name not in SAFE)]  # type: ignore[union-attr]
     checked = [p.root, *(n for n in silent if n in consumers_squash)]
     p.checked = list(dict.fromkeys(p.names[n] for n in checked if n._op is not CONSTANT))
@@ -260,7 +263,7 @@ def backward(p: Plan, arrays: set[Node] | None = None) -> Backward:
     for node in sorted(p.computed, key=lambda n: n._stamp, reverse=True):
         if node not in wants or node not in grad:
             continue
-        op: Op = node._op  # type: ignore[assignment]
+        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
         for slot, parent in enumerate(node.parents):
             if parent not in wants:
                 continue
@@ -333,6 +336,7 @@ def _code(p: Plan, term: Term, variables: dict[str, Node | None]) -> ast.expr:
     if isinstance(term, Num):
         return literal(term.value)
     if isinstance(term, Var):
+        # The ignore below: a formula uses y only in a two-input op's derivatives
         return operand(p, variables[term.name])  # type: ignore[arg-type]
     args = [_code(p, a, variables) for a in term.args]
     name = term.function
@@ -372,7 +376,7 @@ def _value(expr: ast.expr) -> float | None:
     if isinstance(expr, ast.Constant) and isinstance(expr.value, int | float):
         return float(expr.value) if not isinstance(expr.value, bool) else None
     if _is_literal(expr):
-        inner = _value(expr.operand)  # type: ignore[attr-defined]
+        inner = _value(expr.operand)  # type: ignore[attr-defined]  # _is_literal: a UnaryOp
         return None if inner is None else -inner
     return None
 

@@ -312,6 +312,7 @@ def compare(
     gradients on the m examples (see `compare_examples`).
     """
     if not isinstance(x1, int | float):
+        # The ignore below: not numbers: sequences, which compare_examples checks
         return compare_examples(x1, x2, w1, w2, b, y)  # type: ignore[arg-type]
     if not isinstance(x2, int | float) or not isinstance(y, int | float):
         raise TypeError("compare: x1, x2 and y are numbers (one example) or sequences (m)")

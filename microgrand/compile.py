@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 REDUCTIONS = ("sum", "mean")
 
 
-class Result(tuple):  # type: ignore[type-arg]
+class Result(tuple):  # type: ignore[type-arg]  # items of several types: value, grads, values
     """What a compiled graph returns: ``value``, ``grads`` and ``values``.
 
     A tuple (the root's value, the named nodes' values, the gradients) so that compiled
@@ -93,6 +93,7 @@ class Lookup(Mapping[object, Any]):
 
     def __getitem__(self, key: object) -> Any:
         try:
+            # The ignore below: None (a shared name) raises TypeError, caught below
             return self._result[self._keys[key]]  # type: ignore[index]
         except (KeyError, TypeError):  # missing, unhashable, or None: a shared name
             raise self._missing(key) from None
@@ -220,6 +221,7 @@ def replay(compiled: Compiled, args: Iterable[float]) -> Node:
             made[node] = Node(value, node.name, requires_grad=node._op is PARAMETER)
         else:
             parents = [made[p] for p in node.parents]
+            # The ignore below: a computed node's op slot holds its Op row
             method = _unary(node._op) if len(parents) == 1 else _binary(node._op)  # type: ignore[arg-type]
             made[node] = method(*parents)
             made[node]._name = node._name
@@ -276,7 +278,7 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
             "_arrays": {},
         },
     )
-    return cls()  # type: ignore[no-any-return]
+    return cls()  # type: ignore[no-any-return]  # cls is made by type() at run time
 
 
 def _check_inputs(leaves: list[Node]) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from microgrand.nn import MLP, input_names
+from microgrand.nn import MLP, Activation, input_names
 from microgrand.node import Node
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ def hidden_size_table(
     *,
     alpha: float = ALPHA,
     iterations: int = ITERATIONS,
-    activation: str = "tanh",
+    activation: Activation = "tanh",
     seed: int | None = None,
     on_iteration: Callable[[int, int, float], None] | None = None,
     engine: str = "compiled",
@@ -273,7 +273,7 @@ def hidden_size_table(
     n_x = len(X)
     for n_h in sizes:
         kwargs: dict[str, Any] = {} if seed is None else {"seed": seed}
-        net = MLP(n_x, [n_h, 1], activation=activation, **kwargs)  # type: ignore[arg-type]
+        net = MLP(n_x, [n_h, 1], activation=activation, **kwargs)
 
         def report(k: int, J: float, n_h: int = n_h) -> None:
             if on_iteration is not None:

@@ -94,6 +94,7 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
             operand = other
         else:
             # Inlined cache hit of constant(): numbers on one side are very common.
+            # The ignore below: `other` is one of the _CACHED number types here
             operand = _CONSTANTS.get(other) if other.__class__ in _CACHED else None  # type: ignore[call-overload]
             if operand is None:
                 operand = constant(other, op.name)
@@ -228,6 +229,7 @@ class Node:
     def op(self) -> str | None:
         """The name of the primitive that made this node; None for leaves and constants."""
         op = self._op
+        # The ignore below: not a Kind: an Op row
         return None if op.__class__ is Kind else op.name  # type: ignore[union-attr]
 
     @property

@@ -28,6 +28,7 @@ RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
 
 def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
     """Run `compiled` on these arguments, any of which may be 1-d arrays of m examples."""
+    # The ignore below: numpy types each value as a Literal; RAISE's are those literals
     with np.errstate(**RAISE):  # type: ignore[arg-type]
         values, pattern, m = prepare(compiled, args)
         if m is None:  # numpy scalars only: the float version
