@@ -1,9 +1,10 @@
-"""The `microgrand` command: `demo` (the lecture, checked and explained) and `train`.
+"""The `microgrand` command: `demo` (the lecture, checked and explained), `train`, `draw`, `code`.
 
 Each subcommand sets ``func``, a function ``(args) -> exit code``. Results go to stdout,
 progress bars and errors to stderr. Errors are one line: exit code 2 for bad usage, 1 for
-unusable data. The `train` and `draw` subcommands live in `microgrand.train_cli` and
-`microgrand.draw_cli` (each one's `register` function adds it to the subparsers).
+unusable data. The `train`, `draw` and `code` subcommands live in `microgrand.train_cli`,
+`microgrand.draw_cli` and `microgrand.code_cli` (each one's `register` function adds it to
+the subparsers).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The ``microgrand train`` command: gradient descent on iris or a CSV, reported as it goes.
+"""The ``microgrand train`` command: training on iris, the course's sets or a CSV, reported.
+
+Logistic regression by gradient descent here; Newton's method (``--method newton``) in
+`microgrand.newton_cli` and the shallow network (``--hidden N``) in `microgrand.network_cli`.
 
 `register(subparsers)` adds the subcommand to the parser of `microgrand.cli`;
 `train_and_report` is the training part that ``microgrand demo`` shares. Options for other
