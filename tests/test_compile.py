@@ -140,6 +140,15 @@ BINARY = ["add", "sub", "mul", "div"]
 Recipe = list[tuple[str, int, int, float]]
 
 
+def test_random_graphs_draw_every_built_in_op() -> None:
+    """The lists above are written out (their order fixes the derandomized draws); the
+    table is the source: a new built-in op must be added to them."""
+    table = {name for name, op in ops.TABLE.items() if op.builtin}
+    assert {*UNARY, *BINARY, "pow", "bce_with_logits"} == table
+    assert {name for name in UNARY if ops.TABLE[name].arity == 1} == set(UNARY)
+    assert {name for name in BINARY if ops.TABLE[name].arity == 2} == set(BINARY)
+
+
 @st.composite
 def recipes(draw: st.DrawFn) -> tuple[Recipe, list[float], list[bool]]:
     """A random graph: 2-4 leaves (parameters or data), then 1-12 ops, each on the newest

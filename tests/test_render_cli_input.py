@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from microgrand import Node
+from microgrand.ops import OPERATORS
 from microgrand.parse import ParseError, build, parse_graph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,16 +202,21 @@ def test_closed_stdout_is_fine_when_writing_a_file(tmp_path: Path) -> None:
 # --- item 19: what the parser may call ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "call", ["add(a, b)", "sub(a, b)", "mul(a, b)", "div(a, b)", "neg(a)", "pow(a, 2)"]
-)
+OPERATOR_CALLS = ["add(a, b)", "sub(a, b)", "mul(a, b)", "div(a, b)", "neg(a)", "pow(a, 2)"]
+
+
+def test_the_operator_calls_are_the_table_s_operator_ops() -> None:
+    assert {call.split("(")[0] for call in OPERATOR_CALLS} == OPERATORS
+
+
+@pytest.mark.parametrize("call", OPERATOR_CALLS)
 def test_operator_ops_are_not_callable(call: str) -> None:
     name = call.split("(")[0]
     message = parse_error([f"J = {call}", "a=1", "b=2"])
     assert f"calls to {name!r} are not allowed" in message
 
 
-@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "neg", "pow"])
+@pytest.mark.parametrize("name", sorted(OPERATORS))
 def test_operator_op_names_are_ordinary_names(name: str) -> None:
     J = build([f"{name} = 2", f"J = {name} * a + 1", "a=3"])
     assert J.value == 7.0
