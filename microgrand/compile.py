@@ -183,6 +183,9 @@ class Compiled:
                 from microgrand import vectorize
 
                 return vectorize.run(self, args, reduce)
+        for arg, name in zip(args, names, strict=True):
+            if isinstance(arg, list | tuple):
+                raise sequence_error(f"compiled {self._plan.names[self.root]}: input {name}", arg)
         floats = [
             to_float(a, f"compiled {self._plan.names[self.root]}: input {n}")
             for a, n in zip(args, names, strict=True)
@@ -202,6 +205,14 @@ class Compiled:
             "compile: the compiled code met a value that is not finite where the engine "
             f"does not, at {args!r}; please report this with the graph"
         )
+
+
+def sequence_error(what: str, arg: object) -> TypeError:
+    """A list or tuple given for an input: say what to pass instead."""
+    return TypeError(
+        f"{what} is a {type(arg).__name__}: pass m examples as a 1-d numpy array "
+        "(np.array(values)), one number as a float"
+    )
 
 
 def replay(compiled: Compiled, args: Iterable[float]) -> Node:

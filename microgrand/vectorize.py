@@ -93,6 +93,10 @@ def prepare(
             if arg.__class__ is not float or arg - arg != 0.0:
                 if isinstance(arg, np.ndarray):
                     arg = arg[()]  # 0-d: a scalar
+                elif isinstance(arg, list | tuple):
+                    from microgrand.compile import sequence_error
+
+                    raise sequence_error(_what(p, i), arg)
                 arg = to_float(arg, _what(p, i))
             values.append(np.float64(arg))
             pattern.append(False)

@@ -286,9 +286,10 @@ def test_reduce_sum_and_mean() -> None:
         (np.array([1.0, 2.0, np.nan, 1.0, 1.0]), ValueError, "input x2: example 2 is nan"),
         (np.array([1.0, np.inf, 1.0, 1.0, 1.0]), ValueError, "input x2: example 1 is inf"),
         (np.full(5, 1e200), None, ""),  # x·x overflows: finite all the same
+        ([1.0] * 5, TypeError, r"input x2 is a list: pass m examples as a 1-d numpy array"),
     ],
 )
-def test_bad_arrays(bad: np.ndarray, error: type[Exception] | None, match: str) -> None:
+def test_bad_arrays(bad: object, error: type[Exception] | None, match: str) -> None:
     f = microgrand.compile(*bce_graph())
     X1, _, Y = arrays()
     if error is None:
