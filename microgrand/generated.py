@@ -28,6 +28,8 @@ def source(p: Plan, fname: str) -> str:
     body = ["# forward", *forward]
     if p.backward:
         body += [f"# backward: d<v> is d{root}/d<v>", *p.backward, *_copies(p, p.grads)]
+    if not p.forward and not p.backward:
+        body.append("pass  # the root is a leaf: nothing to compute")
     returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
     frozen = [
         f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
