@@ -54,6 +54,17 @@ def hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
+def seed(text: str) -> int:
+    """An argparse type: a seed numpy's generator takes (0 to 2**32 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**32 - 1 (4294967295), got {text}")
+    return value
+
+
 def add_options(parser: argparse.ArgumentParser) -> None:
     """Add the network's options to the ``train`` parser."""
     group = parser.add_argument_group(
@@ -74,7 +85,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=DEFAULT_SEED,
         help=f"seed of the small random initial weights (default {DEFAULT_SEED}, the course's)",
     )

@@ -13,6 +13,8 @@ The shape is micrograd's (``MLP(n_in, [n_1, ..., n_out])``, ``parameters()``,
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
@@ -56,6 +58,12 @@ def initial_weights(
     """
     import numpy as np
 
+    # numpy's own errors here ("Cannot cast scalar from dtype('float64')...") name neither
+    # the seed nor the network.
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ValueError(f"the seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < math.inf:
+        raise ValueError(f"the scale of the initial weights must be a number > 0, got {scale!r}")
     rng = np.random.RandomState(seed)
     fan_ins = [n_in, *sizes[:-1]]
     return [

@@ -3,10 +3,14 @@ a hostile user would: each input here once gave a traceback from inside the libr
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 
 import microgrand
-from microgrand import Node
+from microgrand import MLP, Node
+from microgrand.cli import main
 
 
 def test_a_leaf_root_compiles() -> None:
@@ -18,3 +22,32 @@ def test_a_leaf_root_compiles() -> None:
     assert f(np.array([1.0, 2.0]), reduce="mean").value == 1.5
     c = Node(2.0, "c", requires_grad=False)
     assert microgrand.compile(c, inputs=[]).__call__().value == 2.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"seed": -1},
+        {"seed": 2**32},
+        {"seed": 1.5},
+        {"seed": "a"},
+        {"scale": math.nan},
+        {"scale": 0.0},
+    ],
+)
+def test_mlp_refuses_a_bad_seed_or_scale_itself(kwargs: dict[str, object]) -> None:
+    # numpy's "Seed must be between 0 and 2**32 - 1" or "Cannot cast scalar" came through.
+    with pytest.raises(ValueError, match=r"^the (seed|scale)") as error:
+        MLP(2, [4, 1], **kwargs)  # type: ignore[arg-type]  # the bad values are the point
+    assert "numpy" not in error.value.args[0] and "dtype" not in error.value.args[0]
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "2.5"])
+def test_train_seed_out_of_range_is_a_one_line_error(
+    seed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--hidden", "4", "--seed", seed])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed" in err and "Traceback" not in err and len(err.splitlines()) == 1
