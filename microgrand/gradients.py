@@ -17,17 +17,15 @@ the kink it follows the first derivative's convention, the subgradient 0 of step
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Literal, TypeAlias, overload
+from collections.abc import Sequence
+from typing import Literal, overload
 
 from microgrand import checks, engine, formula
+from microgrand import gradient_terms as terms
 from microgrand.engine import CONSTANT, DATA
-from microgrand.node import Node, Number, _binary, _unary, constant
-from microgrand.ops import DIV, NEG, TABLE, Op
-
-# A term during the backward pass: a float when it depends on no node (a constant, a fixed
-# partial, step(x)), else a Node of the gradient graph.
-Value: TypeAlias = Node | float
+from microgrand.gradient_terms import Value
+from microgrand.node import Node, Number, constant
+from microgrand.ops import Op
 
 Nodes = Node | Sequence[Node]
 Weights = Node | Number | Sequence[Node | Number]
@@ -121,9 +119,9 @@ def grad(
         seeds: dict[Node, Value] = {}
         for out, weight in zip(outs, weights, strict=True):
             if out in needed:  # d(Σ weight·output)/d(output) = weight
-                seeds[out] = _add(seeds.get(out, 0.0), _term(weight))
-        terms = _backward_graph(computed, needed, seeds)
-        return tuple(_as_node(terms.get(node, 0.0), start) for node in ins)
+                seeds[out] = terms.add(seeds.get(out, 0.0), terms.term(weight))
+        adjoint = _backward_graph(computed, needed, seeds)
+        return tuple(_as_node(adjoint.get(node, 0.0), start) for node in ins)
     floats: dict[Node, float] = {}
     for out, weight in zip(outs, weights, strict=True):
         if out in needed:
@@ -257,22 +255,17 @@ def _backward_graph(
                 if op.fixed is not None:
                     d: Value = op.fixed[i]
                 elif op.swap:  # mul: the slope in one input is the other input
-                    d = _term(y if i == 0 else x)  # type: ignore[arg-type]
+                    d = terms.term(y if i == 0 else x)  # type: ignore[arg-type]
                 else:
                     if variables is None:
-                        variables = {"out": node, "x": _term(x)}  # type: ignore[arg-type]
+                        variables = {"out": node, "x": terms.term(x)}  # type: ignore[arg-type]
                         if y is not None:
-                            variables["y"] = _term(y)
-                    d = formula.evaluate(op.derivatives[i], variables, _apply, float)
-                adjoint[parent] = _add(adjoint.get(parent, 0.0), _mul(g, d))
+                            variables["y"] = terms.term(y)
+                    d = formula.evaluate(op.derivatives[i], variables, terms.apply, float)
+                adjoint[parent] = terms.add(adjoint.get(parent, 0.0), terms.mul(g, d))
             except (ArithmeticError, ValueError) as error:
                 raise checks.partial_error(node, error) from None
     return adjoint
-
-
-def _term(node: Node) -> Value:
-    """A node as a formula sees it: constants as numbers, every other node as itself."""
-    return node._v if node._op is CONSTANT else node
 
 
 def _as_node(value: Value, start: int) -> Node:
@@ -285,132 +278,3 @@ def _as_node(value: Value, start: int) -> Node:
         # rename x, so it gets a node of its own.
         return value * 1.0
     return value
-
-
-# --- a formula's operations on terms -----------------------------------------------------
-# Numbers are combined as numbers, and the identities x*1, x*0, x+0, x/1, x**1 are applied,
-# so the gradient graph holds only the operations a hand derivation would write.
-
-
-def _apply(function: str, args: tuple[Value, ...]) -> Value:
-    """`formula.evaluate`'s `apply`: one op or helper of a derivative formula, on terms."""
-    helper = formula.HELPERS.get(function)
-    if helper is not None:
-        # Piecewise constant: its value is a number, with derivative 0 (see formula.step).
-        return helper(args[0] if isinstance(args[0], float) else args[0]._v)
-    if args[0].__class__ is float and (len(args) == 1 or args[1].__class__ is float):
-        return float(TABLE[function].forward(*args))
-    simplify = _IDENTITIES.get(function)
-    if simplify is not None:
-        result = simplify(*args)
-        if result is not None:
-            return result
-    return _record(function, args)
-
-
-def _record(function: str, args: tuple[Value, ...]) -> Node:
-    """Record op `function` on args, at least one of them a Node, as its Node method does."""
-    recorder = _RECORDERS.get(function)
-    if recorder is None:
-        op = TABLE[function]
-        recorder = (_unary(op),) if op.arity == 1 else (_binary(op), _binary(op, reflected=True))
-        _RECORDERS[function] = recorder
-    if len(args) == 1:
-        return recorder[0](args[0])
-    x, y = args
-    if isinstance(x, Node):
-        return recorder[0](x, y)
-    return recorder[1](y, x)
-
-
-_RECORDERS: dict[str, tuple[Callable[..., Node], ...]] = {}
-
-
-def _add(a: Value, b: Value) -> Value:
-    return _apply("add", (a, b))
-
-
-def _mul(a: Value, b: Value) -> Value:
-    return _apply("mul", (a, b))
-
-
-def _is(value: Value, number: float) -> bool:
-    return value.__class__ is float and value == number
-
-
-def _negated(value: Value) -> Value | None:
-    """x when `value` is the node -x, else None."""
-    if isinstance(value, Node) and value._op is NEG:
-        return value._p0
-    return None
-
-
-def _reciprocal(value: Value) -> Value | None:
-    """v when `value` is the node 1/v (log's and div's slope), else None."""
-    if isinstance(value, Node) and value._op is DIV:
-        top, bottom = value.parents
-        if top._op is CONSTANT and top._v == 1.0:
-            return _term(bottom)
-    return None
-
-
-# The rewrites below keep a gradient graph in the form a person writes by hand, so that
-# drawn or explained it reads like the lecture: -(-x) = x, a + (-b) = a - b, (-a)b = -(ab),
-# a(1/v) = a/v. With them the gradient of the lecture's L with respect to a is the
-# lecture's da: (1 - y)/(1 - a) - y/a.
-
-
-def _identity_neg(a: Value) -> Value | None:
-    return _negated(a)
-
-
-def _identity_add(a: Value, b: Value) -> Value | None:
-    if _is(a, 0.0):
-        return b
-    if _is(b, 0.0):
-        return a
-    if (minus := _negated(b)) is not None:
-        return _apply("sub", (a, minus))
-    if (minus := _negated(a)) is not None:
-        return _apply("sub", (b, minus))
-    return None
-
-
-def _identity_sub(a: Value, b: Value) -> Value | None:
-    if _is(b, 0.0):
-        return a
-    if _is(a, 0.0):
-        return _apply("neg", (b,))
-    if (minus := _negated(b)) is not None:
-        return _apply("add", (a, minus))
-    return None
-
-
-def _identity_mul(a: Value, b: Value) -> Value | None:
-    for one, other in ((a, b), (b, a)):
-        if _is(one, 1.0):
-            return other
-        if _is(one, 0.0):
-            return 0.0
-        if _is(one, -1.0):
-            return _apply("neg", (other,))
-    for one, other in ((a, b), (b, a)):
-        if (minus := _negated(one)) is not None:
-            return _apply("neg", (_apply("mul", (minus, other)),))
-        if (denominator := _reciprocal(one)) is not None:
-            return _apply("div", (other, denominator))
-    return None
-
-
-def _identity_right_one(a: Value, b: Value) -> Value | None:
-    return a if _is(b, 1.0) else None
-
-
-_IDENTITIES: dict[str, Callable[..., Value | None]] = {
-    "neg": _identity_neg,
-    "add": _identity_add,
-    "sub": _identity_sub,
-    "mul": _identity_mul,
-    "div": _identity_right_one,
-    "pow": _identity_right_one,
-}
