@@ -17,12 +17,11 @@ recurses, and a graph with too many paths is refused instead of printing pages.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from microgrand import engine
 from microgrand.node import Node
-from microgrand.notation import fmt_constant, number
+from microgrand.notation import ONE, ZERO, Term, number, show, t_add, t_mul, tree_term
 from microgrand.ops import TABLE
 
 DEFAULT_MAX_PATHS = 64
@@ -30,7 +29,6 @@ _EXPRESSION_LIMIT = 40  # longer sub-expressions print as "…": the numbers car
 _FACTOR_LIMIT = 120  # a longer collapsed factor prints as its d-notation
 _WHERE_TERMS = 8  # a factor summing more paths prints only its total
 _ATOM = 6  # precedence of a name or a number (binds tighter than any op)
-_VARIABLE = re.compile(r"\b(out|x|y)\b")
 
 Edge = tuple[Node, int]  # (node, index of the parent the path continues to)
 
@@ -56,6 +54,7 @@ class Factor:
     formula: str
     value: float
     terms: tuple[float, ...]
+    precedence: int = field(default=6, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +216,10 @@ def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tu
     notation = " + ".join(
         " * ".join(f"{_d(f.upper)}/{_d(f.lower)}" for f in chain.factors) for chain in chains
     )
-    formulas = _sum([_product([f.formula for f in chain.factors]) for chain in chains])
-    numbers = _sum([_product([number(f.value) for f in chain.factors]) for chain in chains])
+    formulas = _sum(
+        [_product([(f.formula, f.precedence) for f in chain.factors]) for chain in chains]
+    )
+    numbers = _sum([_product([_number(f.value) for f in chain.factors]) for chain in chains])
     # d(root)/d(node) is written dnode, as the lecture writes dw1 for dL/dw1; when the root
     # is itself a derivative (dz, from microgrand.grad), d(dz)/dz says which is which.
     head = f"{_d(root)}/{_d(node)} = " if _is_derivative(root) else f"{_d(node)} = "
@@ -242,6 +243,11 @@ def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tu
     return tuple(lines)
 
 
+def _number(value: float) -> tuple[str, int]:
+    text = number(value)
+    return text, 3 if text.startswith("-") else _ATOM
+
+
 def _is_derivative(label: str) -> bool:
     """A label like dz or dw1: a gradient (from microgrand.grad) that was named so."""
     return len(label) > 1 and label[0] == "d" and label[1].isalpha()
@@ -252,12 +258,13 @@ def _d(label: str) -> str:
     return f"d({label})" if _is_derivative(label) else f"d{label}"
 
 
-def _product(factors: list[str]) -> str:
+def _product(factors: list[tuple[str, int]]) -> str:
+    """Factors (text, precedence) joined by ``*``: sums and later negatives in parentheses."""
     if len(factors) == 1:
-        return factors[0]
+        return factors[0][0]
     parts = []
-    for i, factor in enumerate(factors):
-        wrap = _has_top_level(factor, "+-") or (i > 0 and factor.startswith("-"))
+    for i, (factor, precedence) in enumerate(factors):
+        wrap = precedence < 2 or (i > 0 and factor.startswith("-"))
         parts.append(f"({factor})" if wrap else factor)
     return " * ".join(parts)
 
@@ -271,57 +278,26 @@ def _sum(terms: list[str]) -> str:
     return text
 
 
-def _has_top_level(text: str, operators: str) -> bool:
-    """True when `text` has a binary operator from `operators` outside parentheses.
-
-    A + or - counts only after an operand (not as a sign: "-y", "x * -2"); erring towards
-    True only adds parentheses.
-    """
-    depth = 0
-    last = ""  # the last non-space character seen at depth 0
-    for char in text:
-        if char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-            last = ")"
-        elif depth == 0 and char != " ":
-            if char in operators and (
-                char not in "+-" or last.isalnum() or (last != "" and last in ")….")
-            ):
-                return True
-            last = char
-    return False
-
-
-def _wrap(text: str) -> str:
-    """Parenthesize an expression unless it is a single name, number or call."""
-    atomic = not _has_top_level(text, "+-*/^") and not text.startswith("-")
-    return text if atomic else f"({text})"
-
-
 class _Text:
-    """How nodes and local derivatives are written; remembers each node's expression."""
+    """How nodes and local derivatives are written: term trees (`microgrand.notation`)
+    printed in ASCII, the notation of the drawings for a terminal."""
 
     def __init__(self, root: Node, node: Node) -> None:
-        self._expressions: dict[int, tuple[str, int]] = {}
+        self._terms: dict[int, Term] = {}
         self._ends = {id(root): "out", id(node): "node"}
 
     def label(self, node: Node) -> str:
         """The node's name, else its expression if short, else "out" (root) or "node"."""
         if node.name is not None:
             return node.name
-        text = self.expression(node)
+        text, precedence = show(self.term(node), ascii=True)
         if len(text) > 20 or "…" in text:
             return self._ends.get(id(node), "node")
-        return _wrap(text)
+        return text if precedence >= 5 else f"({text})"
 
-    def expression(self, node: Node) -> str:
-        """The node as a formula over named nodes and numbers."""
-        return self._expression(node)[0]
-
-    def _expression(self, node: Node) -> tuple[str, int]:
-        memo = self._expressions
+    def term(self, node: Node) -> Term:
+        """The node as a formula over named nodes and numbers (long ones cut to "…")."""
+        memo = self._terms
         stack = [node]
         while stack:  # post-order with an explicit stack: unnamed chains may be deep
             current = stack[-1]
@@ -329,99 +305,61 @@ class _Text:
                 stack.pop()
                 continue
             if current.name is not None:
-                memo[id(current)] = (current.name, _ATOM)
-            elif current.is_constant:
-                text = fmt_constant(current.value, ascii=True)
-                # a negative number is parenthesized inside any op: "x * (-2)"
-                memo[id(current)] = (text, 0 if text.startswith("-") else _ATOM)
-            elif current.op is None:  # an unnamed leaf: show what it holds
-                text = fmt_constant(current.value, ascii=True)
-                memo[id(current)] = (text, 0 if text.startswith("-") else _ATOM)
+                memo[id(current)] = ("atom", current.name, _ATOM)
+            elif current.op is None:  # a constant, or an unnamed leaf: show what it holds
+                memo[id(current)] = ("num", current.value)
             else:
                 missing = [p for p in current.parents if id(p) not in memo]
                 if missing:
                     stack.extend(missing)
                     continue
-                memo[id(current)] = self._render(current)
+                memo[id(current)] = self._op_term(current)
             stack.pop()
         return memo[id(node)]
 
-    def _render(self, node: Node) -> tuple[str, int]:
-        op = TABLE[node.op or ""]
-        template = op.template.replace("−", "-")
-        if template == "{0}{1}":  # juxtaposition reads badly with names like w1 and x1
-            template = "{0} * {1}"
-        inputs = []
-        for i, parent in enumerate(node.parents):
-            text, precedence = self._expressions[id(parent)]
-            right = i == 1 and op.name in ("sub", "div", "pow")
-            wrap = precedence < op.precedence or (right and precedence == op.precedence)
-            if op.name == "pow" and i == 0:
-                wrap = precedence <= op.precedence
-            inputs.append(f"({text})" if wrap and op.precedence < 5 else text)
-        text = template.format(*inputs)
-        if len(text) > _EXPRESSION_LIMIT:
-            text = "…"
-            return text, _ATOM
-        return text, op.precedence
+    def _op_term(self, node: Node) -> Term:
+        args = [self._terms[id(p)] for p in node.parents]
+        name = node.op or ""
+        if name in _OPERATOR_TERMS:
+            term: Term = (_OPERATOR_TERMS[name], *args)
+        else:
+            term = ("call", name, *args)
+        if len(show(term, ascii=True)[0]) > _EXPRESSION_LIMIT:
+            return ("atom", "…", _ATOM)
+        return term
 
     def factor(self, upper: Node, lower: Node, stretches: list[list[Edge]]) -> Factor:
         """d(upper)/d(lower) summed over the stretches (paths of unnamed nodes) joining them."""
-        texts = []
+        total: Term | None = ZERO
         values = []
         for stretch in stretches:
-            text, value = self._stretch(stretch)
-            texts.append(text)
+            term, value = self._stretch(stretch)
+            total = None if total is None or term is None else t_add(total, term)
             values.append(value)
-        formula = _sum(texts)
         upper_label, lower_label = self.label(upper), self.label(lower)
-        if len(formula) > _FACTOR_LIMIT:
-            formula = f"{_d(upper_label)}/{_d(lower_label)}"
-        return Factor(upper_label, lower_label, formula, sum(values), tuple(values))
+        formula, precedence = show(total, ascii=True) if total is not None else ("", 0)
+        if total is None or len(formula) > _FACTOR_LIMIT:
+            formula, precedence = f"{_d(upper_label)}/{_d(lower_label)}", _ATOM
+        return Factor(upper_label, lower_label, formula, sum(values), tuple(values), precedence)
 
-    def _stretch(self, stretch: list[Edge]) -> tuple[str, float]:
-        """The product of local derivatives along one stretch, as simplified text and value."""
-        negative = False
-        numerators: list[str] = []
-        denominators: list[str] = []
+    def _stretch(self, stretch: list[Edge]) -> tuple[Term | None, float]:
+        """The product of the local derivatives along one stretch: its term and value."""
+        product: Term | None = ONE
         value = 1.0
         for node, index in stretch:
             op = TABLE[node.op or ""]
             parents = node.parents
             value *= op.partial_of[index](node.value, *(p.value for p in parents))
-            formula = op.formulas[index]
-            if len(numerators) + len(denominators) > _FACTOR_LIMIT // 4:
-                continue  # far too long to print (`factor` shows d-notation): skip the text
-            if formula == "1":
+            if product is None or len(show(product, ascii=True)[0]) > _FACTOR_LIMIT:
+                product = None  # far too long to print (`factor` shows d-notation)
                 continue
-            if formula == "-1":
-                negative = not negative
-                continue
-            names = {"out": node, "x": parents[0], "y": parents[-1]}
-            if formula.startswith("1 / "):
-                denominators.append(self._substitute(formula[4:], names))
-            else:
-                numerators.append(self._substitute(formula, names))
-        top = " * ".join(f"({n})" if _has_top_level(n, "+-") else n for n in numerators)
-        if not top:
-            top = "1"
-        if denominators:
-            bottom = " * ".join(denominators)
-            bottom = _wrap(bottom) if len(denominators) == 1 else f"({bottom})"
-            top = f"{_wrap(top) if _has_top_level(top, '+-') else top}/{bottom}"
-        if negative:
-            if _has_top_level(top, "+-"):
-                top = f"-({top})"
-            else:  # -(-a/b) is a/b: a product's leading minus is the whole product's sign
-                top = top[1:] if top.startswith("-") else f"-{top}"
-        return top, value
+            variables = {"out": self.term(node), "x": self.term(parents[0])}
+            variables["y"] = self.term(parents[-1])
+            local = tree_term(op.derivatives[index], variables)
+            product = None if local is None else t_mul(product, local)
+        return product, value
 
-    def _substitute(self, formula: str, names: dict[str, Node]) -> str:
-        def replace(match: re.Match[str]) -> str:
-            text = self.expression(names[match.group(1)])
-            start, end = match.span()
-            alone = formula.strip() == match.group(1)
-            in_call = formula[start - 1 : start] == "(" and formula[end : end + 1] == ")"
-            return text if alone or in_call else _wrap(text)
 
-        return _VARIABLE.sub(replace, formula)
+# The operators of the op table, as term kinds (the other ops are calls by name).
+_OPERATOR_TERMS = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow"}
+_OPERATOR_TERMS["neg"] = "neg"

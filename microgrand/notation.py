@@ -11,15 +11,15 @@ It works on text only: it knows nothing of graphs or of Graphviz.
 
 from __future__ import annotations
 
-import ast
 import functools
 import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from microgrand import formula
 from microgrand.formula import HELPERS
-from microgrand.ops import FORMULA_FUNCTIONS, Op
+from microgrand.ops import FORMULA_FUNCTIONS, Op, function_ops
 
 NAME_LIMIT = 40
 LABEL_LINE_LIMIT = 160
@@ -207,8 +207,14 @@ def t_mul(a: Term, b: Term) -> Term:
         return t_neg(t_mul(a[1], b))
     if b[0] == "neg":
         return t_neg(t_mul(a, b[1]))
+    if b[0] == "div" and _num(b[1]) == 1:
+        return t_div(a, b[2])  # y·(1/a) is y/a
+    if a[0] == "div" and _num(a[1]) == 1:
+        return t_div(b, a[2])
     if nb is not None:
-        return ("mul", b, a)
+        a, b, na, nb = b, a, nb, na  # the number first: 3v
+    if na is not None and b[0] == "mul" and _num(b[1]) is not None:
+        return t_mul(("num", na * b[1][1]), b[2])  # 2·(3v) is 6v
     return ("mul", a, b)
 
 
@@ -221,6 +227,8 @@ def t_div(a: Term, b: Term) -> Term:
         return ("num", na / nb)
     if na == 0:
         return ZERO
+    if a[0] == "neg":
+        return t_neg(t_div(a[1], b))  # (−a)/b is −(a/b): the sign leads, as people write
     return ("div", a, b)
 
 
@@ -241,101 +249,110 @@ def t_pow(a: Term, b: Term) -> Term:
     return ("pow", a, b)
 
 
-def t_call(function: str, a: Term) -> Term:
-    """function(a); a helper of a number is that number (``is_zero(2)`` is 0)."""
-    if a[0] == "num" and function in HELPERS:
-        return ("num", HELPERS[function](a[1]))
+def t_call(function: str, *args: Term) -> Term:
+    """function(args); a helper of a number is that number (``is_zero(2)`` is 0)."""
+    if function in HELPERS and args[0][0] == "num":
+        return ("num", HELPERS[function](args[0][1]))
     if function == "is_zero":
         # pow's slope y·x**(y − 1 + is_zero(y)) adds it only so that the slope at y = 0 is
         # 0 (also at x = 0): formulas are written as the textbook writes them, y·x**(y − 1).
         return ZERO
-    return ("call", function, a)
+    return ("call", function, *args)
 
 
 _BUILD = {"add": t_add, "sub": t_sub, "mul": t_mul, "div": t_div, "pow": t_pow}
-_AST_OPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-
-
-@functools.cache
-def _parse_formula(text: str) -> ast.expr:
-    """Parse one of the op table's formula strings (trusted text, never user input)."""
-    return ast.parse(text, mode="eval").body
 
 
 def formula_term(text: str, variables: dict[str, Term]) -> Term | None:
-    """The op table's formula text as a term, with ``out``/``x``/``y`` substituted.
+    """A derivative formula's text as a term, with ``out``/``x``/``y`` substituted.
 
-    Returns None for syntax the renderer does not know, so a new row with an unusual
-    formula still draws (its red arrows show numbers only).
+    The text is parsed by the formula language's own parser (`microgrand.formula`).
+    Returns None for text that does not parse, so a drawing still draws (its red arrows
+    then show numbers only).
     """
-
-    # The formulas are a handful of characters long: this recursion is over the formula's
-    # own syntax, never over the graph.
-    def convert(node: ast.expr) -> Term | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return ("num", float(node.value))
-        if isinstance(node, ast.Name):
-            return variables.get(node.id)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = convert(node.operand)
-            return None if inner is None else t_neg(inner)
-        if isinstance(node, ast.BinOp) and type(node.op) in _AST_OPS:
-            left, right = convert(node.left), convert(node.right)
-            if left is None or right is None:
-                return None
-            return _BUILD[_AST_OPS[type(node.op)]](left, right)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in FORMULA_FUNCTIONS
-            and len(node.args) == 1
-            and not node.keywords
-        ):
-            inner = convert(node.args[0])
-            return None if inner is None else t_call(node.func.id, inner)
-        return None
-
+    functions = {name: 1 for name in FORMULA_FUNCTIONS} | function_ops()
     try:
-        return convert(_parse_formula(text))
-    except SyntaxError:
+        tree = _parse(text, functions)
+    except formula.ParseError:
         return None
+    return tree_term(tree, variables)
+
+
+@functools.cache
+def _cached_parse(text: str, names: frozenset[tuple[str, int]]) -> formula.Term:
+    return formula.parse(text, 2, dict(names))
+
+
+def _parse(text: str, functions: dict[str, int]) -> formula.Term:
+    return _cached_parse(text, frozenset(functions.items()))
+
+
+def tree_term(tree: formula.Term, variables: dict[str, Term]) -> Term | None:
+    """An op's derivative tree (`Op.derivatives`) as a printable term, simplified the way
+    a person would; None if it uses a variable missing from `variables`."""
+    if isinstance(tree, formula.Num):
+        return ("num", tree.value)
+    if isinstance(tree, formula.Var):
+        return variables.get(tree.name)
+    # The trees are a formula long: this recursion is over a formula, never over a graph.
+    args = [tree_term(arg, variables) for arg in tree.args]
+    if any(arg is None for arg in args):
+        return None
+    terms = [arg for arg in args if arg is not None]
+    if tree.function in _BUILD:
+        return _BUILD[tree.function](*terms)
+    if tree.function == "neg":
+        return t_neg(terms[0])
+    return t_call(tree.function, *terms)
 
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 
 
-def show(term: Term, tight: bool = False) -> tuple[str, int]:
-    """Render a term as lecture text; returns (text, precedence)."""
+def show(term: Term, tight: bool = False, *, ascii: bool = False) -> tuple[str, int]:
+    """Write a term; returns (text, precedence).
+
+    Unicode (drawings, notebooks) as the lecture writes: ``−``, products by juxtaposition
+    (``a(1 − a)``), ``σ``, superscript powers, sums tight inside quotients. ASCII
+    (terminals, `explain`) as ``microgrand draw`` reads: ``-``, ``*``, ``sigmoid``, ``**``.
+    """
+    minus = "-" if ascii else "−"
     kind = term[0]
     if kind == "num":
-        text = fmt_constant(term[1])
-        return text, 3 if text.startswith("−") else 5
+        text = fmt_constant(term[1], ascii=ascii)
+        return text, 3 if text.startswith(minus) else 5
     if kind == "atom":
         return term[1], term[2]
     if kind == "call":
-        name = _FUNCTION_SYMBOLS.get(term[1], term[1])
-        return f"{name}({show(term[2])[0]})", 5
+        name = term[1] if ascii else _FUNCTION_SYMBOLS.get(term[1], term[1])
+        inner = ", ".join(show(arg, ascii=ascii)[0] for arg in term[2:])
+        return f"{name}({inner})", 5
     if kind == "neg":
-        inner, p = show(term[1])
-        wrap = _needs_parentheses(3, 1, 0, inner, p) or inner.startswith("−")
-        return ("−" + (f"({inner})" if wrap else inner)), 3
+        inner, p = show(term[1], ascii=ascii)
+        wrap = _needs_parentheses(3, 1, 0, inner, p) or inner.startswith(minus)
+        return (minus + (f"({inner})" if wrap else inner)), 3
     prec = _PRECEDENCE[kind]
     # Sums inside a quotient are written tight, as the lecture does: (1−y)/(1−a).
-    tight = tight or kind == "div"
-    left, lp = show(term[1], tight)
-    right, rp = show(term[2], tight)
+    tight = not ascii and (tight or kind == "div")
+    left, lp = show(term[1], tight, ascii=ascii)
+    right, rp = show(term[2], tight, ascii=ascii)
     if lp < prec or (kind == "pow" and lp == prec):
         left = f"({left})"
-    if rp < prec or (rp == prec and kind != "add" and kind != "mul") or right.startswith("−"):
+    negative = right.startswith(minus)
+    if rp < prec or (rp == prec and kind != "add" and kind != "mul") or negative:
         right = f"({right})"
     if kind == "mul":
+        if ascii:
+            return f"{left} * {right}", prec
         joint = _product_joint(left, right, term[1][0] == "num", term[2][0] == "num")
         return f"{left}{joint}{right}", prec
     if kind == "div":
         return f"{left}/{right}", prec
     if kind == "pow":
+        if ascii:
+            return f"{left}**{right}", prec
         return power(left, right, term[2][1] if term[2][0] == "num" else None), prec
-    symbol = "+" if kind == "add" else "−"
+    symbol = "+" if kind == "add" else minus
     sep = "" if tight else " "
     return f"{left}{sep}{symbol}{sep}{right}", prec
 

@@ -87,3 +87,29 @@ def test_explain_walks_the_graph_with_the_engine() -> None:
         assert "'a'" in str(error)
     else:
         raise AssertionError("explain answered from a stale graph")
+
+
+def _normalized(text: str) -> str:
+    return text.replace(" ", "").replace("−", "-").replace("·", "*").replace("σ", "sigmoid")
+
+
+def test_explain_and_the_drawing_print_the_same_formula() -> None:
+    """One term tree, one printer: Unicode in the drawing, ASCII in explain."""
+    g = microgrand.lecture_graph()
+    drawn = next(label for label in labels(g.L, "lecture") if label.startswith("da = "))
+    in_drawing = drawn.split("\\n")[0].removeprefix("da = ").rsplit(" = ", 1)[0]
+    factor = microgrand.explain(g.L, g.a).chains[0].factors[0]
+    assert factor.formula == "-y/a + (1 - y)/(1 - a)"
+    assert _normalized(in_drawing) == _normalized(factor.formula), (in_drawing, factor.formula)
+
+
+def test_explain_prints_ascii_in_the_syntax_microgrand_draw_reads() -> None:
+    a = Node(0.3, "a")
+    J = ((a * 2 + 1) ** 3 - a.sigmoid() * a).named("J")
+    J.backward()
+    text = str(microgrand.explain(J, a))
+    assert "6 * (a * 2 + 1)**2 - a * sigmoid(a) * (1 - sigmoid(a)) - sigmoid(a)" in text
+    assert text.isascii()
+    x = Node(3.0, "x")
+    y = (x * x + x.exp() / x).named("y")
+    assert "x + x + exp(x)/x - exp(x)/x/x" in str(microgrand.explain(y, x))
