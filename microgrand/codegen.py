@@ -47,10 +47,11 @@ BINARY = {ADD.name: ast.Add(), SUB.name: ast.Sub(), MUL.name: ast.Mult(), DIV.na
 SAFE = {"neg", "exp", "log", "sigmoid", "tanh", "relu", "pow", "bce_with_logits"}
 POWER = "power"  # the helper for a fractional exponent (a negative base is an error)
 # Names the generated code uses for itself: besides the functions, ``result`` makes the
-# Result, ``dot`` and ``total`` sum over the examples, ``examples`` is m.
+# Result, ``dot`` and ``total`` sum over the examples, ``examples`` is m, ``finite`` sums
+# a long graph's finiteness checks.
 RESERVED = frozenset(
     {*keyword.kwlist, *dir(builtins), *FORMULA_FUNCTIONS, POWER}
-    | {"self", "reduce", "result", "dot", "total", "examples"}
+    | {"self", "reduce", "result", "dot", "total", "examples", "finite"}
 )
 
 

@@ -20,6 +20,10 @@ from microgrand.node import Node
 from microgrand.ops import FORMULA_FUNCTIONS
 
 
+# Above this many rows of six terms the finiteness check is one statement per row.
+_ONE_CHECK_ROWS = 100
+
+
 def source(p: Plan, fname: str) -> str:
     """The float function, with its checks, as source text."""
     root = p.names[p.root]
@@ -52,7 +56,17 @@ def source(p: Plan, fname: str) -> str:
         "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
         f"        return self.fail({params})",
     ]
-    if rows:
+    if len(rows) > _ONE_CHECK_ROWS:
+        # One expression of 100,000 terms is too deep for Python's compiler (RecursionError):
+        # a long graph (tanh after tanh) sums its checks one row at a time.
+        scalar += [
+            "    # Strict numerics: an inf or nan in any of these makes the sum nan.",
+            f"    finite = {rows[0]}",
+            *(f"    finite += {row}" for row in rows[1:]),
+            "    if finite != 0.0:",
+            f"        return self.fail({params})",
+        ]
+    elif rows:
         scalar += [
             "    # Strict numerics: an inf or nan in any of these makes the sum nan.",
             "    if (",

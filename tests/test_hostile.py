@@ -51,3 +51,19 @@ def test_train_seed_out_of_range_is_a_one_line_error(
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "argument --seed" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_long_chain_of_checked_nodes_compiles() -> None:
+    # Each mul feeding a tanh is checked for finiteness (tanh would hide its inf); the checks
+    # of 10,000 of them were one expression too deep for Python's compiler (RecursionError).
+    x = Node(0.5, "x")
+    node = x
+    for _ in range(10_000):
+        node = (node * 1.0001).tanh()
+    f = microgrand.compile(node, [x])
+    assert "finite += " in f.source
+    out = f(0.5)
+    node.backward()
+    assert out.value == node.value and out.grads[x] == x.grad
+    with pytest.raises(OverflowError, match="mul"):
+        f(1.7976e308)
