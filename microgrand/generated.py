@@ -19,7 +19,6 @@ from microgrand.engine import DATA
 from microgrand.node import Node
 from microgrand.ops import FORMULA_FUNCTIONS
 
-
 # Above this many rows of six terms the finiteness check is one statement per row.
 _ONE_CHECK_ROWS = 100
 
