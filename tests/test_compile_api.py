@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -47,9 +49,9 @@ def check_snapshot(name: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("name", "make"), [("compiled-lecture.txt", lecture), ("compiled-bce.txt", bce_graph)]
 )
-def test_source_snapshot(name: str, make: object) -> None:
+def test_source_snapshot(name: str, make: Callable[..., Any]) -> None:
     """Set MICROGRAND_UPDATE_SNAPSHOTS=1 to rewrite after an intended change."""
-    root, inputs = make()  # type: ignore[operator]
+    root, inputs = make()
     check_snapshot(name, microgrand.compile(root, inputs).source)
 
 
@@ -155,10 +157,13 @@ def test_compile_refuses_bad_roots_and_inputs() -> None:
     L, inputs = bce_graph()
     z = L.parents[0]
     with pytest.raises(TypeError, match="root must be a Node"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         microgrand.compile(3.0, inputs)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="inputs must be a list of Nodes"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         microgrand.compile(L, inputs[0])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="inputs must be Nodes, got float"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         microgrand.compile(L, [1.0])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="'z' is computed \\(by add\\); inputs must be leaves"):
         microgrand.compile(L, [z])
@@ -179,8 +184,8 @@ def test_compile_refuses_a_stale_graph() -> None:
 # --- errors on floats: the engine's own -----------------------------------------------------
 
 
-def engine_error(build: object, *values: float) -> tuple[type[BaseException], str]:
-    root, _ = build(*values)  # type: ignore[operator]
+def engine_error(build: Callable[..., Any], *values: float) -> tuple[type[BaseException], str]:
+    root, _ = build(*values)
     try:
         root.backward()
     except (ArithmeticError, ValueError) as error:

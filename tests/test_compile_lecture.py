@@ -120,6 +120,7 @@ def test_training_compiled_equals_the_dynamic_engine(l2: float) -> None:
 
 def test_train_refuses_an_unknown_engine_and_ragged_data() -> None:
     with pytest.raises(ValueError, match="engine must be 'compiled' or 'graph', got 'jax'"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         train([1.0], [1.0], [1.0], engine="jax")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="same positive length, got 2, 1, 2"):
         train([1.0, 2.0], [1.0], [1.0, 0.0])

@@ -7,6 +7,7 @@ import io
 import math
 import pickle
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -51,10 +52,10 @@ def descend(node: Node, *path: int) -> Node:
 
 
 @pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
-def test_copy_has_the_same_values_and_grads(copier: object) -> None:
+def test_copy_has_the_same_values_and_grads(copier: Callable[..., Any]) -> None:
     g = lecture()
     before = snapshot(g)
-    L2 = copier(g["L"])  # type: ignore[operator]
+    L2 = copier(g["L"])
     assert isinstance(L2, Node)
     assert L2 is not g["L"]
     assert (L2.value, L2.grad, L2.name, L2.op) == before["L"]
@@ -68,18 +69,18 @@ def test_copy_has_the_same_values_and_grads(copier: object) -> None:
 
 
 @pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
-def test_copying_leaves_the_original_alone(copier: object) -> None:
+def test_copying_leaves_the_original_alone(copier: Callable[..., Any]) -> None:
     g = lecture()
     before = snapshot(g)
-    copier(g["L"])  # type: ignore[operator]
+    copier(g["L"])
     assert snapshot(g) == before
 
 
 @pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
-def test_copy_is_independent(copier: object) -> None:
+def test_copy_is_independent(copier: Callable[..., Any]) -> None:
     g = lecture()
     before = snapshot(g)
-    L2, w1_copy = copier([g["L"], g["w1"]])  # type: ignore[operator]
+    L2, w1_copy = copier([g["L"], g["w1"]])
     before = snapshot(g)  # (copying is tested not to change it in the test above)
     assert w1_copy is not g["w1"]
     L2.zero_grad()
@@ -94,10 +95,10 @@ def test_copy_is_independent(copier: object) -> None:
 
 
 @pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
-def test_copy_backward_gives_the_same_grads(copier: object) -> None:
+def test_copy_backward_gives_the_same_grads(copier: Callable[..., Any]) -> None:
     g = lecture()
     dw1, db = g["w1"].grad, g["b"].grad
-    L2, w1_copy, b_copy = copier([g["L"], g["w1"], g["b"]])  # type: ignore[operator]
+    L2, w1_copy, b_copy = copier([g["L"], g["w1"], g["b"]])
     w1_copy.grad = b_copy.grad = 0.0
     L2.backward()
     assert w1_copy.grad == dw1
@@ -106,9 +107,11 @@ def test_copy_backward_gives_the_same_grads(copier: object) -> None:
 
 @pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
 @pytest.mark.parametrize("order", [("L", "z", "w1"), ("z", "L", "w1"), ("w1", "z", "L")])
-def test_nodes_copied_together_stay_connected(copier: object, order: tuple[str, ...]) -> None:
+def test_nodes_copied_together_stay_connected(
+    copier: Callable[..., Any], order: tuple[str, ...]
+) -> None:
     g = lecture()
-    copies = dict(zip(order, copier([g[key] for key in order]), strict=True))  # type: ignore[operator]
+    copies = dict(zip(order, copier([g[key] for key in order]), strict=True))
     L2, z2, w1_copy = copies["L"], copies["z"], copies["w1"]
     assert descend(L2, 0, 0, 1, 0, 0) is z2
     # z = add(add(mul(w1, x1), mul(w2, x2)), b)
@@ -456,7 +459,7 @@ def assert_isomorphic(originals: list[Node], copies: list[Node]) -> None:
 
 @pytest.mark.parametrize("copier", COPIERS, ids=COPIER_IDS)
 @given(data=st.data())
-def test_random_graphs_copied_together(copier: object, data: st.DataObject) -> None:
+def test_random_graphs_copied_together(copier: Callable[..., Any], data: st.DataObject) -> None:
     nodes = [Node(0.5, "w"), Node(-0.25, "x", requires_grad=False), Node(2.0)]
     for _ in range(data.draw(st.integers(1, 15), label="size")):
         a = data.draw(st.sampled_from(nodes), label="a")
@@ -473,6 +476,6 @@ def test_random_graphs_copied_together(copier: object, data: st.DataObject) -> N
     data.draw(st.sampled_from(nodes), label="backward root").backward()
     chosen = data.draw(st.lists(st.sampled_from(nodes), min_size=1, max_size=5), label="copy")
     before = [(n.value, n.grad) for n in nodes]
-    copies = copier(chosen)  # type: ignore[operator]
+    copies = copier(chosen)
     assert [(n.value, n.grad) for n in nodes] == before
     assert_isomorphic(chosen, copies)

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_one_call_makes_a_method_and_a_function() -> None:
     x = Node(0.4, "x")
-    by_method = x.softplus()  # type: ignore[attr-defined]
+    by_method = x.softplus()  # type: ignore[attr-defined]  # a method define_op adds at run time
     by_function = microgrand.softplus(x)
     assert by_method.op == by_function.op == "softplus"
     assert by_method.value == by_function.value == softplus(0.4)
@@ -45,7 +45,7 @@ def test_a_user_op_backpropagates_its_formula() -> None:
     assert x.grad == 2 * 3.0 / 5.0
     assert y.grad == 2 * -4.0 / 5.0
     z = Node(0.4, "z")
-    s = z.softplus()  # type: ignore[attr-defined]
+    s = z.softplus()  # type: ignore[attr-defined]  # a method define_op adds at run time
     s.backward()
     assert z.grad == ops.sigmoid(0.4)
 
@@ -54,6 +54,7 @@ def test_a_binary_user_op_takes_numbers_on_either_side() -> None:
     x = Node(3.0, "x")
     assert microgrand.hypot(x, 4).value == 5.0
     assert microgrand.hypot(4, x).value == 5.0
+    # The ignore below: a method define_op adds at run time, unknown to mypy
     assert x.hypot(4.0).value == 5.0  # type: ignore[attr-defined]
     with pytest.raises(TypeError, match="hypot: at least one input must be a Node"):
         microgrand.hypot(3, 4)
@@ -71,6 +72,7 @@ def test_microgrand_draw_parses_a_user_op() -> None:
 
 def test_drawings_and_explain_write_a_user_op() -> None:
     a, b = Node(0.5, "a"), Node(1.5, "b")
+    # The ignore below: a method define_op adds at run time, unknown to mypy
     J = (a.softplus() * microgrand.hypot(a, b)).named("J")  # type: ignore[attr-defined]
     J.backward()
     for view in ("lecture", "ops"):
@@ -136,15 +138,17 @@ def test_a_formula_that_does_not_parse_is_refused() -> None:
 )
 def test_names_that_are_refused(name: object, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
+        # Wrong on purpose (hence the ignore below): the test is the error
         microgrand.define_op(name, lambda x: 2 * x, "2")  # type: ignore[arg-type]
 
 
 def test_a_users_op_may_be_defined_again() -> None:
     """Re-running a notebook cell defines the op again (graphs built before keep theirs)."""
     microgrand.define_op("twice", lambda x: 2.0 * x, "2")
-    old = Node(1.0).twice()  # type: ignore[attr-defined]
+    old = Node(1.0).twice()  # type: ignore[attr-defined]  # a method define_op adds at run time
     microgrand.define_op("twice", lambda x: 2.0 * x + 1.0, "2")
     try:
+        # The ignore below: a method define_op adds at run time, unknown to mypy
         assert Node(1.0).twice().value == 3.0  # type: ignore[attr-defined]
         assert old.value == 2.0
     finally:
@@ -164,6 +168,7 @@ def test_a_users_op_may_be_defined_again() -> None:
 )
 def test_bad_definitions(forward: object, derivatives: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
+        # Wrong on purpose (hence the ignore below): the test is the error
         microgrand.define_op("bad", forward, derivatives)  # type: ignore[arg-type]
     assert "bad" not in TABLE
 
@@ -179,6 +184,7 @@ def test_symbol_and_template() -> None:
     try:
         assert TABLE["half"].precedence == 0  # not a call: always in parentheses
         a = Node(3.0, "a")
+        # The ignore below: a method define_op adds at run time, unknown to mypy
         J = (a.half() * 4).named("J")  # type: ignore[attr-defined]
         J.backward()
         assert a.grad == 2.0
@@ -190,6 +196,7 @@ def test_symbol_and_template() -> None:
 def test_a_forward_that_returns_ints_gives_float_values() -> None:
     microgrand.define_op("floor_free", lambda x: 3 * round(x * 0) + 2 * x, "2")
     try:
+        # The ignore below: a method define_op adds at run time, unknown to mypy
         out = Node(1.5).floor_free()  # type: ignore[attr-defined]
         assert type(out.value) is float
     finally:
@@ -201,7 +208,7 @@ def test_user_ops_survive_copy_and_pickle() -> None:
     import pickle
 
     x = Node(0.3, "x")
-    out = x.softplus()  # type: ignore[attr-defined]
+    out = x.softplus()  # type: ignore[attr-defined]  # a method define_op adds at run time
     assert copy.deepcopy(out).op == "softplus"
     assert pickle.loads(pickle.dumps(out)).value == out.value
 

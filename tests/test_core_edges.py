@@ -8,6 +8,7 @@ so a wrong helper cannot agree with itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_a_graph_built_after_every_change_takes_the_fast_exit() -> None:
 # --- gradcheck's rule: atol + rtol * |numeric| ----------------------------------------------
 
 
-def off_by(slope: float, error: float) -> object:
+def off_by(slope: float, error: float) -> Callable[[Node], Node]:
     """f(w) = (slope + error) w - error * w.value: backprop sees slope + error, while the
     hidden constant makes the true (numeric) slope `slope`."""
     return lambda w: (slope + error) * w + (-error * w.value)
@@ -103,11 +104,11 @@ def off_by(slope: float, error: float) -> object:
 def test_gradcheck_fails_a_slope_near_zero_off_by_5e_4() -> None:
     """|a - n| = 5e-4 > atol + rtol * 0 = 1e-5. (With atol and rtol swapped: 5e-4 < 1e-3.)"""
     with pytest.raises(GradcheckError, match=r"MISMATCH w: value 0.5"):
-        gradcheck(off_by(0.0, 5e-4), [Node(0.5, "w")])  # type: ignore[arg-type]
+        gradcheck(off_by(0.0, 5e-4), [Node(0.5, "w")])
 
 
 def test_gradcheck_passes_a_slope_of_200_off_by_0_1() -> None:
     """|a - n| = 0.1 <= atol + rtol * 200 = 0.2. (Swapped: 0.1 > 1e-3 + 1e-5 * 200.)"""
-    assert gradcheck(off_by(200.0, 0.1), [Node(1.0, "w")]) is True  # type: ignore[arg-type]
+    assert gradcheck(off_by(200.0, 0.1), [Node(1.0, "w")]) is True
     # and just past the rule's edge it fails: 0.25 > 0.2
-    assert gradcheck(off_by(200.0, 0.25), [1.0], raise_exception=False) is False  # type: ignore[arg-type]
+    assert gradcheck(off_by(200.0, 0.25), [1.0], raise_exception=False) is False

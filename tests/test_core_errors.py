@@ -7,6 +7,7 @@ the op, the node, the value.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -34,7 +35,7 @@ from microgrand.node import Node
 )
 def test_value_of_wrong_type(value: object, shown: str) -> None:
     with pytest.raises(TypeError, match=rf"Node: expected a real number .*got {shown}"):
-        Node(value)  # type: ignore[arg-type]
+        Node(value)  # type: ignore[arg-type]  # wrong on purpose: the test is the error
 
 
 @pytest.mark.parametrize("value", [True, False])
@@ -45,7 +46,7 @@ def test_value_bool(value: bool) -> None:
 
 def test_value_node() -> None:
     with pytest.raises(TypeError, match=r"expected a real number, got a Node \(Node\(1.0"):
-        Node(Node(1.0))  # type: ignore[arg-type]
+        Node(Node(1.0))  # type: ignore[arg-type]  # wrong on purpose: the test is the error
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
@@ -60,6 +61,7 @@ def test_value_int_too_large_for_a_float() -> None:
 
 
 def test_value_fraction_and_int_accepted() -> None:
+    # Node takes any real number (its docstring); the annotation says float, hence the ignore.
     third = Node(Fraction(1, 3))  # type: ignore[arg-type]
     assert third.value == 1 / 3
     assert type(third.value) is float
@@ -80,7 +82,7 @@ def test_value_numpy_real_scalars_accepted() -> None:
         assert isinstance(left, Node)
         assert (left.op, left.value) == ("mul", 6.0)
     with pytest.raises(TypeError, match="booleans are not accepted"):
-        Node(np.bool_(True))  # type: ignore[arg-type]
+        Node(np.bool_(True))  # type: ignore[arg-type]  # wrong on purpose: the test is the error
     with pytest.raises(TypeError, match="booleans are not accepted"):
         Node(1.0) + np.bool_(False)
     with pytest.raises(ValueError, match="must be finite"):
@@ -128,16 +130,17 @@ def test_setting_a_leaf_value_is_checked_too() -> None:
 
 def test_name_not_str() -> None:
     with pytest.raises(TypeError, match="name must be a str or None, got int"):
-        Node(1.0, name=3)  # type: ignore[arg-type]
+        Node(1.0, name=3)  # type: ignore[arg-type]  # wrong on purpose: the test is the error
     w = Node(1.0)
     with pytest.raises(TypeError, match="name must be a str or None, got bytes"):
-        w.named(b"w")  # type: ignore[arg-type]
+        w.named(b"w")  # type: ignore[arg-type]  # wrong on purpose: the test is the error
     with pytest.raises(TypeError, match="name must be a str or None"):
-        w.name = 1.5  # type: ignore[assignment]
+        w.name = 1.5  # type: ignore[assignment]  # wrong on purpose: the test is the error
 
 
 def test_requires_grad_not_bool() -> None:
     with pytest.raises(TypeError, match="requires_grad must be True or False, got 0"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         Node(1.0, requires_grad=0)  # type: ignore[arg-type]
 
 
@@ -154,7 +157,7 @@ def test_bool_combined_with_a_node(flag: bool) -> None:
 
 def test_string_combined_with_a_node() -> None:
     with pytest.raises(TypeError, match=r"sub: .*expected a real number.*got str"):
-        Node(1.0) - "1"  # type: ignore[operator]
+        Node(1.0) - "1"  # type: ignore[operator]  # wrong on purpose: the test is the error
 
 
 # --- forward errors ---------------------------------------------------------------------
@@ -202,9 +205,9 @@ def test_exp_overflow() -> None:
         lambda: Node(1.0) / -0.0,
     ],
 )
-def test_division_by_zero(make: object) -> None:
+def test_division_by_zero(make: Callable[..., Any]) -> None:
     with pytest.raises(ZeroDivisionError, match="div: division by zero"):
-        make()  # type: ignore[operator]
+        make()
 
 
 def test_zero_to_a_negative_power() -> None:
@@ -408,13 +411,14 @@ def test_bce_label_a_node_with_a_gradient() -> None:
 @pytest.mark.parametrize("y", [True, "1", math.nan])
 def test_bce_label_not_a_number(y: object) -> None:
     with pytest.raises((TypeError, ValueError), match="bce_with_logits: "):
+        # Wrong on purpose (hence the ignore below): the test is the error
         bce_with_logits(Node(0.0), y)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("z", [0.5, 1, None])
 def test_bce_needs_a_node(z: object) -> None:
     with pytest.raises(TypeError, match="bce_with_logits: at least one input must be a Node"):
-        bce_with_logits(z, 1.0)  # type: ignore[arg-type]
+        bce_with_logits(z, 1.0)  # type: ignore[arg-type]  # wrong on purpose: the test is the error
 
 
 @given(

@@ -68,6 +68,7 @@ def test_the_whitelist_refuses(text: str, inputs: int, message: str) -> None:
 
 def test_a_formula_must_be_text() -> None:
     with pytest.raises(TypeError, match="must be a str, got float"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         formula.parse(1.0, 1, FUNCTIONS)  # type: ignore[arg-type]
 
 
@@ -181,6 +182,7 @@ def test_evaluate_builds_whatever_apply_makes() -> None:
 
     def apply(name: str, args: tuple[Node | float, ...]) -> Node | float:
         left, right = args
+        # The ignores: getattr gives Any, and these methods return a Node.
         if isinstance(left, Node):
             return getattr(left, methods[name])(right)  # type: ignore[no-any-return]
         return getattr(right, "__r" + methods[name][2:])(left)  # type: ignore[no-any-return]

@@ -147,8 +147,10 @@ def test_gradcheck_fn_returning_a_number() -> None:
 
 def test_gradcheck_inputs_must_be_a_sequence() -> None:
     with pytest.raises(TypeError, match="inputs must be a sequence"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         gradcheck(lambda a: a * 2, Node(1.0))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="inputs must be a sequence"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         gradcheck(lambda a: a * 2, 1.0)  # type: ignore[arg-type]
 
 

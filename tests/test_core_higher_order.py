@@ -305,7 +305,7 @@ def test_grad_refuses_bad_arguments() -> None:
         grad(out, [w, Node(0.0, "v")])
     assert grad(out, [w, Node(0.0, "v")], allow_unused=True) == (2.0, 0.0)
     with pytest.raises(TypeError, match=r"inputs\[1\] must be a Node, got float"):
-        grad(out, [w, 1.0])  # type: ignore[list-item]
+        grad(out, [w, 1.0])  # type: ignore[list-item]  # wrong on purpose: the test is the error
     with pytest.raises(TypeError, match="outputs must be a Node or a non-empty sequence"):
         grad([], w)
 

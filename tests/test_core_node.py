@@ -203,11 +203,11 @@ def test_repr_does_not_walk_the_graph() -> None:
 def test_node_is_not_a_float() -> None:
     """No __float__: a Node cannot slip into math.* and lose its graph silently."""
     with pytest.raises(TypeError):
-        float(Node(1.0))  # type: ignore[arg-type]
+        float(Node(1.0))  # type: ignore[arg-type]  # wrong on purpose: the test is the error
     with pytest.raises(TypeError):
-        math.exp(Node(1.0))  # type: ignore[arg-type]
+        math.exp(Node(1.0))  # type: ignore[arg-type]  # wrong on purpose: the test is the error
 
 
 def test_no_instance_dict() -> None:
     with pytest.raises(AttributeError):
-        Node(1.0).extra = 1  # type: ignore[attr-defined]
+        Node(1.0).extra = 1  # type: ignore[attr-defined]  # wrong on purpose: the test is the error

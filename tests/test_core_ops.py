@@ -135,7 +135,7 @@ DUNDER_ALIASES = {"div": "__truediv__"}
 def node_function(name: str) -> Callable[..., Node]:
     """How a user records op `name`: its Node operator or method (``a + b``, ``a.exp()``)."""
     method = getattr(Node, DUNDER_ALIASES.get(name, f"__{name}__"), None)
-    return method or getattr(Node, name)  # type: ignore[no-any-return]
+    return method or getattr(Node, name)  # type: ignore[no-any-return]  # getattr gives Any
 
 
 def record(name: str, args: Args) -> tuple[Node, list[Node | float]]:

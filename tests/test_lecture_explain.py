@@ -137,7 +137,7 @@ def test_a_node_outside_the_graph() -> None:
     with pytest.raises(ValueError, match="does not depend on"):
         explain(g.L, Node(1.0, "stranger"))
     with pytest.raises(TypeError):
-        explain(g.L, 1.0)  # type: ignore[arg-type]
+        explain(g.L, 1.0)  # type: ignore[arg-type]  # wrong on purpose: the test is the error
 
 
 @pytest.mark.parametrize("explained", ["a", "L"])

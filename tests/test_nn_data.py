@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -44,9 +46,9 @@ def test_two_moons_are_pinned_and_seeded() -> None:
 
 @pytest.mark.parametrize("make", [flower, moons])
 @pytest.mark.parametrize("m", [0, 3, -2, 2.0, True])
-def test_bad_sizes_are_refused(make: object, m: object) -> None:
+def test_bad_sizes_are_refused(make: Callable[..., Any], m: object) -> None:
     with pytest.raises(ValueError, match="m must be an even whole number of at least 2"):
-        make(m=m)  # type: ignore[operator]
+        make(m=m)
 
 
 def test_bad_noise_is_refused() -> None:

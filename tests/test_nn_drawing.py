@@ -59,7 +59,9 @@ def test_the_2_4_1_lecture_view_fits_notebook_width_one_column_per_layer() -> No
     L = net.loss([1.5, -2.0], 1.0)
     L.backward()
     svg = draw(L).svg()
-    width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))  # type: ignore[union-attr]
+    header = re.search(r'<svg width="([\d.]+)pt"', svg)
+    assert header is not None
+    width = float(header.group(1))
     assert width <= NOTEBOOK_WIDTH_PT
     x = text_positions(svg)
 

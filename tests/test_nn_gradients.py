@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from microgrand import lecture
-from microgrand.nn import MLP, Matrix
+from microgrand.nn import MLP, Activation, Matrix
 
 Case = tuple[MLP, list[list[float]], list[float]]
 
@@ -22,12 +22,12 @@ features = st.floats(-3.0, 3.0, allow_nan=False)
 
 
 @st.composite
-def cases(draw: st.DrawFn, activation: str = "tanh") -> Case:
+def cases(draw: st.DrawFn, activation: Activation = "tanh") -> Case:
     """A random n_x-n_h-1 network with m examples (features per row, labels 0/1)."""
     n_x = draw(st.integers(1, 3))
     n_h = draw(st.integers(1, 5))
     m = draw(st.integers(1, 6))
-    net = MLP(n_x, [n_h, 1], activation=activation)  # type: ignore[arg-type]
+    net = MLP(n_x, [n_h, 1], activation=activation)
     W1 = [[draw(values) for _ in range(n_x)] for _ in range(n_h)]
     b1 = [[draw(values)] for _ in range(n_h)]
     W2 = [[draw(values) for _ in range(n_h)]]
@@ -140,7 +140,9 @@ def test_a_wrong_formula_is_caught() -> None:
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
 @given(data=st.data())
-def test_the_scalar_graph_equals_pytorch_float64(activation: str, data: st.DataObject) -> None:
+def test_the_scalar_graph_equals_pytorch_float64(
+    activation: Activation, data: st.DataObject
+) -> None:
     torch = pytest.importorskip("torch", reason="PyTorch (the third oracle) is not installed")
     net, X, Y = data.draw(cases(activation))
     J, ours = scalar_gradients(net, X, Y)

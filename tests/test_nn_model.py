@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from microgrand import Node, explain
-from microgrand.nn import MLP, Layer, Neuron, initial_weights, subscript
+from microgrand.nn import MLP, Activation, Layer, Neuron, initial_weights, subscript
 
 
 def test_mlp_has_micrograds_shape_and_the_courses_names() -> None:
@@ -59,8 +60,8 @@ def test_the_forward_value_is_the_networks_formula() -> None:
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
-def test_hidden_activations(activation: str) -> None:
-    net = MLP(2, [3, 1], activation=activation)  # type: ignore[arg-type]
+def test_hidden_activations(activation: Activation) -> None:
+    net = MLP(2, [3, 1], activation=activation)
     hidden = net.layers[0]([Node(1.0), Node(2.0)])
     assert {a.op for a in hidden} == {activation}
 
@@ -169,9 +170,9 @@ UNTYPED_MLP: Any = MLP  # the cases below pass wrong types on purpose
         (lambda: Layer(2, 2, biases=[0.0]), "1 biases given for 2 units"),
     ],
 )
-def test_bad_arguments_say_what_is_wrong(make: object, message: str) -> None:
+def test_bad_arguments_say_what_is_wrong(make: Callable[..., Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        make()  # type: ignore[operator]
+        make()
 
 
 def test_wrong_number_of_features_and_wrong_loss_use() -> None:

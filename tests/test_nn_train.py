@@ -146,6 +146,7 @@ def test_compare_network_puts_four_ways_side_by_side() -> None:
 def test_compare_network_catches_a_wrong_formula(monkeypatch: pytest.MonkeyPatch) -> None:
     right = lecture.two_layer_gradients
 
+    # The ignores: a stand-in that passes whatever it is given on to the real formulas.
     def wrong(*args: object) -> dict[str, object]:
         grads = right(*args)  # type: ignore[arg-type]
         grads["dW1"] = grads["dW1"] * 1.01  # a small slip in one formula

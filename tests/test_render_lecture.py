@@ -13,7 +13,9 @@ import os
 import re
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from render_helpers import lecture_logreg, three_abc
@@ -67,9 +69,9 @@ def red_labels(source: str) -> list[str]:
         ("ops-J.dot", three_abc, {"view": "ops"}),
     ],
 )
-def test_snapshot(snapshot: str, make: object, kwargs: dict[str, object]) -> None:
-    root = make()  # type: ignore[operator]
-    check_snapshot(snapshot, draw(root, **kwargs).source)  # type: ignore[arg-type]
+def test_snapshot(snapshot: str, make: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    root = make()
+    check_snapshot(snapshot, draw(root, **kwargs).source)
 
 
 def test_source_is_deterministic() -> None:
@@ -345,7 +347,7 @@ def test_deep_unnamed_fold_does_not_recurse() -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(TypeError):
-        draw(3.0)  # type: ignore[arg-type]
+        draw(3.0)  # type: ignore[arg-type]  # wrong on purpose: the test is the error
     with pytest.raises(ValueError, match="view"):
         draw(three_abc(), view="slides")
 

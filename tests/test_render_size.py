@@ -105,8 +105,10 @@ def test_width_never_scales_up(tmp_path: Path) -> None:
 @pytest.mark.parametrize("width", [0, -5, 1.5, True, "800"])
 def test_width_must_be_a_positive_whole_number(width: object) -> None:
     with pytest.raises(ValueError, match="positive whole number of pixels"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         draw(lecture_logreg(), width=width)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="positive whole number of pixels"):
+        # Wrong on purpose (hence the ignore below): the test is the error
         draw(lecture_logreg()).save("g.svg", width=width)  # type: ignore[arg-type]
 
 

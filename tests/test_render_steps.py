@@ -76,6 +76,7 @@ def test_steps_html_escapes_captions() -> None:
         def svg(self) -> str:
             return "<svg></svg>"
 
+    # The ignore: a stand-in for a Drawing, with only what steps_html reads.
     page = steps_html([Fake()], title="<b>t</b>")  # type: ignore[list-item]
     assert "<script>alert(1)" not in page and "<b>t</b>" not in page
 
@@ -231,6 +232,7 @@ def test_counter_and_caption_use_one_count() -> None:
             return "<svg></svg>"
 
     captions = ["Start: dL/dL = 1.", "Step 1 of 2: through L.", "Step 2 of 2: z.", "Done: all."]
+    # The ignore: stand-ins for Drawings, with only what steps_html reads.
     page = steps_html([Frame(c) for c in captions])  # type: ignore[misc]
     counters = re.findall(r'data-counter="([^"]*)"', page)
     assert counters == ["Start", "Step 1 of 2", "Step 2 of 2", "Done"]
