@@ -37,9 +37,11 @@ __all__ = [
     "compile_partials",
     "constant_partials",
     "evaluate",
+    "fold",
     "is_swap",
     "is_zero",
     "parse",
+    "pop_args",
     "step",
 ]
 
@@ -204,6 +206,39 @@ def children(expr: ast.expr, statement: str, functions: Mapping[str, int]) -> li
     raise error(statement, expr, FORBIDDEN.get(type(expr), f"{type(expr).__name__} is not allowed"))
 
 
+def fold(
+    tree: ast.expr,
+    statement: str,
+    functions: Mapping[str, int],
+    combine: Callable[[ast.expr, list[T]], T],
+) -> T:
+    """Compute an expression bottom-up without recursion (a formula here, a statement in
+    `microgrand.parse`), checking every node against the whitelist (`children`) first.
+
+    `combine(item, results)` is called on each node after all of its children, whose
+    values are the last ones in `results` (it pops them), and returns the node's value.
+    """
+    stack: list[tuple[ast.expr, bool]] = [(tree, False)]
+    results: list[T] = []
+    while stack:
+        item, ready = stack.pop()
+        if not ready:
+            stack.append((item, True))
+            stack.extend((c, False) for c in reversed(children(item, statement, functions)))
+            continue
+        results.append(combine(item, results))
+    (value,) = results
+    return value
+
+
+def pop_args(item: ast.Call, results: list[T]) -> list[T]:
+    """Take a call's arguments, in order, off the end of `results` (see `fold`)."""
+    count = len(item.args)
+    args = results[len(results) - count :]
+    del results[len(results) - count :]
+    return args
+
+
 # --- formula text -> term tree ---------------------------------------------------------------
 
 
@@ -233,18 +268,9 @@ def parse(text: str, inputs: int, functions: Mapping[str, int]) -> Term:
         raise ParseError(f"{shorten(text, 40)!r} is too deeply nested or invalid") from None
     variables = ("out", "x", "y")[: inputs + 1]
     statement = text.strip()
-    # Bottom-up without recursion, as `microgrand draw` builds its graphs.
-    stack: list[tuple[ast.expr, bool]] = [(tree, False)]
-    results: list[Term] = []
-    while stack:
-        item, ready = stack.pop()
-        if not ready:
-            stack.append((item, True))
-            stack.extend((c, False) for c in reversed(children(item, statement, functions)))
-            continue
-        results.append(_term(item, results, statement, variables))
-    (term,) = results
-    return term
+    return fold(
+        tree, statement, functions, lambda item, results: _term(item, results, statement, variables)
+    )
 
 
 def _term(item: ast.expr, results: list[Term], statement: str, variables: Sequence[str]) -> Term:
@@ -277,10 +303,7 @@ def _term(item: ast.expr, results: list[Term], statement: str, variables: Sequen
         left = results.pop()
         return Call(OPERATOR_OPS[type(item.op)], (left, right))
     assert isinstance(item, ast.Call) and isinstance(item.func, ast.Name)
-    count = len(item.args)
-    args = tuple(results[len(results) - count :])
-    del results[len(results) - count :]
-    return Call(item.func.id, args)
+    return Call(item.func.id, tuple(pop_args(item, results)))
 
 
 # --- what the tree says -----------------------------------------------------------------------

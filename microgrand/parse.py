@@ -19,7 +19,7 @@ import ast
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
-from microgrand.formula import FORBIDDEN, ParseError, children
+from microgrand.formula import FORBIDDEN, ParseError, fold, pop_args
 from microgrand.formula import error as _error
 from microgrand.formula import shorten as _short
 from microgrand.node import Node, constant
@@ -115,10 +115,6 @@ def _number(expr: ast.expr) -> float | None:
     return None
 
 
-def _children(expr: ast.expr, statement: str) -> list[ast.expr]:
-    return children(expr, statement, function_ops())
-
-
 def _call(name: str, args: list[Value]) -> Value:
     """Call the op function `name`. On numbers alone the engine computes it all the same,
     on a constant node, so that its checks and messages apply (``log(0)``, ``exp(1000)``,
@@ -144,24 +140,18 @@ def _binary(item: ast.BinOp, left: Value, right: Value) -> Value:
 
 def _evaluate(expr: ast.expr, env: dict[str, Node], statement: str, later: set[str]) -> Value:
     """Turn a checked expression into Nodes, iteratively (deep expressions cannot recurse)."""
-    stack: list[tuple[ast.expr, bool]] = [(expr, False)]
-    results: list[Value] = []
-    while stack:
-        item, ready = stack.pop()
-        if not ready:
-            children = _children(item, statement)
-            stack.append((item, True))
-            stack.extend((child, False) for child in reversed(children))
-            continue
+
+    def combine(item: ast.expr, results: list[Value]) -> Value:
         try:
-            results.append(_apply(item, results, env, statement, later))
+            return _apply(item, results, env, statement, later)
         except ParseError:
             raise
         except (ArithmeticError, ValueError, TypeError) as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             message = message.rstrip(".")
             raise _error(statement, item, message) from None
-    return results[0]
+
+    return fold(expr, statement, function_ops(), combine)
 
 
 def _apply(
@@ -195,10 +185,7 @@ def _apply(
         left = results.pop()
         return _binary(item, left, right)
     assert isinstance(item, ast.Call) and isinstance(item.func, ast.Name)
-    count = len(item.args)
-    args = results[len(results) - count :]
-    del results[len(results) - count :]
-    return _call(item.func.id, args)
+    return _call(item.func.id, pop_args(item, results))
 
 
 class Parsed(NamedTuple):
