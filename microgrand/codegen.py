@@ -24,6 +24,7 @@ import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from microgrand.define import CODE_NAMES
 from microgrand.engine import CONSTANT, DATA, PARAMETER
 from microgrand.formula import HELPERS, Num, Term, Var
 from microgrand.node import Node
@@ -49,10 +50,7 @@ POWER = "power"  # the helper for a fractional exponent (a negative base is an e
 # Names the generated code uses for itself: besides the functions, ``result`` makes the
 # Result, ``dot`` and ``total`` sum over the examples, ``examples`` is m, ``finite`` sums
 # a long graph's finiteness checks.
-RESERVED = frozenset(
-    {*keyword.kwlist, *dir(builtins), *FORMULA_FUNCTIONS, POWER}
-    | {"self", "reduce", "result", "dot", "total", "examples", "finite"}
-)
+RESERVED = frozenset({*keyword.kwlist, *dir(builtins), *FORMULA_FUNCTIONS, POWER} | CODE_NAMES)
 
 
 @dataclass

@@ -138,6 +138,12 @@ def central_difference(
 
 # --- define_op ---------------------------------------------------------------------------------
 
+# The names compiled code uses for itself (`microgrand.codegen` reserves them): an op's
+# function is called by its name there, so an op called `result` or `float` would replace
+# them (a wrong sum for `total`, every float call sent down the slow path for `float`).
+CODE_NAMES = frozenset(
+    {"self", "reduce", "result", "dot", "total", "examples", "finite", "float", "power"}
+)
 _RESERVED = frozenset({"out", "x", "y", *HELPERS})
 # Where the formulas are checked against central differences: away from 0 (relu's kink,
 # log's pole) and from each other; points where forward is not defined are skipped.
@@ -192,6 +198,10 @@ def _check_name(name: object) -> None:
         raise ValueError(f"define_op: the name must be a Python identifier, got {name!r}")
     if name.startswith("_") or name in _RESERVED:
         raise ValueError(f"define_op: {name!r} is reserved (private, a variable or a helper)")
+    if name in CODE_NAMES:
+        raise ValueError(
+            f"define_op: {name!r} is a name compiled code uses for itself: choose another"
+        )
     old = TABLE.get(name)
     if old is not None:
         if old.builtin:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import microgrand
-from microgrand import MLP, Node
+from microgrand import MLP, Node, ops
 from microgrand.cli import main
+from microgrand.define import CODE_NAMES
 
 
 def test_a_leaf_root_compiles() -> None:
@@ -67,3 +68,12 @@ def test_a_long_chain_of_checked_nodes_compiles() -> None:
     assert out.value == node.value and out.grads[x] == x.grad
     with pytest.raises(OverflowError, match="mul"):
         f(1.7976e308)
+
+
+@pytest.mark.parametrize("name", sorted(CODE_NAMES))
+def test_define_op_refuses_the_names_compiled_code_uses(name: str) -> None:
+    # An op called 'total' silently gave wrong sums on arrays, 'result' or 'power' a
+    # TypeError from inside the generated code, 'float' a RecursionError.
+    with pytest.raises(ValueError, match=f"'{name}' is a name compiled code uses"):
+        microgrand.define_op(name, lambda x: 2.0 * x, ["2"])
+    assert name not in ops.TABLE
