@@ -75,7 +75,7 @@ def newton_and_report(data: Dataset, args: argparse.Namespace, *, standardized: 
 
 
 def iteration_table(result: NewtonResult) -> str:
-    """J at every iteration, with how much it fell."""
+    """J at every iteration, with how much it fell (and the part of a damped step taken)."""
     width = max(len("iteration"), len(str(result.iterations)))
     lines = [f"  {'iteration'.rjust(width)}  J"]
     for k, cost in enumerate(result.losses):
@@ -83,6 +83,8 @@ def iteration_table(result: NewtonResult) -> str:
         change = "" if k == 0 else f"  (down {number(before - cost)})"
         if k > 0 and cost > before:
             change = f"  (up {number(cost - before)})"
+        if 0 < k <= len(result.fractions) and result.fractions[k - 1] < 1.0:
+            change += f", {number(result.fractions[k - 1])} of the Newton step"
         lines.append(f"  {str(k).rjust(width)}  {number(cost)}{change}")
     return "\n".join(lines)
 

@@ -239,3 +239,17 @@ def test_cli_newton_and_gradient_descent_at_the_same_minimum(tmp_path: Path) -> 
     )
     without = run("--data", str(data), "--method", "newton")
     assert without.returncode == 1 and "the features are linearly dependent" in without.stderr
+
+
+def test_a_far_start_is_damped_instead_of_diverging() -> None:
+    """From large weights the full Newton step overshoots (J 0.67 -> 29 -> 3287 on the moons);
+    halving it until J falls enough converges to the same minimum as from w = b = 0."""
+    from microgrand.datasets import load
+
+    moons = standardize(load("moons")).data
+    near = newton(moons.x1, moons.x2, moons.y)
+    far = newton(moons.x1, moons.x2, moons.y, start=Parameters(-20.0, 20.0, 5.0))
+    assert far.converged and far.fractions[0] < 1.0 and far.fractions[-1] == 1.0
+    assert all(b < a for a, b in zip(far.losses, far.losses[1:-1], strict=False))
+    assert math.isclose(far.final_loss, near.final_loss, rel_tol=1e-8)
+    assert newton(IRIS.x1, IRIS.x2, IRIS.y).fractions == [1.0] * 16  # full steps from 0
