@@ -17,7 +17,8 @@ Besides the ops, a formula may call the *helpers* below. Each is piecewise const
 derivative is 0 wherever it is defined: a graph of a gradient treats a helper's value as a
 constant (it is not differentiable, and needs not be).
 
-This module works on text and floats only; it imports nothing from the package.
+This module works on text and floats only; it imports nothing from the package but the
+whitelist of Python expressions it shares with `microgrand draw` (`microgrand.whitelist`).
 """
 
 from __future__ import annotations
@@ -26,22 +27,29 @@ import ast
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
+from microgrand.whitelist import (
+    OPERATOR_OPS,
+    ParseError,
+    error,
+    fold,
+    pop_args,
+    shorten,
+)
+
 __all__ = [
     "HELPERS",
+    "OPERATOR_OPS",
     "Call",
     "Num",
     "ParseError",
     "Term",
     "Var",
-    "children",
     "compile_partials",
     "constant_partials",
     "evaluate",
-    "fold",
     "is_swap",
     "is_zero",
     "parse",
-    "pop_args",
     "step",
 ]
 
@@ -73,15 +81,6 @@ class Call(NamedTuple):
 
 Term = Num | Var | Call
 
-# Python's operators in a formula are these ops of the table.
-OPERATOR_OPS: dict[type[ast.operator], str] = {
-    ast.Add: "add",
-    ast.Sub: "sub",
-    ast.Mult: "mul",
-    ast.Div: "div",
-    ast.Pow: "pow",
-}
-
 
 # --- helpers: piecewise-constant functions a formula may call --------------------------------
 
@@ -107,136 +106,6 @@ def is_zero(x: float) -> float:
 
 
 HELPERS: dict[str, Callable[[float], float]] = {"step": step, "is_zero": is_zero}
-
-
-# --- the whitelist, shared with `microgrand draw` -------------------------------------------
-
-
-class ParseError(ValueError):
-    """Text in the formula (or `microgrand draw`) language is not valid; one-line message."""
-
-
-FORBIDDEN: dict[type[ast.AST], str] = {
-    ast.Attribute: "attribute access is not allowed",
-    ast.Subscript: "subscripts are not allowed",
-    ast.Lambda: "lambdas are not allowed",
-    ast.Import: "imports are not allowed",
-    ast.ImportFrom: "imports are not allowed",
-    ast.Starred: "starred arguments are not allowed",
-    ast.Compare: "comparisons are not allowed",
-    ast.BoolOp: "and/or is not allowed",
-    ast.IfExp: "conditional expressions are not allowed",
-    ast.NamedExpr: "the walrus operator is not allowed",
-    ast.JoinedStr: "strings are not allowed",
-    ast.List: "lists are not allowed",
-    ast.Tuple: "tuples are not allowed",
-    ast.Dict: "dicts are not allowed",
-    ast.Set: "sets are not allowed",
-    ast.ListComp: "comprehensions are not allowed",
-    ast.SetComp: "comprehensions are not allowed",
-    ast.DictComp: "comprehensions are not allowed",
-    ast.GeneratorExp: "comprehensions are not allowed",
-    ast.Await: "await is not allowed",
-    ast.Yield: "yield is not allowed",
-    ast.YieldFrom: "yield is not allowed",
-}
-_OPERATOR_SYMBOLS: dict[type[ast.operator], str] = {
-    ast.FloorDiv: "//",
-    ast.Mod: "%",
-    ast.MatMult: "@",
-    ast.LShift: "<<",
-    ast.RShift: ">>",
-    ast.BitAnd: "&",
-    ast.BitOr: "|",
-    ast.BitXor: "^",
-}
-
-
-def shorten(text: str, limit: int = 60) -> str:
-    """Strip `text` and cut it to `limit` characters, marking the cut with an ellipsis."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def error(statement: str, node: ast.AST | None, message: str) -> ParseError:
-    """A ParseError quoting the statement and pointing at `node`'s column and text."""
-    column = getattr(node, "col_offset", None)
-    snippet = ast.get_source_segment(statement, node) if node is not None else None
-    place = f" at column {column + 1}" if column is not None else ""
-    shown = f" ({shorten(snippet, 40)!r})" if snippet and snippet != statement.strip() else ""
-    return ParseError(f"{message} in {shorten(statement)!r}{place}{shown}")
-
-
-def children(expr: ast.expr, statement: str, functions: Mapping[str, int]) -> list[ast.expr]:
-    """The sub-expressions of `expr`, after checking it against the whitelist.
-
-    Allowed: numbers, names, ``+ - * / **``, unary ``-`` and ``+``, and calls by name of
-    the `functions` (name -> number of arguments), without keywords.
-
-    Raises:
-        ParseError: for anything else, quoting `statement`.
-    """
-    if isinstance(expr, ast.BinOp):
-        if type(expr.op) not in OPERATOR_OPS:
-            symbol = _OPERATOR_SYMBOLS.get(type(expr.op), type(expr.op).__name__)
-            raise error(statement, expr, f"the operator {symbol} is not allowed (use + - * / **)")
-        return [expr.left, expr.right]
-    if isinstance(expr, ast.UnaryOp):
-        if not isinstance(expr.op, (ast.USub, ast.UAdd)):
-            raise error(statement, expr, "only unary - and + are allowed")
-        return [expr.operand]
-    if isinstance(expr, ast.Call):
-        allowed = f"(allowed: {', '.join(sorted(functions))})"
-        if not isinstance(expr.func, ast.Name):  # a.b(...), f(x)(y)
-            message = f"this call is not allowed: only the op functions, by name {allowed}"
-            raise error(statement, expr, message)
-        name = expr.func.id
-        if name not in functions:
-            raise error(statement, expr, f"calls to {name!r} are not allowed {allowed}")
-        if expr.keywords:
-            raise error(statement, expr, "keyword arguments are not allowed")
-        arity = functions[name]
-        if len(expr.args) != arity:
-            plural = "s" if arity > 1 else ""
-            message = f"{name} takes {arity} argument{plural}, got {len(expr.args)}"
-            raise error(statement, expr, message)
-        return list(expr.args)
-    if isinstance(expr, (ast.Name, ast.Constant)):
-        return []
-    raise error(statement, expr, FORBIDDEN.get(type(expr), f"{type(expr).__name__} is not allowed"))
-
-
-def fold(
-    tree: ast.expr,
-    statement: str,
-    functions: Mapping[str, int],
-    combine: Callable[[ast.expr, list[T]], T],
-) -> T:
-    """Compute an expression bottom-up without recursion (a formula here, a statement in
-    `microgrand.parse`), checking every node against the whitelist (`children`) first.
-
-    `combine(item, results)` is called on each node after all of its children, whose
-    values are the last ones in `results` (it pops them), and returns the node's value.
-    """
-    stack: list[tuple[ast.expr, bool]] = [(tree, False)]
-    results: list[T] = []
-    while stack:
-        item, ready = stack.pop()
-        if not ready:
-            stack.append((item, True))
-            stack.extend((c, False) for c in reversed(children(item, statement, functions)))
-            continue
-        results.append(combine(item, results))
-    (value,) = results
-    return value
-
-
-def pop_args(item: ast.Call, results: list[T]) -> list[T]:
-    """Take a call's arguments, in order, off the end of `results` (see `fold`)."""
-    count = len(item.args)
-    args = results[len(results) - count :]
-    del results[len(results) - count :]
-    return args
 
 
 # --- formula text -> term tree ---------------------------------------------------------------

@@ -6,9 +6,10 @@ numbers, names defined earlier (leaves may be given anywhere), ``+ - * / **``, p
 and calls by name of the op table's ops that are not operators (``sigmoid(z)``,
 ``log(a)``, ``bce_with_logits(z, y)``, and any op defined with `microgrand.define_op`).
 
-The text is parsed with Python's `ast` and checked against a whitelist; nothing is ever
-evaluated by Python (no `eval`): the checked tree is walked with an explicit stack, and
-each node of it is turned into a `Node` operation. Anything else (attribute access, calls
+The text is parsed with Python's `ast` and checked against the whitelist the formula
+language uses too (`microgrand.whitelist`); nothing is ever evaluated by Python (no `eval`):
+the checked tree is folded bottom-up with an explicit stack, and each node of it is turned
+into a `Node` operation. Anything else (attribute access, calls
 to other functions, imports, lambdas, subscripts, strings, ...) is a `ParseError` with a
 one-line message that quotes the statement and points at the offending part.
 """
@@ -19,11 +20,11 @@ import ast
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
-from microgrand.formula import FORBIDDEN, ParseError, fold, pop_args
-from microgrand.formula import error as _error
-from microgrand.formula import shorten as _short
 from microgrand.node import Node, constant
 from microgrand.ops import TABLE, function_ops
+from microgrand.whitelist import FORBIDDEN, ParseError, fold, pop_args
+from microgrand.whitelist import error as _error
+from microgrand.whitelist import shorten as _short
 
 __all__ = ["ParseError", "Parsed", "build", "function_ops", "parse_graph"]
 
