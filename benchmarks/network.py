@@ -206,7 +206,8 @@ def load(name: str) -> Any:
     try:
         return __import__(name, fromlist=["_"])
     except ImportError:
-        print(f"note: {name} is not installed: its rows are skipped")
+        # The package's name (micrograd, not micrograd.engine): what pip installs.
+        print(f"note: {name.split('.')[0]} is not installed: its rows are skipped")
         return None
 
 
