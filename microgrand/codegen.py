@@ -149,7 +149,7 @@ def plan(root: Node, inputs: Sequence[Node], order: list[Node]) -> Plan:
     p.named = [n for n in computed if n.name is not None and n is not root]
     p.computed, p.namer = computed, names
     _forward(p, computed)
-    floats = backward(p)
+    floats = plan_backward(p)
     p.backward, p.grads = floats.lines, floats.grads
     p.checked += floats.checked
     return p
@@ -234,7 +234,7 @@ def _wants_grad(p: Plan) -> set[Node]:
 
 
 @dataclass
-class Backward:
+class BackwardPlan:
     """The backward pass for one kind of call: its statements, the expression of each
     returned gradient, and the gradients the float version checks."""
 
@@ -243,7 +243,7 @@ class Backward:
     checked: list[str]
 
 
-def backward(p: Plan, arrays: set[Node] | None = None) -> Backward:
+def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     """The backward statements, in the engine's order and with its products.
 
     Args:
@@ -297,7 +297,7 @@ def backward(p: Plan, arrays: set[Node] | None = None) -> Backward:
     ends = [leaf for leaf in p.inputs if leaf._op is PARAMETER]
     ends += [n for n in p.named if not any(parent in wants for parent in n.parents)]
     checked = [grads[n] for n in ends if grads[n].isidentifier()]
-    return Backward(lines, grads, checked)
+    return BackwardPlan(lines, grads, checked)
 
 
 def _uses(expr: ast.expr, names: set[str]) -> bool:

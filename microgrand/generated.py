@@ -14,7 +14,7 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from microgrand.codegen import POWER, Plan, backward
+from microgrand.codegen import POWER, Plan, plan_backward
 from microgrand.engine import DATA
 from microgrand.node import Node
 from microgrand.ops import FORMULA_FUNCTIONS
@@ -94,7 +94,7 @@ def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
     next one instead of asking the OS for more (for 100,000 examples a temporary is 800 KB,
     and fresh pages cost more than the arithmetic on them).
     """
-    back = backward(p, arrays)
+    back = plan_backward(p, arrays)
     root = p.names[p.root]
     returned = [p.names[p.root], *(p.names[n] for n in p.named), *back.grads.values()]
     frozen = [
