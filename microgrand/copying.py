@@ -34,14 +34,13 @@ def rebuild(
     value: float, grad: float, name: str | None, op: str, parents: tuple[Node, ...]
 ) -> Node:
     """Make a node from its record; computed nodes take a fresh stamp as they are rebuilt."""
-    from microgrand.node import Node
+    from microgrand.node import make
 
-    node: Node = object.__new__(Node)
-    node._v, node.grad, node._name = value, grad, name
-    node._p0 = parents[0] if parents else None
-    node._p1 = parents[1] if len(parents) > 1 else None
-    node._op = _KINDS[op] if op in _KINDS else _row(op)
-    node._stamp = 0 if node._p0 is None else engine.tick()
+    p0 = parents[0] if parents else None
+    p1 = parents[1] if len(parents) > 1 else None
+    node = make(value, _KINDS[op] if op in _KINDS else _row(op), p0, p1)
+    node._stamp = 0 if p0 is None else engine.tick()
+    node.grad, node._name = grad, name
     return node
 
 

@@ -140,6 +140,11 @@ def backward(root: Node) -> None:
     two threads walking graphs that share a constant never take each other's mark. Graphs
     that share a parameter cannot be backpropagated at once (the node has one grad): a pass
     that finds its sums disturbed says so rather than report an overflow.
+
+    What the mark buys, measured (benchmarks/icount.py): the plain form, a walk with a set
+    of seen nodes, a pass zeroing every grad and ``+=`` for every product, costs 14 % more
+    instructions on the lecture's one-example step (138,815 against 121,787 per call) and
+    2 % more on a long chain (11,566 against 11,366 per node).
     """
     if root._p0 is None:  # a leaf: d(root)/d(root) = 1, unless it holds no gradient
         root.grad = 1.0 if root._op is PARAMETER else 0.0

@@ -211,3 +211,24 @@ def test_node_is_not_a_float() -> None:
 def test_no_instance_dict() -> None:
     with pytest.raises(AttributeError):
         Node(1.0).extra = 1  # type: ignore[attr-defined]  # wrong on purpose: the test is the error
+
+
+def test_one_node_factory() -> None:
+    """The slots of a Node are filled in one place (node.make), besides Node() itself."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "microgrand"
+    fillers = {}
+    for path in package.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        count = len(re.findall(r"\b\w+\._p1 = ", text))
+        if count:
+            fillers[path.name] = count
+    assert fillers == {"node.py": 2}, fillers  # make() and Node.__init__
+    from microgrand import copying
+    from microgrand.node import make
+
+    copy = copying.rebuild(2.5, 0.0, "c", "parameter", ())
+    assert (copy.value, copy.name, copy.parents, copy.requires_grad) == (2.5, "c", (), True)
+    assert make(1.5, copy._op).value == 1.5
