@@ -86,8 +86,20 @@ def plot_boundary(
     if title is not None and len(nets) > 1:
         figure.suptitle(title)
     if path is not None:
-        figure.savefig(path, dpi=120)
+        _save(figure, path)
     return figure
+
+
+def _save(figure: Any, path: str | os.PathLike[str]) -> None:
+    """Save through Python's own file writing: matplotlib's PNG writer ignores a full disk
+    (`-o /dev/full` "succeeded"), Python's write raises OSError for it."""
+    import io
+
+    suffix = os.path.splitext(os.fspath(path))[1][1:].lower()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=suffix or None, dpi=120)
+    with open(path, "wb") as file:
+        file.write(buffer.getvalue())
 
 
 def _panel(ax: Any, net: MLP, x1: Any, x2: Any, labels: Any, grid: int, title: str | None) -> None:

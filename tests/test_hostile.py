@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -95,3 +96,15 @@ def test_the_network_benchmark_says_which_package_is_missing() -> None:
     with contextlib.redirect_stdout(out):
         assert network.load("no_such_package.engine") is None
     assert out.getvalue() == "note: no_such_package is not installed: its rows are skipped\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_plot_to_a_full_disk_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # matplotlib's PNG writer ignored ENOSPC: the command said "decision boundary: /dev/full"
+    # and exited 0 with nothing saved.
+    pytest.importorskip("matplotlib")
+    assert main(["train", "--hidden", "2", "--epochs", "3", "--plot", "/dev/full"]) == 1
+    last = capsys.readouterr().err.splitlines()[-1]  # after the progress bar
+    assert (
+        last == "microgrand: error: could not save the plot to /dev/full (No space left on device)"
+    )
