@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import overload
 
-from microgrand import lecture
+from microgrand import lecture, tables
 from microgrand.engine import ancestors
 from microgrand.logreg import LectureGraph, compiled_loss, lecture_graph
 from microgrand.node import Node
@@ -50,21 +50,7 @@ class Row:
 
 
 def _text(cells: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    lines = []
-    for row in cells:
-        parts = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-        parts += [cell.rjust(width) for cell, width in zip(row[2:], widths[2:], strict=True)]
-        lines.append("  ".join(parts).rstrip())
-    return "\n".join(lines)
-
-
-def _html(cells: list[list[str]]) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in cells[0])
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells[1:]
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return tables.text(cells, text_columns=2)  # the quantity and its formula
 
 
 class _Table:
@@ -79,7 +65,7 @@ class _Table:
         return _text(self.table())
 
     def _repr_html_(self) -> str:
-        return _html(self.table())
+        return tables.html(self.table())
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +102,9 @@ class Comparison(_Table):
         return self.text()
 
     def _repr_html_(self) -> str:
-        html = _html(self.table())
+        html = tables.html(self.table())
         if self.second:
-            html += f"<p>{escape(SECOND_TITLE)}</p>" + _html(_cells(self.second))
+            html += f"<p>{escape(SECOND_TITLE)}</p>" + tables.html(_cells(self.second))
         return html
 
     @property
@@ -145,7 +131,7 @@ def _cells(rows: tuple[Row, ...]) -> list[list[str]]:
         fd, fd_diff = "—", "—"
         if r.finite_difference is not None:
             fd = number(r.finite_difference)
-            fd_diff = _diff(abs(r.autograd - r.finite_difference))
+            fd_diff = tables.difference(abs(r.autograd - r.finite_difference))
         cells.append(
             [
                 r.quantity,
@@ -153,7 +139,7 @@ def _cells(rows: tuple[Row, ...]) -> list[list[str]]:
                 number(r.autograd),
                 number(r.closed_form),
                 fd,
-                _diff(abs(r.autograd - r.closed_form)),
+                tables.difference(abs(r.autograd - r.closed_form)),
                 fd_diff,
             ]
         )
@@ -210,7 +196,10 @@ class BatchComparison(_Table):
         cells = [list(BATCH_HEADER)]
         for r in self.rows:
             values = [number(v) for v in (r.compiled, r.vectorized, r.graphs)]
-            diffs = [_diff(abs(r.compiled - r.vectorized)), _diff(abs(r.compiled - r.graphs))]
+            diffs = [
+                tables.difference(abs(r.compiled - r.vectorized)),
+                tables.difference(abs(r.compiled - r.graphs)),
+            ]
             cells.append([r.quantity, r.formula, *values, *diffs])
         return cells
 
@@ -263,11 +252,6 @@ def compare_examples(
         BatchRow(q, f, compiled[q], vectorized[q], sums[q] / m) for q, f in BATCH_FORMULAS.items()
     )
     return BatchComparison(rows, m)
-
-
-def _diff(value: float) -> str:
-    """A difference: exactly "0" when the floats are equal, else 2 significant digits."""
-    return "0" if value == 0.0 else f"{value:.1e}"
 
 
 @overload

@@ -18,10 +18,9 @@ parameter's four numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
-from microgrand import lecture
+from microgrand import lecture, tables
 from microgrand.nn import MLP
 from microgrand.notation import number
 
@@ -95,37 +94,19 @@ class NetworkComparison:
         for r in self.rows:
             diffs = (r.scalar_diff, r.compiled_diff, r.finite_diff)
             shape = f"{r.shape[0]} × {r.shape[1]}"
-            cells.append(["d" + r.matrix, shape, r.formula, *(_diff(d) for d in diffs)])
+            cells.append(["d" + r.matrix, shape, r.formula, *(tables.difference(d) for d in diffs)])
         return cells
 
     def text(self, *, entries: bool = False) -> str:
         """The table as aligned text (numbers right-aligned)."""
-        cells = self.table(entries=entries)
-        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-        text_columns = 1 if entries else 3
-        lines = []
-        for row in cells:
-            parts = [c.ljust(w) for c, w in zip(row[:text_columns], widths, strict=False)]
-            parts += [
-                c.rjust(w) for c, w in zip(row[text_columns:], widths[text_columns:], strict=True)
-            ]
-            lines.append("  ".join(parts).rstrip())
-        return "\n".join(lines)
+        # The parameter's name alone, or the matrix, its shape and its formula.
+        return tables.text(self.table(entries=entries), text_columns=1 if entries else 3)
 
     def __str__(self) -> str:
         return self.text()
 
     def _repr_html_(self) -> str:
-        cells = self.table()
-        head = "".join(f"<th>{escape(c)}</th>" for c in cells[0])
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells[1:]
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _diff(value: float) -> str:
-    return "0" if value == 0.0 else f"{value:.1e}"
+        return tables.html(self.table())
 
 
 def compare_network(net: MLP, X: Any, Y: Any, *, eps: float = 1e-6) -> NetworkComparison:
