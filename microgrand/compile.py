@@ -200,6 +200,8 @@ class Compiled:
 
     def fail(self, *args: float) -> Result:
         """Re-run one example through the engine, which raises its error naming the node."""
+        for arg, name in zip(args, self._plan.params, strict=True):  # nan, inf: name the input
+            to_float(arg, f"compiled {self._plan.names[self.root]}: input {name}")
         replay(self, args).backward()
         raise RuntimeError(
             "compile: the compiled code met a value that is not finite where the engine "

@@ -108,3 +108,14 @@ def test_plot_to_a_full_disk_is_an_error(capsys: pytest.CaptureFixture[str]) -> 
     assert (
         last == "microgrand: error: could not save the plot to /dev/full (No space left on device)"
     )
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_float_input_is_named(bad: float) -> None:
+    # The float path said only "Node: the value must be finite, got nan", naming no input.
+    x, w = Node(1.0, "x"), Node(2.0, "w")
+    f = microgrand.compile((x * w).tanh().named("L"), [x, w])
+    with pytest.raises(
+        ValueError, match=f"^compiled L: input w: the value must be finite, got {bad}$"
+    ):
+        f(1.0, bad)
