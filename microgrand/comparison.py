@@ -351,8 +351,8 @@ def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float
     h = eps * max(1.0, abs(node.value))
     for _ in range(30):
         try:
-            up = _evaluate(order, {node: node.value + h})
-            down = _evaluate(order, {node: node.value - h})
+            up = recompute(order, {node: node.value + h})
+            down = recompute(order, {node: node.value - h})
         except (ArithmeticError, ValueError):
             # value ± h left the domain (a ± h outside (0, 1) once a is within h of 0 or
             # 1): a smaller step stays inside it.
@@ -365,8 +365,10 @@ def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float
     )
 
 
-def _evaluate(order: list[Node], replaced: dict[Node, float]) -> float:
-    """The last node's value with some nodes' values replaced, the rest recomputed."""
+def recompute(order: list[Node], replaced: dict[Node, float]) -> float:
+    """The value of the last node of `order` (a graph, parents first, as `engine.ancestors`
+    gives it) with some nodes' values replaced and every other computed node recomputed by
+    the op table's forward rules: finite differences without building a new graph."""
     values: dict[int, float] = {id(node): value for node, value in replaced.items()}
     for current in order:
         if id(current) in values:

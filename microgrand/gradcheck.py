@@ -22,7 +22,7 @@ class GradcheckError(AssertionError):
     """Backprop and finite differences disagree; the message lists every input."""
 
 
-def _evaluate(
+def _build(
     fn: Callable[..., Node], values: Sequence[float], names: Sequence[str]
 ) -> tuple[list[Node], Node]:
     """Fresh leaves for `values`, and fn's output built on them (which must be a Node)."""
@@ -41,7 +41,7 @@ def numeric_grads(
     """Central differences of fn's output with respect to each input."""
 
     def value(*inputs: float) -> float:
-        return _evaluate(fn, inputs, names)[1].value
+        return _build(fn, inputs, names)[1].value
 
     return [central_difference(value, values, i, eps) for i in range(len(values))]
 
@@ -113,7 +113,7 @@ def first_derivatives(
 
     fn may use nodes of the caller's (a model's parameters): their grads are put back.
     """
-    leaves, out = _evaluate(fn, values, names)
+    leaves, out = _build(fn, values, names)
     ours = {id(leaf) for leaf in leaves}
     others = [node for node in engine.ancestors(out) if id(node) not in ours]
     saved = [node.grad for node in others]
@@ -134,14 +134,14 @@ def second_derivatives(
     derivatives would inherit a formula that is right at this point only). Its rounding
     error grows like 1/eps², hence a larger step than for first derivatives.
     """
-    leaves, out = _evaluate(fn, values, names)
+    leaves, out = _build(fn, values, names)
     analytic = [h for row in hessian(out, leaves) for h in row]
 
     def f(*shifts: tuple[int, float]) -> float:
         shifted = list(values)
         for i, by in shifts:
             shifted[i] += by
-        return _evaluate(fn, shifted, names)[1].value
+        return _build(fn, shifted, names)[1].value
 
     n = len(values)
     centre = f()

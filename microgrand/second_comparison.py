@@ -10,7 +10,7 @@ differences of the graph's own forward pass.
 from __future__ import annotations
 
 from microgrand import lecture
-from microgrand.comparison import Row, _evaluate
+from microgrand.comparison import Row, recompute
 from microgrand.gradients import grad
 from microgrand.logreg import LectureGraph
 from microgrand.node import Node
@@ -70,12 +70,12 @@ def second_difference(order: list[Node], u: Node, v: Node, eps: float = 1e-4) ->
     for _ in range(30):
         try:
             if u is v:
-                centre = _evaluate(order, {u: u.value})
-                up = _evaluate(order, {u: u.value + hu})
-                down = _evaluate(order, {u: u.value - hu})
+                centre = recompute(order, {u: u.value})
+                up = recompute(order, {u: u.value + hu})
+                down = recompute(order, {u: u.value - hu})
                 return (up - 2.0 * centre + down) / (hu * hu)
             corners = [
-                _evaluate(order, {u: u.value + su * hu, v: v.value + sv * hv})
+                recompute(order, {u: u.value + su * hu, v: v.value + sv * hv})
                 for su, sv in ((1, 1), (1, -1), (-1, 1), (-1, -1))
             ]
             return (corners[0] - corners[1] - corners[2] + corners[3]) / (4.0 * hu * hv)
