@@ -8,15 +8,16 @@ script. The phases, timed with perf_counter on the same graph, median of the rou
 
 - build: making the graph with the gc on (as users run it) and with the gc off (the
   difference is what the cyclic collector costs while the graph grows);
-- collect + sort: ``engine._collect`` (the walk from the root and the sort by stamp);
+- collect + sort: ``engine.collect`` (the walk from the root and the sort by stamp);
   the sort alone is timed on the walk's own order;
 - chain rule: the rest of ``backward`` (total minus collect + sort);
 - teardown: dropping the last reference, which frees the graph by reference counting.
 
 Times are this process's CPU time (``--clock wall`` for wall time).
 
-It also prints the size of each object a node owns (``sys.getsizeof``). It reads private
-names (``engine._collect``, ``_stamp``) and is a profiling aid, not part of the API.
+It also prints the size of each object a node owns (``sys.getsizeof``). It reads a private
+name (``_stamp``), counts calls of ``engine.collect`` by replacing it for a moment, and is a
+profiling aid, not part of the API.
 """
 
 from __future__ import annotations
@@ -130,26 +131,26 @@ def measure(
         del order
 
         t0 = clock()
-        collected = engine._collect(root)
+        collected = engine.collect(root)
         record("collect + sort", clock() - t0)
         del collected
 
         calls: list[Any] = []
-        collect = engine._collect
+        collect = engine.collect
 
         def counting_collect(node: Any, collect: Any = collect, calls: Any = calls) -> Any:
             calls.append(node)
             return collect(node)
 
-        engine._collect = counting_collect
+        engine.collect = counting_collect
         try:
             t0 = clock()
             root.backward()
             record("backward (total)", clock() - t0)
         finally:
-            engine._collect = collect
+            engine.collect = collect
         if not calls:
-            _NOTES.add("backward does not call engine._collect: 'chain rule' is then not a phase")
+            _NOTES.add("backward does not call engine.collect: 'chain rule' is then not a phase")
 
         t0 = clock()
         del root, keep

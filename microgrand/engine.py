@@ -55,7 +55,7 @@ class GraphTooLargeError(ValueError):
     """A graph has more nodes than the caller (a drawing) can handle."""
 
 
-def _collect(*roots: Node, limit: int | None = None) -> tuple[list[Node], list[Node]]:
+def collect(*roots: Node, limit: int | None = None) -> tuple[list[Node], list[Node]]:
     """The computed nodes of the roots' graph, newest first, and its leaves.
 
     With a `limit`, the walk stops with GraphTooLargeError as soon as it has seen more
@@ -93,7 +93,7 @@ def check_fresh(computed: list[Node], leaves: list[Node]) -> None:
     that node's value, and every gradient through it, would be stale.
 
     Args:
-        computed: the graph's computed nodes, newest first (as `_collect` returns them).
+        computed: the graph's computed nodes, newest first (as `collect` returns them).
         leaves: the graph's leaves.
     """
     # A leaf's stamp is 0 until its value is set. When no leaf was set after the oldest
@@ -112,7 +112,7 @@ def ancestors(root: Node, limit: int | None = None) -> list[Node]:
     Raises RuntimeError for a stale graph (see `check_fresh`): a copy would hide it, and
     GraphTooLargeError when `limit` is given and the graph has more nodes than that.
     """
-    computed, leaves = _collect(root, limit=limit)
+    computed, leaves = collect(root, limit=limit)
     check_fresh(computed, leaves)
     computed.reverse()
     return leaves + computed
@@ -120,7 +120,7 @@ def ancestors(root: Node, limit: int | None = None) -> list[Node]:
 
 def zero_grad(root: Node) -> None:
     """Set the grad of every node in root's graph to 0.0."""
-    computed, leaves = _collect(root)
+    computed, leaves = collect(root)
     for node in computed:
         node.grad = 0.0
     for node in leaves:
@@ -182,7 +182,7 @@ def backward(root: Node) -> None:
 def _reach(mark: float, stack: list[Node], computed: list[Node], leaves: list[Node]) -> None:
     """Walk from the nodes on `stack`, putting `mark` in the grad slot of each node reached.
 
-    The same walk as `_collect`, but it remembers where it has been in the grad slots
+    The same walk as `collect`, but it remembers where it has been in the grad slots
     instead of a set: cheaper, and the slots must be reset for the chain rule anyway. It
     fills the caller's lists, so that on an error the caller can clear every mark it left.
     """

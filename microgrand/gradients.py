@@ -103,7 +103,7 @@ def grad(
                 "make it Node(value, requires_grad=True) to differentiate with respect to it"
             )
     start = next(engine.clock)
-    computed, leaves = engine._collect(*outs)
+    computed, leaves = engine.collect(*outs)
     engine.check_fresh(computed, leaves)
     in_graph = set(computed).union(leaves)
     unused = [i for i, node in enumerate(ins) if node not in in_graph]
