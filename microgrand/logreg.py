@@ -10,6 +10,7 @@ examples with autograd computing the gradients.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -270,6 +271,8 @@ def train(
     """
     if epochs < 0:
         raise ValueError(f"train: epochs must be 0 or more, got {epochs}")
+    if not math.isfinite(alpha):  # else the error names w1, after the first step
+        raise ValueError(f"train: alpha must be a finite number, got {alpha!r}")
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be 'compiled' or 'graph', got {engine!r}")
     m = len(y)

@@ -154,7 +154,13 @@ def train_network(
         raise ValueError(f"train_network: iterations must be 0 or more, got {iterations}")
     if engine not in ENGINES:
         raise ValueError(f"train_network: engine must be 'compiled' or 'graph', got {engine!r}")
+    if not math.isfinite(alpha):  # else "diverged ... try a smaller learning rate"
+        raise ValueError(f"train_network: alpha must be a finite number, got {alpha!r}")
     columns, labels = as_examples(X, Y, net.n_in)
+    soft = (labels != 0.0) & (labels != 1.0)
+    if soft.any():  # the accuracy compares predictions with 0/1 labels: 0.5 counted as 0
+        k = int(soft.argmax())
+        raise ValueError(f"train_network: Y must hold labels 0 or 1; example {k} is {labels[k]}")
     start = time.perf_counter()
     run = _descend_compiled if engine == "compiled" else _descend_graph
     costs, correct = run(net, columns, labels, alpha, iterations, on_iteration)

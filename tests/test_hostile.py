@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import microgrand
-from microgrand import MLP, Node, ops
+from microgrand import MLP, Node, ops, train_network
 from microgrand.cli import main
 from microgrand.define import CODE_NAMES
 
@@ -119,3 +119,22 @@ def test_a_non_finite_float_input_is_named(bad: float) -> None:
         ValueError, match=f"^compiled L: input w: the value must be finite, got {bad}$"
     ):
         f(1.0, bad)
+
+
+@pytest.mark.parametrize("alpha", [math.nan, math.inf])
+def test_training_refuses_a_non_finite_alpha(alpha: float) -> None:
+    # The network said "diverged ... try a smaller learning rate" for nan; train named w1.
+    X, Y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"^train_network: alpha must be a finite number"):
+        train_network(MLP(2, [2, 1]), X, Y, alpha=alpha, iterations=2)
+    with pytest.raises(ValueError, match=r"^train: alpha must be a finite number"):
+        microgrand.train([0.0, 1.0], [1.0, 0.0], [0.0, 1.0], alpha=alpha, epochs=2)
+
+
+def test_train_network_refuses_labels_that_are_not_0_or_1() -> None:
+    # Labels 0.5 trained and reported "accuracy 100%": a prediction 0 counted as right.
+    X, Y = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 2.0]]), np.array([[0.0, 0.5, 1.0]])
+    with pytest.raises(
+        ValueError, match=r"^train_network: Y must hold labels 0 or 1; example 1 is 0\.5$"
+    ):
+        train_network(MLP(2, [2, 1]), X, Y, alpha=1.2, iterations=2)
