@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run_microgrand
 
 from microgrand import lecture
 from microgrand.datasets import load_iris, standardize
 from microgrand.logreg import Parameters, batch_graph, data_nodes, train
 from microgrand.newton import SingularHessianError, derivatives, newton
 
-ROOT = Path(__file__).resolve().parent.parent
 IRIS = standardize(load_iris()).data
 
 
@@ -134,15 +132,7 @@ def test_gradient_descent_with_l2_minimizes_the_same_J() -> None:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "microgrand", "train", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
+    return run_microgrand(["train", *args], timeout=300)
 
 
 def test_cli_newton_prints_what_it_did_differently_from_gradient_descent() -> None:

@@ -7,46 +7,20 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_microgrand, shell
 
 from microgrand import lecture
 from microgrand.datasets import Dataset, standardize
 from microgrand.logreg import ZERO, Parameters, train
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "microgrand", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-
-
-def shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run `line` with sh, ``microgrand`` standing for this Python's ``-m microgrand``."""
-    command = line.replace("microgrand ", f"{sys.executable} -m microgrand ", 1)
-    return subprocess.run(
-        ["sh", "-c", command],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
+    return run_microgrand(args, cwd)
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_microgrand
 
 from microgrand.cli import main
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}
-    return subprocess.run(
-        [sys.executable, "-m", "microgrand", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
+    return run_microgrand(args, cwd, timeout=300, columns=100)
 
 
 def test_train_the_flower_with_four_hidden_units_as_the_course(tmp_path: Path) -> None:

@@ -4,33 +4,14 @@ results, huge statements, and output that cannot be written."""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import shell
 
 from microgrand import Node
 from microgrand.ops import OPERATORS
 from microgrand.parse import ParseError, build, parse_graph
-
-ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)}
-
-
-def shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run `line` with sh, ``microgrand`` standing for this Python's ``-m microgrand``."""
-    command = line.replace("microgrand ", f"{sys.executable} -m microgrand ", 1)
-    return subprocess.run(
-        ["sh", "-c", command],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=ENV,
-        check=False,
-    )
 
 
 def parse_error(texts: list[str], data: set[str] | None = None) -> str:
