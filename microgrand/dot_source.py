@@ -103,12 +103,7 @@ def lecture_source(graph: Graph, options: Options, progress: BackwardStage) -> D
     large = _gradients_in_boxes(model)
     has_data = any(n.is_leaf and not n.requires_grad for n in model.inputs)
     grads_ready = options.grads and root.grad == 1.0
-    formulas = options.formulas
-    if formulas is None:
-        # Formulas are the point of the logistic-regression lecture (the update rules you
-        # implement); the earlier J = 3(a + bc) lecture works with the numbers alone.
-        # Without gradient numbers (grads=False, or before backward) formulas are all there is.
-        formulas = not grads_ready or has_data or model.loss is not None
+    formulas = _show_formulas(options.formulas, model, grads_ready, has_data)
 
     ids: dict[int, str] = {}
     for node in [*model.inputs, *model.boxes]:
@@ -158,6 +153,18 @@ def lecture_source(graph: Graph, options: Options, progress: BackwardStage) -> D
             dot.edge(tail, head, **attrs)
             sizer.edge(tail, head, labelled="label" in attrs)
     return DotSource(str(dot.source), "lecture", sizer.nodes, sizer.items(pinned))
+
+
+def _show_formulas(
+    formulas: bool | None, model: Lecture, grads_ready: bool, has_data: bool
+) -> bool:
+    """Whether the red arrows carry formulas: as `formulas` says, or else as the lecture."""
+    if formulas is not None:
+        return formulas
+    # Formulas are the point of the logistic-regression lecture (the update rules you
+    # implement); the earlier J = 3(a + bc) lecture works with the numbers alone.
+    # Without gradient numbers (grads=False, or before backward) formulas are all there is.
+    return not grads_ready or has_data or model.loss is not None
 
 
 def _place_inputs(
@@ -289,12 +296,7 @@ def _red_label(
 def ops_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSource:
     """DOT text of the ops view: one box per primitive, op symbols, local derivatives."""
     order = graph.order
-    drawn = (
-        sum(1 for n in order if not n.is_constant)
-        + sum(1 for n in order if not n.is_leaf)
-        + sum(1 for n in order for p in n.parents if p.is_constant)
-    )
-    large = drawn > LABEL_LIMIT
+    large = _ops_items(order) > LABEL_LIMIT
     grads_ready = options.grads and graph.root.grad == 1.0
     computed = [n for n in order if not n.is_leaf]
     dot = _new_digraph(large, stacked=_depth(computed, lambda n: n.parents) > STACK_DEPTH["ops"])
@@ -342,22 +344,40 @@ def ops_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSo
                 sizer.edge(ids[id(parent)], op_id, labelled="label" in attrs)
         box_id = new_id()
         ids[id(node)] = box_id
-        parts = []
-        name = name_of(node)
-        if options.values:
-            parts.append(f"{name} = {fmt(node.value)}" if name else fmt(node.value))
-        elif name:
-            parts.append(name)
+        grad = None
         if grads_ready and node.requires_grad:
-            parts.append(f"grad {fmt(node.grad) if graph.grad_known(node, progress) else '?'}")
+            grad = fmt(node.grad) if graph.grad_known(node, progress) else "?"
         attrs = {"shape": "box"}
         if id(node) in progress.highlight:
             attrs.update(style="filled", fillcolor=HIGHLIGHT, penwidth="2")
-        dot.node(box_id, escape_label(" │ ".join(parts) or " "), **attrs)
+        text = _ops_box_text(name_of(node), node.value, options.values, grad)
+        dot.node(box_id, escape_label(text), **attrs)
         if not node.is_leaf:
             dot.edge(op_id, box_id)
             sizer.edge(op_id, box_id)
     return DotSource(str(dot.source), "ops", sizer.nodes, sizer.items())
+
+
+def _ops_items(order: list[Node]) -> int:
+    """How many items the ops view draws: a box per non-constant node, an ellipse per op
+    and a dashed box per constant input."""
+    return (
+        sum(1 for n in order if not n.is_constant)
+        + sum(1 for n in order if not n.is_leaf)
+        + sum(1 for n in order for p in n.parents if p.is_constant)
+    )
+
+
+def _ops_box_text(name: str | None, value: float, values: bool, grad: str | None) -> str:
+    """A box of the ops view: ``name = value │ grad g`` (the parts that are shown)."""
+    parts = []
+    if values:
+        parts.append(f"{name} = {fmt(value)}" if name else fmt(value))
+    elif name:
+        parts.append(name)
+    if grad is not None:
+        parts.append(f"grad {grad}")
+    return " │ ".join(parts) or " "
 
 
 def _local_label(node: Node, i: int, model: Lecture, values: bool) -> str:
