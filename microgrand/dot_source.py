@@ -62,6 +62,7 @@ def escape_label(lines: str | Sequence[str]) -> str:
     if isinstance(lines, str):
         lines = [lines]
     escaped = [str(graphviz.escape(clean_text(line).replace("&", "&amp;"))) for line in lines]
+    # The ignore below: graphviz is untyped
     return graphviz.nohtml("\\n".join(escaped))  # type: ignore[no-any-return]
 
 
@@ -320,7 +321,7 @@ def ops_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSo
         if node.is_constant:
             continue
         if not node.is_leaf:
-            op = TABLE[node.op]  # type: ignore[index]
+            op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
             op_id = new_id()
             dot.node(op_id, escape_label(op.symbol), shape="ellipse")
             for i, parent in enumerate(node.parents):
@@ -384,7 +385,7 @@ def _local_label(node: Node, i: int, model: Lecture, values: bool) -> str:
     """The local derivative on an edge of the ops view: ``∂ = a(1 − a) = 0.2475``, each
     node written as the lecture view writes it (never as a bare x or y, which could be
     read as the user's x or y)."""
-    op = TABLE[node.op]  # type: ignore[index]
+    op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
     variables = {"out": model.term(node)}
     for letter, parent in zip("xy", node.parents, strict=False):
         variables[letter] = model.term(parent)

@@ -196,8 +196,8 @@ def _backward_floats(
         g = get(node, 0.0)
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad")
-        op: Op = node._op  # type: ignore[assignment]
-        x: Node = node._p0  # type: ignore[assignment]
+        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
+        x: Node = node._p0  # type: ignore[assignment]  # a computed node has a first input
         y = node._p1
         use_x = x in needed
         use_y = y is not None and y in needed
@@ -245,7 +245,7 @@ def _backward_graph(
         g = adjoint.get(node, 0.0)
         if g.__class__ is float and g == 0.0:
             continue
-        op: Op = node._op  # type: ignore[assignment]
+        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
         x, y = node._p0, node._p1
         variables: dict[str, Value] | None = None
         for i, parent in enumerate((x, y)):
@@ -255,9 +255,11 @@ def _backward_graph(
                 if op.fixed is not None:
                     d: Value = op.fixed[i]
                 elif op.swap:  # mul: the slope in one input is the other input
+                    # The ignore below: only two-input ops swap, so y is a Node
                     d = terms.term(y if i == 0 else x)  # type: ignore[arg-type]
                 else:
                     if variables is None:
+                        # The ignore below: a computed node has a first input
                         variables = {"out": node, "x": terms.term(x)}  # type: ignore[arg-type]
                         if y is not None:
                             variables["y"] = terms.term(y)

@@ -178,7 +178,7 @@ class Lecture:
         for node in self.graph.order:
             if node.is_leaf:
                 continue
-            op = TABLE[node.op]  # type: ignore[index]
+            op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
             text, prec = apply_template(op, [self.operand(p) for p in node.parents])
             if len(text) > 4 * LABEL_LINE_LIMIT:  # long folds are cut when shown anyway
                 text = text[: 4 * LABEL_LINE_LIMIT]
@@ -214,7 +214,7 @@ class Lecture:
         stack: list[tuple[Node, Term | None, float]] = [(box, ONE, 1.0)]
         while stack:
             node, term, number = stack.pop()
-            op = TABLE[node.op]  # type: ignore[index]
+            op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
             values = [p.value for p in node.parents]
             partials = [op_partial(op, i, node.value, values) for i in range(op.arity)]
             variables: dict[str, Term] = {}

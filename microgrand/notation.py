@@ -154,7 +154,7 @@ def t_neg(a: Term) -> Term:
     if a[0] == "num":
         return ("num", -a[1] if a[1] != 0 else 0.0)
     if a[0] == "neg":
-        return a[1]  # type: ignore[no-any-return]
+        return a[1]  # type: ignore[no-any-return]  # a term is a plain tuple: its items are Any
     if a[0] in ("mul", "div") and a[1][0] == "neg":
         return (a[0], a[1][1], a[2])  # −(−f/y) is f/y, never −−f/y
     return ("neg", a)
