@@ -260,3 +260,8 @@ def test_nodes_record_the_row_in_the_table() -> None:
         for node in made:
             assert node._op is op, name
     assert (x + 1)._op is ops.ADD and (-x)._op is ops.NEG and (2**x)._op is ops.POW
+
+
+def test_op_functions_show_in_dir_for_tab_completion() -> None:
+    names = dir(microgrand)
+    assert {"exp", "sigmoid", "bce_with_logits", "define_op", "softplus", "hypot"} <= set(names)
