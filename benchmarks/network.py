@@ -131,7 +131,7 @@ def micrograd_network(value_class: Any, nn: Any) -> Any:
 
         value_class.tanh = tanh
 
-    class TanhNeuron(nn.Neuron):  # type: ignore[misc]
+    class TanhNeuron(nn.Neuron):  # type: ignore[misc]  # micrograd is untyped
         def __call__(self, x: Any) -> Any:
             act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
             return act.tanh() if self.nonlin else act

@@ -73,6 +73,7 @@ def test_one_number_formatter() -> None:
     assert notation.number(-0.0) == notation.number(0.0) == "0"
     assert notation.fmt_constant(-3.0, ascii=True) == "-3"
     assert not hasattr(chain_rule, "number_text")
+    # The ignore: chain_rule imports number for itself and does not export it.
     assert chain_rule.number is notation.number  # type: ignore[attr-defined]
 
 
