@@ -117,9 +117,23 @@ def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
     _print_costs(result)
     print(f"final J = {number(result.final_cost)} (after {result.iterations} iterations)")
     print(f"training accuracy: {_percent(result)}")
+    _warn_if_worse(result, alpha)
     if args.plot is not None:
         _plot(net, X, Y, args.plot)
     return 0
+
+
+def _warn_if_worse(result: NetworkResult, alpha: float, which: str = "") -> None:
+    """J is not convex in a network's weights and may rise for a while, but a run that ends
+    above where it started has overshot (--alpha 1e10 printed J = 3.6e+08 and no word)."""
+    if result.final_cost > result.costs[0]:
+        print(
+            f"microgrand: warning: {which}J ended higher than it started "
+            f"({number(result.costs[0])} at iteration 0, {number(result.final_cost)} at the "
+            "end): the steps overshoot "
+            f"(alpha = {alpha:g} is too large); try a smaller --alpha",
+            file=sys.stderr,
+        )
 
 
 def _train(
@@ -181,6 +195,8 @@ def _table(
         print(
             f"  {row.n_h:>4}  {_percent(row.result).ljust(width)}  {number(row.result.final_cost)}"
         )
+    for row in rows:
+        _warn_if_worse(row.result, alpha, f"n_h = {row.n_h}: ")
     if args.plot is not None:
         _plot([row.net for row in rows], X, Y, args.plot)
     return 0

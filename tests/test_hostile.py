@@ -138,3 +138,13 @@ def test_train_network_refuses_labels_that_are_not_0_or_1() -> None:
         ValueError, match=r"^train_network: Y must hold labels 0 or 1; example 1 is 0\.5$"
     ):
         train_network(MLP(2, [2, 1]), X, Y, alpha=1.2, iterations=2)
+
+
+def test_train_hidden_warns_when_j_ends_above_its_start(capsys: pytest.CaptureFixture[str]) -> None:
+    # --alpha 1e10 printed "final J = 3.587e+08" and "training accuracy: 99%" without a word.
+    assert main(["train", "--hidden", "4", "--alpha", "1e10", "--epochs", "10"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("microgrand: warning: J ended higher than it started (0.6929")
+    assert err[-1].endswith("(alpha = 1e+10 is too large); try a smaller --alpha")
+    assert main(["train", "--hidden", "4", "--epochs", "10"]) == 0
+    assert "warning" not in capsys.readouterr().err
