@@ -66,10 +66,12 @@ _RECORDERS: dict[str, tuple[Callable[..., Node], ...]] = {}
 
 
 def add(a: Value, b: Value) -> Value:
+    """a + b on terms (see `apply`)."""
     return apply("add", (a, b))
 
 
 def mul(a: Value, b: Value) -> Value:
+    """a · b on terms (see `apply`)."""
     return apply("mul", (a, b))
 
 

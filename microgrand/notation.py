@@ -351,7 +351,7 @@ def show(term: Term, tight: bool = False, *, ascii: bool = False) -> tuple[str, 
     if kind == "pow":
         if ascii:
             return f"{left}**{right}", prec
-        return power(left, right, term[2][1] if term[2][0] == "num" else None), prec
+        return power_text(left, right, term[2][1] if term[2][0] == "num" else None), prec
     symbol = "+" if kind == "add" else minus
     sep = "" if tight else " "
     return f"{left}{sep}{symbol}{sep}{right}", prec
@@ -360,7 +360,7 @@ def show(term: Term, tight: bool = False, *, ascii: bool = False) -> tuple[str, 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
-def power(base: str, exponent: str, number: float | None = None) -> str:
+def power_text(base: str, exponent: str, number: float | None = None) -> str:
     """``base`` to the power ``exponent`` (both already parenthesized as needed): a whole
     number exponent as a superscript (``o²``, ``x⁻¹``), any other as ``**`` (``a**b``), as
     ``microgrand draw`` accepts it; never ``^``, which Python reads as xor."""
@@ -395,7 +395,7 @@ def apply_template(op: Op, operands: Sequence[tuple[str, int, bool]]) -> tuple[s
             number = float(exponent) if operands[1][2] else None
         except ValueError:
             number = None
-        return power(texts[0], texts[1], number), op.precedence
+        return power_text(texts[0], texts[1], number), op.precedence
     if "{0}{1}" in template:
         joint = _product_joint(texts[0], texts[1], operands[0][2], operands[1][2])
         template = template.replace("{0}{1}", "{0}" + joint + "{1}")
