@@ -175,9 +175,15 @@ class Compiled:
     # --- anything but floats: ints, numpy scalars, arrays, wrong types -------------------
     def general(self, *args: object, reduce: str = "sum") -> Result:
         """Check and convert the arguments, then run the float or the array version."""
+        names = self._plan.params
+        if not isinstance(reduce, str):  # f(x1, ..., b, 0.3): one value too many?
+            raise TypeError(
+                f"compiled {self._plan.names[self.root]} takes {len(names)} inputs "
+                f"({', '.join(names)}) and then reduce='sum' or 'mean'; reduce (or an input "
+                f"too many) is {short(repr(reduce))}"
+            )
         if reduce not in REDUCTIONS:
             raise ValueError(f"reduce must be 'sum' or 'mean', got {short(repr(reduce))}")
-        names = self._plan.params
         for arg in args:
             if type(arg).__module__ == "numpy":  # numpy is imported already, then
                 from microgrand import vectorize

@@ -148,3 +148,13 @@ def test_train_hidden_warns_when_j_ends_above_its_start(capsys: pytest.CaptureFi
     assert err[-1].endswith("(alpha = 1e+10 is too large); try a smaller --alpha")
     assert main(["train", "--hidden", "4", "--epochs", "10"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_one_input_too_many_is_not_called_a_bad_reduce() -> None:
+    # f(1.0, 2.0, 3.0) said "reduce must be 'sum' or 'mean', got 3.0".
+    a, b = Node(1.0, "a"), Node(2.0, "b")
+    f = microgrand.compile((a * b).named("L"), [a, b])
+    with pytest.raises(TypeError, match=r"^compiled L takes 2 inputs \(a, b\) and then reduce="):
+        f(1.0, 2.0, 3.0)
+    with pytest.raises(TypeError, match=r"reduce \(or an input too many\) is 3\.0$"):
+        f(np.array([1.0, 2.0]), 2.0, 3.0)
