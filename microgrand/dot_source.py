@@ -189,7 +189,7 @@ def _place_inputs(
     # 7,379 layout items drawn once, 181 drawn next to each user).
     # A stacked drawing (top to bottom) has no first column: its inputs sit by their users.
     in_column = not stacked and len(model.boxes) <= FIRST_COLUMN_LIMIT
-    starts = _first_column(model, has_data) if in_column else set()
+    starts = model.first_column(has_data) if in_column else set()
     first_column = [n for n in model.inputs if n is not label_y and id(n) in starts]
     elsewhere = [n for n in model.inputs if n is label_y or id(n) not in starts]
     with dot.subgraph(name="inputs") as column:
@@ -222,25 +222,6 @@ def _gradients_in_boxes(model: Lecture) -> bool:
         default=0,
     )
     return len(model.inputs) + len(model.boxes) > LABEL_LIMIT or red_per_box > RED_LABELS_PER_BOX
-
-
-def _first_column(model: Lecture, has_data: bool) -> set[int]:
-    """The inputs drawn in the first column; the others sit next to the box that uses them.
-
-    Without data (J = 3(a + bc)) every input starts the drawing, as on the slide. With
-    data, the data starts it and so do the parameters of the first layer of boxes (those
-    whose inputs are all leaves: logistic regression's w₁, w₂, b); a later layer's
-    parameters sit beside the layer that uses them, as the course draws a network (W[2]
-    and b[2] enter at z[2], not in the first column).
-    """
-    if not has_data:
-        return {id(n) for n in model.inputs}
-    later: set[int] = set()
-    for box in model.boxes:
-        edges = model.edge_list[id(box)]
-        if any(not node.is_leaf for node, _, _ in edges):
-            later.update(id(node) for node, _, _ in edges if node.is_leaf and node.requires_grad)
-    return {id(n) for n in model.inputs if id(n) not in later}
 
 
 def _input_node(

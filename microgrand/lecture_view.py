@@ -265,3 +265,23 @@ class Lecture:
             return None
         upstream: Term = ONE if box is self.graph.root else ("atom", "d" + self.names[id(box)], 5)
         return t_mul(term, upstream)
+
+    def first_column(self, has_data: bool) -> set[int]:
+        """The inputs drawn in the first column; the others sit next to the box that uses them.
+
+        Without data (J = 3(a + bc)) every input starts the drawing, as on the slide. With
+        data, the data starts it and so do the parameters of the first layer of boxes (those
+        whose inputs are all leaves: logistic regression's w₁, w₂, b); a later layer's
+        parameters sit beside the layer that uses them, as the course draws a network (W[2]
+        and b[2] enter at z[2], not in the first column).
+        """
+        if not has_data:
+            return {id(n) for n in self.inputs}
+        later: set[int] = set()
+        for box in self.boxes:
+            edges = self.edge_list[id(box)]
+            if any(not node.is_leaf for node, _, _ in edges):
+                later.update(
+                    id(node) for node, _, _ in edges if node.is_leaf and node.requires_grad
+                )
+        return {id(n) for n in self.inputs if id(n) not in later}
