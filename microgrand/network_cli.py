@@ -50,6 +50,8 @@ def hidden_sizes(text: str) -> list[int]:
             raise argparse.ArgumentTypeError(
                 f"a hidden layer needs 1 to {MAX_HIDDEN} units, got {size}"
             )
+        if size in sizes:  # the same network trained twice, its row printed twice
+            raise argparse.ArgumentTypeError(f"{text!r}: {size} is listed twice")
         sizes.append(size)
     return sizes
 

@@ -158,3 +158,11 @@ def test_one_input_too_many_is_not_called_a_bad_reduce() -> None:
         f(1.0, 2.0, 3.0)
     with pytest.raises(TypeError, match=r"reduce \(or an input too many\) is 3\.0$"):
         f(np.array([1.0, 2.0]), 2.0, 3.0)
+
+
+def test_train_hidden_refuses_a_size_listed_twice(capsys: pytest.CaptureFixture[str]) -> None:
+    # --hidden 4,4,4 trained the same network three times and printed three equal rows.
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--hidden", "4,1,4"])
+    assert exit_.value.code == 2
+    assert "argument --hidden: '4,1,4': 4 is listed twice" in capsys.readouterr().err
