@@ -38,6 +38,7 @@ numpy is imported when the first array is passed, never by ``import microgrand``
 from __future__ import annotations
 
 import builtins
+import copy
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -75,6 +76,19 @@ class Result(tuple):  # type: ignore[type-arg]  # items of several types: value,
     def values(self) -> Values:
         """The value of the root and of every named node (per example for arrays)."""
         return Values(self, self._value_keys)
+
+    def __reduce__(self) -> Any:
+        # Each compiled graph makes its own class, which pickle cannot find by name.
+        raise TypeError(
+            "a compiled graph's result cannot be pickled; pickle plain copies instead: "
+            "out.value, dict(out.grads), dict(out.values)"
+        )
+
+    def __copy__(self) -> Result:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Result:
+        return type(self)(copy.deepcopy(tuple(self), memo))
 
 
 class Lookup(Mapping[object, Any]):
@@ -148,6 +162,20 @@ class Compiled:
     root: Node
     _plan: Plan
     _order: list[Node]
+
+    def __reduce__(self) -> Any:
+        # Each compiled graph makes its own class, which pickle cannot find by name.
+        raise TypeError(
+            "a compiled graph cannot be pickled: pickle its graph (the root Node) and "
+            "compile it again after loading"
+        )
+
+    def __copy__(self) -> Compiled:
+        return self  # generated code and its plan: nothing a copy could change
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Compiled:
+        return self
+
     _result: type[Result]
     _arrays: dict[tuple[bool, ...], Any]
 

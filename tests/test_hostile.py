@@ -4,9 +4,11 @@ a hostile user would: each input here once gave a traceback from inside the libr
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import math
 import os
+import pickle
 import sys
 from pathlib import Path
 
@@ -166,3 +168,20 @@ def test_train_hidden_refuses_a_size_listed_twice(capsys: pytest.CaptureFixture[
         main(["train", "--hidden", "4,1,4"])
     assert exit_.value.code == 2
     assert "argument --hidden: '4,1,4': 4 is listed twice" in capsys.readouterr().err
+
+
+def test_compiled_graphs_and_results_say_how_to_pickle_and_still_copy() -> None:
+    # pickle failed with "Can't pickle <class 'microgrand.compile.Result'>: it's not the
+    # same object as microgrand.compile.Result", saying nothing of what to do instead.
+    a, b = Node(1.0, "a"), Node(2.0, "b")
+    f = microgrand.compile((a * b).named("L"), [a, b])
+    out = f(np.array([1.0, 3.0]), 2.0)
+    with pytest.raises(TypeError, match="compile it again after loading"):
+        pickle.dumps(f)
+    with pytest.raises(TypeError, match=r"dict\(out.grads\)"):
+        pickle.dumps(out)
+    assert pickle.loads(pickle.dumps(dict(out.grads)))["b"] == 4.0
+    copied = copy.deepcopy(out)
+    assert copied.grads["a"] is not out.grads["a"]
+    assert list(copied.grads["a"]) == [2.0, 2.0] and copy.copy(out) is out
+    assert copy.deepcopy(f)(1.0, 2.0).value == 2.0
