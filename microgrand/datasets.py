@@ -192,7 +192,7 @@ def parse_csv(text: str, shown: str, *, name: str) -> Dataset:
     if ones in (0.0, len(y)):
         only = int(y[0])
         raise DataError(
-            f"{shown}: every label is {only} ({len(y)} rows); logistic regression needs "
+            f"{shown}: every label is {only} ({len(y)} rows); a classifier needs "
             "examples of both classes 0 and 1"
         )
     return Dataset(name=name, feature_names=(header[0], header[1]), x1=x1, x2=x2, y=y)

@@ -185,3 +185,15 @@ def test_compiled_graphs_and_results_say_how_to_pickle_and_still_copy() -> None:
     assert copied.grads["a"] is not out.grads["a"]
     assert list(copied.grads["a"]) == [2.0, 2.0] and copy.copy(out) is out
     assert copy.deepcopy(f)(1.0, 2.0).value == 2.0
+
+
+def test_one_class_csv_error_does_not_blame_logistic_regression_for_a_network(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # With --hidden it said "logistic regression needs examples of both classes".
+    csv = tmp_path / "one.csv"
+    csv.write_text("a,b,y\n1,2,0\n2,3,0\n")
+    assert main(["train", "--data", str(csv), "--hidden", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "every label is 0 (2 rows); a classifier needs examples of both classes" in err
+    assert "logistic regression" not in err
