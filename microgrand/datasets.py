@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from microgrand.checks import short
+
 IRIS = "iris"
 IRIS_DESCRIPTION = "iris setosa (0) vs versicolor (1), sepal length and width"
 FLOWER = "flower"
@@ -262,15 +264,11 @@ def _number(cell: str, shown: str, line: int, title: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        what = "an empty value" if not text else repr(_short(text))
+        what = "an empty value" if not text else repr(short(text, 30))
         raise DataError(f"{shown}, line {line}: column {title}: {what} is not a number") from None
     if not math.isfinite(value):
         raise DataError(f"{shown}, line {line}: column {title}: {text} is not a finite number")
     return value
-
-
-def _short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def standardize(data: Dataset) -> Standardized:

@@ -7,7 +7,8 @@ name of a given set of functions, without keywords. Nothing is ever evaluated by
 `microgrand.formula`, a statement's Nodes in `microgrand.parse`), and every refusal is a
 `ParseError` whose one-line message quotes the text and points at the column.
 
-This module works on text only; it imports nothing from the package.
+This module works on text only; from the package it takes only `checks.short`, the one way
+messages cut long text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from typing import TypeVar
+
+from microgrand.checks import short
 
 __all__ = [
     "FORBIDDEN",
@@ -81,8 +84,7 @@ _OPERATOR_SYMBOLS: dict[type[ast.operator], str] = {
 
 def shorten(text: str, limit: int = 60) -> str:
     """Strip `text` and cut it to `limit` characters, marking the cut with an ellipsis."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return short(text.strip(), limit)
 
 
 def error(statement: str, node: ast.AST | None, message: str) -> ParseError:
