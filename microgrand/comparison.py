@@ -10,12 +10,14 @@ A second table does the same for the second derivatives (`microgrand.second_comp
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import overload
 
 from microgrand import lecture, tables
+from microgrand.checks import to_float
 from microgrand.engine import ancestors
 from microgrand.logreg import LectureGraph, compiled_loss, lecture_graph
 from microgrand.node import Node
@@ -295,11 +297,18 @@ def compare(
     Given sequences of m examples for x1, x2 and y instead of numbers, compares J and its
     gradients on the m examples (see `compare_examples`).
     """
-    if not isinstance(x1, int | float):
+    # Checked here, where the names are known: otherwise "Node: the value must be finite",
+    # a ZeroDivisionError for eps=0, or "object of type 'float' has no len()".
+    w1, w2, b = (to_float(v, f"compare: {n}") for n, v in (("w1", w1), ("w2", w2), ("b", b)))
+    if not 0.0 < to_float(eps, "compare: eps") < 1.0:
+        raise ValueError(f"compare: eps must be between 0 and 1, got {eps!r}")
+    scalars = [isinstance(v, numbers.Real | str) for v in (x1, x2, y)]
+    if (any(scalars) and not all(scalars)) or isinstance(x1, str):
+        raise TypeError("compare: x1, x2 and y are numbers (one example) or sequences (m)")
+    if not scalars[0]:
         # The ignore below: not numbers: sequences, which compare_examples checks
         return compare_examples(x1, x2, w1, w2, b, y)  # type: ignore[arg-type]
-    if not isinstance(x2, int | float) or not isinstance(y, int | float):
-        raise TypeError("compare: x1, x2 and y are numbers (one example) or sequences (m)")
+    x1, x2, y = (to_float(v, f"compare: {n}") for n, v in (("x1", x1), ("x2", x2), ("y", y)))
     graph = lecture_graph(x1, x2, w1, w2, b, y)
     graph.L.backward()
     oracle = lecture.one_example(x1, x2, w1, w2, b, y)

@@ -197,3 +197,28 @@ def test_one_class_csv_error_does_not_blame_logistic_regression_for_a_network(
     err = capsys.readouterr().err
     assert "every label is 0 (2 rows); a classifier needs examples of both classes" in err
     assert "logistic regression" not in err
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"w1": math.nan}, ValueError, r"^compare: w1: the value must be finite"),
+        ({"x1": math.nan}, ValueError, r"^compare: x1: the value must be finite"),
+        ({"eps": 0.0}, ValueError, r"^compare: eps must be between 0 and 1"),
+        ({"x1": [1.0, 2.0], "x2": [0.5, 1.0], "y": 1.0}, TypeError, r"numbers \(one example\)"),
+        ({"x1": "12", "x2": [1.0, 2.0], "y": [1.0, 0.0]}, TypeError, r"or sequences \(m\)"),
+    ],
+)
+def test_compare_names_the_bad_argument(
+    kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    # These gave "Node: the value must be finite", a ZeroDivisionError, "object of type
+    # 'float' has no len()" and numpy's "inhomogeneous shape" error.
+    with pytest.raises(error, match=match):
+        microgrand.compare(**kwargs)  # type: ignore[call-overload]  # bad values on purpose
+
+
+def test_compare_takes_a_numpy_integer_as_one_example() -> None:
+    # np.int64(2) was taken for a sequence of examples: "object of type ... has no len()".
+    one = microgrand.compare(x1=np.int64(2), x2=-1, w1=0.3, w2=0.5, b=0.1, y=1)  # type: ignore[call-overload]  # numpy ints: the point
+    assert one.rows[2].autograd == microgrand.compare().rows[2].autograd
