@@ -1,4 +1,5 @@
-"""What the command-line tests share: running ``microgrand`` in a fresh process."""
+"""What the command-line and benchmark tests share: running ``microgrand`` or a script in a
+fresh process."""
 
 from __future__ import annotations
 
@@ -45,3 +46,14 @@ def shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         env=ENV,
         check=False,
     )
+
+
+def run_python(args: Sequence[str], timeout: float = 600) -> str:
+    """Run ``python ARGS`` in the checkout (a benchmark); its stdout and stderr, which must
+    end with exit code 0."""
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    return output

@@ -6,26 +6,17 @@ its own checks against the lecture's closed form pass (torch too, where installe
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.slow
 def test_the_second_order_benchmark_runs_and_checks_every_system() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "second_order.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
+    output = run_python([str(ROOT / "benchmarks" / "second_order.py"), "--quick"])
     assert "CHECK OK microgrand: Hessian vs the closed form" in output
     assert "CHECK OK microgrand: d²L/dz² = a(1-a)" in output
     assert "CHECK FAILED" not in output and output.rstrip().endswith("ALL CHECKS OK")

@@ -8,11 +8,11 @@ optional: one run hides them to prove the benchmark still works without them.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "benchmarks" / "run.py"
@@ -31,22 +31,13 @@ runpy.run_path({run!r}, run_name="__main__")
 """
 
 
-def _run(args: list[str]) -> str:
-    done = subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, timeout=600, cwd=ROOT
-    )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
-    return output
-
-
 def _check_ok(output: str, system: str) -> bool:
     return re.search(rf"^\s*CHECK OK {re.escape(system)}:", output, re.MULTILINE) is not None
 
 
 @pytest.mark.slow
 def test_quick_run_checks_microgrand() -> None:
-    output = _run([str(RUN), "--quick"])
+    output = run_python([str(RUN), "--quick"])
     assert _check_ok(output, "microgrand"), output
     assert _check_ok(output, "microgrand (bce_with_logits)"), output
     assert "CHECK FAILED" not in output, output
@@ -55,7 +46,7 @@ def test_quick_run_checks_microgrand() -> None:
 
 @pytest.mark.slow
 def test_quick_run_without_micrograd_and_torch() -> None:
-    output = _run(["-c", WITHOUT_PEERS.format(run=str(RUN))])
+    output = run_python(["-c", WITHOUT_PEERS.format(run=str(RUN))])
     assert "note: micrograd is not installed" in output, output
     assert "note: torch is not installed" in output, output
     assert _check_ok(output, "microgrand"), output
@@ -68,7 +59,7 @@ def test_the_drawing_benchmark_runs() -> None:
 
     if not have_renderer():
         pytest.skip("no layout program")
-    output = _run([str(ROOT / "benchmarks" / "drawing.py"), "--runs", "1"])
+    output = run_python([str(ROOT / "benchmarks" / "drawing.py"), "--runs", "1"])
     assert "lecture's logistic regression     lecture" in output, output
     assert " ms" in output and "refusing a graph of" in output, output
 
@@ -105,10 +96,12 @@ def test_micrograd_extras_match_the_closed_form() -> None:
 @pytest.mark.slow
 def test_compiled_benchmark_quick_run_checks_every_system() -> None:
     """benchmarks/compiled.py: every system's numbers match the closed form; no peers needed."""
-    output = _run([str(ROOT / "benchmarks" / "compiled.py"), "--quick", "--skip", "micrograd"])
+    output = run_python(
+        [str(ROOT / "benchmarks" / "compiled.py"), "--quick", "--skip", "micrograd"]
+    )
     assert "CHECK OK: every system's J and gradients match the closed form" in output, output
     assert "CHECK FAILED" not in output and "TARGETS" in output
-    output = _run(
+    output = run_python(
         [
             str(ROOT / "benchmarks" / "compiled.py"),
             "--quick",

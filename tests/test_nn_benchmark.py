@@ -6,23 +6,15 @@ its own checks pass (micrograd and torch are checked too where installed).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_network_benchmark_runs_and_checks_every_system() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "network.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
+    output = run_python([str(ROOT / "benchmarks" / "network.py"), "--quick"])
     assert "CHECK OK microgrand, compiled vectorized graph" in output
     assert "CHECK OK microgrand dynamic engine" in output
     assert "CHECK FAILED" not in output and output.rstrip().endswith("ALL CHECKS OK")
