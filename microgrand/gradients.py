@@ -95,13 +95,7 @@ def grad(
     """
     outs = _nodes(outputs, "outputs")
     ins = _nodes(inputs, "inputs")
-    for i, node in enumerate(ins):
-        if node._op is DATA or node._op is CONSTANT:
-            kind = "a constant" if node._op is CONSTANT else "a data leaf (requires_grad=False)"
-            raise ValueError(
-                f"grad: input {i} ({checks.describe(node)}) is {kind}, which holds no gradient; "
-                "make it Node(value, requires_grad=True) to differentiate with respect to it"
-            )
+    _refuse_non_parameters(ins)
     start = next(engine.clock)
     computed, leaves = engine.collect(*outs)
     engine.check_fresh(computed, leaves)
@@ -128,6 +122,17 @@ def grad(
             floats[out] = floats.get(out, 0.0) + weight._v
     floats = _backward_floats(computed, needed, floats)
     return tuple(floats.get(node, 0.0) for node in ins)
+
+
+def _refuse_non_parameters(ins: list[Node]) -> None:
+    """Raise ValueError for an input that holds no gradient (a data leaf or a constant)."""
+    for i, node in enumerate(ins):
+        if node._op is DATA or node._op is CONSTANT:
+            kind = "a constant" if node._op is CONSTANT else "a data leaf (requires_grad=False)"
+            raise ValueError(
+                f"grad: input {i} ({checks.describe(node)}) is {kind}, which holds no gradient; "
+                "make it Node(value, requires_grad=True) to differentiate with respect to it"
+            )
 
 
 def hessian(output: Node, inputs: Sequence[Node]) -> list[list[float]]:
