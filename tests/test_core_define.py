@@ -265,3 +265,28 @@ def test_nodes_record_the_row_in_the_table() -> None:
 def test_op_functions_show_in_dir_for_tab_completion() -> None:
     names = dir(microgrand)
     assert {"exp", "sigmoid", "bce_with_logits", "define_op", "softplus", "hypot"} <= set(names)
+
+
+def test_the_type_checkers_declarations_are_the_tables_builtin_ops() -> None:
+    """node.py declares the built-in rows' methods for mypy (Node gets them at run time
+    from `install`): the declared names are exactly the table's, operators included."""
+    import ast
+
+    from microgrand import node as node_module
+
+    source = Path(node_module.__file__).read_text(encoding="utf-8")
+    node_class = next(
+        item
+        for item in ast.parse(source).body
+        if isinstance(item, ast.ClassDef) and item.name == "Node"
+    )
+    declared = {
+        function.name
+        for block in node_class.body
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for function in block.body
+        if isinstance(function, ast.FunctionDef)
+    }
+    builtins = [name for name, op in TABLE.items() if op.builtin]
+    dunders = {d for name in builtins for d in node_module._OPERATORS.get(name, ())}
+    assert declared == set(builtins) | dunders
