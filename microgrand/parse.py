@@ -226,9 +226,13 @@ def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Pa
     env = _leaves(parsed, set(data) | _labels(parsed))
     unknown_data = set(data) - set(env)
     if unknown_data:
+        # Not a leaf: computed by a statement, or not in the statements at all (a typo).
+        computed_names = {name for _, name, _ in parsed}
+        first = sorted(unknown_data)[0]
+        why = "computed by a statement" if first in computed_names else "not in the statements"
         raise ParseError(
-            f"--data names {', '.join(sorted(unknown_data))}, which "
-            f"{'is' if len(unknown_data) == 1 else 'are'} not given a value (x1=2)"
+            f"--data names {', '.join(sorted(unknown_data))}: {first} is {why}; --data "
+            "marks the leaves that are data, like x1 in 'z = w1*x1 + b'"
         )
     computed = [(s, n, e) for s, n, e in parsed if n not in env]
     if not computed:

@@ -222,3 +222,14 @@ def test_compare_takes_a_numpy_integer_as_one_example() -> None:
     # np.int64(2) was taken for a sequence of examples: "object of type ... has no len()".
     one = microgrand.compare(x1=np.int64(2), x2=-1, w1=0.3, w2=0.5, b=0.1, y=1)  # type: ignore[call-overload]  # numpy ints: the point
     assert one.rows[2].autograd == microgrand.compare().rows[2].autograd
+
+
+@pytest.mark.parametrize(
+    ("data", "why"), [("q", "q is not in the statements"), ("J", "J is computed by a statement")]
+)
+def test_data_that_is_not_a_leaf_says_why(
+    data: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Both said "--data names q, which is not given a value (x1=2)": no value would help.
+    assert main(["code", "J = x*y", "--data", data]) == 2
+    assert f"--data names {data}: {why}; --data marks the leaves" in capsys.readouterr().err
