@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microgrand.dot_source import Options, lecture_source, ops_source
+from microgrand.labels import clean_text, display_name, fmt
 from microgrand.layout import TIMEOUT, SharedLayout
 from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, GraphTooLargeError, Lecture
-from microgrand.notation import clean_text, display_name, fmt
 from microgrand.render import Drawing
 
 if TYPE_CHECKING:

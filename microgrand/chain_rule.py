@@ -21,18 +21,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from microgrand import engine
+from microgrand.labels import display_name, fmt
 from microgrand.node import Node
-from microgrand.notation import (
-    ONE,
-    ZERO,
-    Term,
-    display_name,
-    fmt,
-    show,
-    t_add,
-    t_mul,
-    tree_term,
-)
+from microgrand.notation import ONE, ZERO, Typeset, show, t_add, t_mul, tree_term
 from microgrand.ops import TABLE
 
 DEFAULT_MAX_PATHS = 64
@@ -325,7 +316,7 @@ class _Text:
     printed in ASCII, the notation of the drawings for a terminal."""
 
     def __init__(self, root: Node, node: Node, *, ascii: bool) -> None:
-        self._terms: dict[int, Term] = {}
+        self._terms: dict[int, Typeset] = {}
         self._ends = {id(root): "out", id(node): "node"}
         self.ascii = ascii
 
@@ -343,7 +334,7 @@ class _Text:
             return self._ends.get(id(node), "node")
         return text if precedence >= 5 else f"({text})"
 
-    def term(self, node: Node) -> Term:
+    def term(self, node: Node) -> Typeset:
         """The node as a formula over named nodes and numbers (long ones cut to "…")."""
         memo = self._terms
         stack = [node]
@@ -365,11 +356,11 @@ class _Text:
             stack.pop()
         return memo[id(node)]
 
-    def _op_term(self, node: Node) -> Term:
+    def _op_term(self, node: Node) -> Typeset:
         args = [self._terms[id(p)] for p in node.parents]
         name = node.op or ""
         if name in _OPERATOR_TERMS:
-            term: Term = (_OPERATOR_TERMS[name], *args)
+            term: Typeset = (_OPERATOR_TERMS[name], *args)
         else:
             term = ("call", name, *args)
         if len(show(term, ascii=self.ascii)[0]) > _EXPRESSION_LIMIT:
@@ -378,7 +369,7 @@ class _Text:
 
     def factor(self, upper: Node, lower: Node, stretches: list[list[Edge]]) -> Factor:
         """d(upper)/d(lower) summed over the stretches (paths of unnamed nodes) joining them."""
-        total: Term | None = ZERO
+        total: Typeset | None = ZERO
         values = []
         for stretch in stretches:
             term, value = self._stretch(stretch)
@@ -390,9 +381,9 @@ class _Text:
             formula, precedence = f"{_d(upper_label)}/{_d(lower_label)}", _ATOM
         return Factor(upper_label, lower_label, formula, sum(values), tuple(values), precedence)
 
-    def _stretch(self, stretch: list[Edge]) -> tuple[Term | None, float]:
+    def _stretch(self, stretch: list[Edge]) -> tuple[Typeset | None, float]:
         """The product of the local derivatives along one stretch: its term and value."""
-        product: Term | None = ONE
+        product: Typeset | None = ONE
         value = 1.0
         for node, index in stretch:
             op = TABLE[node.op or ""]

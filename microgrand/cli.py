@@ -28,8 +28,8 @@ from microgrand.arguments import (
     positive_float,
 )
 from microgrand.datasets import IRIS, DataError, load
+from microgrand.labels import number
 from microgrand.logreg import LectureGraph
-from microgrand.notation import number
 
 if TYPE_CHECKING:
     from microgrand.comparison import Comparison

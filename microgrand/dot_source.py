@@ -16,17 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from microgrand.labels import clean_text, fmt, fmt_constant
 from microgrand.layout import DotSource, Sizer
 from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, Lecture
-from microgrand.notation import (
-    Term,
-    clean_text,
-    fmt,
-    fmt_constant,
-    formula_term,
-    show,
-    wrap_formula,
-)
+from microgrand.notation import Typeset, formula_term, show, wrap_formula
 from microgrand.ops import TABLE, op_partial
 
 if TYPE_CHECKING:
@@ -247,7 +240,7 @@ def _red_label(
     model: Lecture,
     box: Node,
     node: Node,
-    term: Term | None,
+    term: Typeset | None,
     number: float,
     formulas: bool,
     grads: bool,

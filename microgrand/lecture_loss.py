@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from microgrand.notation import ONE, Term, t_add, t_call, t_div, t_neg, t_sub
+from microgrand.notation import ONE, Typeset, t_add, t_call, t_div, t_neg, t_sub
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -95,7 +95,7 @@ def recognize(root: Node, uses: dict[int, int]) -> Loss | None:
     return None
 
 
-def _atom(text: str) -> Term:
+def _atom(text: str) -> Typeset:
     return ("atom", text, 5)
 
 
@@ -157,7 +157,7 @@ class LossLabels:
             and self.uses[id(box)] == 2
         )
 
-    def red_formula(self, box: Node, node: Node) -> Term | None:
+    def red_formula(self, box: Node, node: Node) -> Typeset | None:
         """d node on the arrow from node into box, when the lecture writes it its own way."""
         loss = self.loss
         if loss is not None and box is self.root:

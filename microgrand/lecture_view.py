@@ -20,18 +20,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from microgrand import engine as _engine
+from microgrand.labels import LABEL_LINE_LIMIT, display_name, fmt_constant
 from microgrand.lecture_loss import LossLabels, recognize
-from microgrand.notation import (
-    LABEL_LINE_LIMIT,
-    ONE,
-    Term,
-    apply_template,
-    display_name,
-    fmt_constant,
-    formula_term,
-    t_add,
-    t_mul,
-)
+from microgrand.notation import ONE, Typeset, apply_template, formula_term, t_add, t_mul
 from microgrand.ops import TABLE, op_partial
 
 if TYPE_CHECKING:
@@ -202,7 +193,7 @@ class Lecture:
                     stack.append(parent)
         return result
 
-    def edges(self, box: Node) -> list[tuple[Node, Term | None, float]]:
+    def edges(self, box: Node) -> list[tuple[Node, Typeset | None, float]]:
         """The box's drawn inputs, each with d box/d input as a term and as a number.
 
         The derivative sums the products of the op table's local derivatives along every
@@ -210,14 +201,14 @@ class Lecture:
         FORMULA_NODE_LIMIT folded nodes).
         """
         symbolic = len(self.folded(box)) <= FORMULA_NODE_LIMIT
-        found: dict[int, tuple[Node, Term | None, float]] = {}
-        stack: list[tuple[Node, Term | None, float]] = [(box, ONE, 1.0)]
+        found: dict[int, tuple[Node, Typeset | None, float]] = {}
+        stack: list[tuple[Node, Typeset | None, float]] = [(box, ONE, 1.0)]
         while stack:
             node, term, number = stack.pop()
             op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
             values = [p.value for p in node.parents]
             partials = [op_partial(op, i, node.value, values) for i in range(op.arity)]
-            variables: dict[str, Term] = {}
+            variables: dict[str, Typeset] = {}
             if symbolic:
                 variables["out"] = self.term(node)
                 for letter, parent in zip("xy", node.parents, strict=False):
@@ -227,7 +218,7 @@ class Lecture:
                     continue
                 local = formula_term(op.formulas[i], variables) if symbolic else None
                 if symbolic and term is not None and local is not None:
-                    product: Term | None = t_mul(term, local)
+                    product: Typeset | None = t_mul(term, local)
                 else:
                     product = None
                 contribution = number * partials[i]
@@ -248,7 +239,7 @@ class Lecture:
         result.sort(key=lambda item: self.position[id(item[0])])
         return result
 
-    def term(self, node: Node) -> Term:
+    def term(self, node: Node) -> Typeset:
         """How a node reads in a derivative formula, in both views: its name (a generated
         t₁ for an unnamed box), a number, or the formula of a node folded into a box."""
         if node.is_constant:
@@ -256,14 +247,16 @@ class Lecture:
         text, prec, _ = self.operand(node)
         return ("atom", text, prec)
 
-    def red_formula(self, box: Node, node: Node, term: Term | None) -> Term | None:
+    def red_formula(self, box: Node, node: Node, term: Typeset | None) -> Typeset | None:
         """d node as the lecture writes it: its own simplification, or the chain rule."""
         special = self.special.red_formula(box, node)
         if special is not None:
             return special
         if term is None:
             return None
-        upstream: Term = ONE if box is self.graph.root else ("atom", "d" + self.names[id(box)], 5)
+        upstream: Typeset = (
+            ONE if box is self.graph.root else ("atom", "d" + self.names[id(box)], 5)
+        )
         return t_mul(term, upstream)
 
     def first_column(self, has_data: bool) -> set[int]:

@@ -22,9 +22,9 @@ import sys
 from typing import Any
 
 from microgrand.datasets import FLOWER, MOONS, DataError, Dataset, standardize
+from microgrand.labels import number
 from microgrand.network import ALPHA, ITERATIONS, NetworkResult, hidden_size_table, train_network
 from microgrand.nn import DEFAULT_SEED, HIDDEN_ACTIVATIONS, MLP
-from microgrand.notation import number
 from microgrand.progress import Progress
 
 COST_EVERY = 1000  # the course prints the cost every 1,000 iterations

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from microgrand import lecture, tables
+from microgrand.labels import number
 from microgrand.nn import MLP
-from microgrand.notation import number
 
 MATRICES = ("W[1]", "b[1]", "W[2]", "b[2]")
 FORMULAS = {

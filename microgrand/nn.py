@@ -13,73 +13,41 @@ The shape is micrograd's (``MLP(n_in, [n_1, ..., n_out])``, ``parameters()``,
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterator, Sequence
-from typing import Literal
 
 from microgrand import bce_with_logits
+from microgrand.nn_setup import (
+    DEFAULT_SEED,
+    HIDDEN_ACTIVATIONS,
+    INIT_SCALE,
+    OUTPUT_ACTIVATIONS,
+    Activation,
+    check_activation,
+    check_size,
+    initial_weights,
+    input_names,
+    subscript,
+)
 from microgrand.node import Node, Number
 
-Activation = Literal["tanh", "relu", "sigmoid", "linear"]
-HIDDEN_ACTIVATIONS = ("tanh", "relu", "sigmoid")
-OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
-INIT_SCALE = 0.01
-DEFAULT_SEED = 2  # the course's initialize_parameters seeds numpy with 2
+__all__ = [
+    "DEFAULT_SEED",
+    "HIDDEN_ACTIVATIONS",
+    "INIT_SCALE",
+    "MLP",
+    "OUTPUT_ACTIVATIONS",
+    "Activation",
+    "Input",
+    "Layer",
+    "Matrix",
+    "Neuron",
+    "initial_weights",
+    "input_names",
+    "subscript",
+]
 
-_SUBSCRIPTS = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
 Input = Number | Node
 Matrix = list[list[float]]
-
-
-def subscript(*indices: int) -> str:
-    """Indices as subscripts, the course's way: ``(1, 2)`` -> ``₁₂``; ``₁,₁₂`` past 9."""
-    joiner = "," if any(i > 9 for i in indices) else ""
-    return joiner.join(str(i) for i in indices).translate(_SUBSCRIPTS)
-
-
-def input_names(n_in: int) -> list[str]:
-    """The course's names of the features: x₁, x₂, ..."""
-    return [f"x{subscript(k + 1)}" for k in range(n_in)]
-
-
-def initial_weights(
-    n_in: int, sizes: Sequence[int], seed: int = DEFAULT_SEED, scale: float = INIT_SCALE
-) -> list[list[list[float]]]:
-    """The course's initialization: each layer's ``W[l] = np.random.randn(n_l, n_l-1) * 0.01``.
-
-    Why random: with all weights equal (all zeros, say) every hidden unit computes the same
-    function, so backprop gives every unit the same gradient and they stay identical forever:
-    n_h units would be no better than one. Random weights break that symmetry, so the biases
-    can start at zero. Why small: tanh and sigmoid are flat for large |z|; big initial
-    weights would start the units saturated, where gradients are nearly zero and learning
-    crawls. One seeded generator (numpy's legacy one, as the course uses) draws W[1], then
-    W[2], ...: the same seed gives the same network, and the course's numbers for its seeds.
-    """
-    import numpy as np
-
-    # numpy's own errors here ("Cannot cast scalar from dtype('float64')...") name neither
-    # the seed nor the network.
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
-        raise ValueError(f"the seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale < math.inf:
-        raise ValueError(f"the scale of the initial weights must be a number > 0, got {scale!r}")
-    rng = np.random.RandomState(seed)
-    fan_ins = [n_in, *sizes[:-1]]
-    return [
-        (rng.randn(n, fan_in) * scale).tolist() for fan_in, n in zip(fan_ins, sizes, strict=True)
-    ]
-
-
-def _check_size(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a whole number of at least 1, got {value!r}")
-    return value
-
-
-def _check_activation(activation: str, allowed: tuple[str, ...], what: str) -> None:
-    if activation not in allowed:
-        raise ValueError(f"{what} must be one of {', '.join(allowed)}, got {activation!r}")
 
 
 def _grad_of(node: Node) -> float:
@@ -122,8 +90,8 @@ class Neuron:
         weights: Sequence[float] | None = None,
         bias: float = 0.0,
     ) -> None:
-        _check_size(n_in, "Neuron: n_in")
-        _check_activation(activation, (*HIDDEN_ACTIVATIONS, "linear"), "Neuron: activation")
+        check_size(n_in, "Neuron: n_in")
+        check_activation(activation, (*HIDDEN_ACTIVATIONS, "linear"), "Neuron: activation")
         if weights is None:
             weights = [0.0] * n_in
         if len(weights) != n_in:
@@ -185,7 +153,7 @@ class Layer:
         weights: Sequence[Sequence[float]] | None = None,
         biases: Sequence[float] | None = None,
     ) -> None:
-        _check_size(n_out, "Layer: n_out")
+        check_size(n_out, "Layer: n_out")
         if weights is not None and len(weights) != n_out:
             raise ValueError(f"Layer: {len(weights)} rows of weights given for {n_out} units")
         if biases is not None and len(biases) != n_out:
@@ -258,15 +226,15 @@ class MLP:
         seed: int = DEFAULT_SEED,
         scale: float = INIT_SCALE,
     ) -> None:
-        _check_size(n_in, "MLP: n_in")
+        check_size(n_in, "MLP: n_in")
         if isinstance(sizes, int) or not sizes:
             raise ValueError(
                 f"MLP: sizes must list the units per layer, e.g. MLP(2, [4, 1]), got {sizes!r}"
             )
         for size in sizes:
-            _check_size(size, "MLP: every layer size")
-        _check_activation(activation, HIDDEN_ACTIVATIONS, "MLP: activation")
-        _check_activation(output, OUTPUT_ACTIVATIONS, "MLP: output")
+            check_size(size, "MLP: every layer size")
+        check_activation(activation, HIDDEN_ACTIVATIONS, "MLP: activation")
+        check_activation(output, OUTPUT_ACTIVATIONS, "MLP: output")
         self.activation = activation
         self.output = output
         self.seed = seed

@@ -1,97 +1,64 @@
-"""How the lecture writes formulas: names with subscripts, numbers, and small formula trees.
+"""How the lecture writes formulas: small formula trees, simplified and typeset.
 
 The drawings show formulas in the lecture's notation (``z = w₁x₁ + w₂x₂ + b``,
 ``dz = a − y``, ``da = −y/a + (1−y)/(1−a)``). This module turns the op table's templates
 and derivative formulas into that text: a formula is parsed (with `ast`, never evaluated)
 into a small tree of terms, simplified the way a person would (``1·x`` is ``x``, ``0 + x``
 is ``x``), and printed with just the parentheses that precedence needs and with
-multiplication by juxtaposition. It also makes user text safe to show (`clean_text`).
-It works on text only: it knows nothing of graphs or of Graphviz.
+multiplication by juxtaposition. Names, numbers and safe user text are `microgrand.labels`'
+job (re-exported here, where callers have always found them). It works on text only: it
+knows nothing of graphs or of Graphviz.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from microgrand import formula
 from microgrand.formula import HELPERS
+from microgrand.labels import (
+    LABEL_LINE_LIMIT,
+    NAME_LIMIT,
+    clean_text,
+    display_name,
+    fmt,
+    fmt_constant,
+    number,
+)
 from microgrand.ops import FORMULA_FUNCTIONS, Op, function_ops
 
-NAME_LIMIT = 40
-LABEL_LINE_LIMIT = 160
+__all__ = [
+    "FORMULA_LINE",
+    "LABEL_LINE_LIMIT",
+    "NAME_LIMIT",
+    "ONE",
+    "ZERO",
+    "Typeset",
+    "apply_template",
+    "clean_text",
+    "display_name",
+    "fmt",
+    "fmt_constant",
+    "formula_term",
+    "number",
+    "power_text",
+    "show",
+    "t_add",
+    "t_call",
+    "t_div",
+    "t_mul",
+    "t_neg",
+    "t_pow",
+    "t_sub",
+    "tree_term",
+    "wrap_formula",
+]
+
 FORMULA_LINE = 44  # a longer box formula is broken before a top-level " + " (z[2] of a network)
 
-# --- text: names and numbers -------------------------------------------------------
-
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUBSCRIPT_DIGITS = frozenset("₀₁₂₃₄₅₆₇₈₉")
-_LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
-# Bidirectional overrides can make a label read differently from its text: show them too.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _visible(ch: str) -> str:
-    """A visible stand-in for a character SVG/XML cannot hold or a reader cannot see."""
-    return ch.encode("unicode_escape").decode("ascii")
-
-
-def clean_text(text: str, limit: int = LABEL_LINE_LIMIT) -> str:
-    """Make user text safe to show: control characters, lone surrogates, non-characters and
-    bidi overrides become visible escapes (``\\x07``), and the length is capped with ``…``."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if (
-            unicodedata.category(ch) in ("Cc", "Cs")
-            or ch in _BIDI
-            or (code & 0xFFFE) == 0xFFFE
-            or 0xFDD0 <= code <= 0xFDEF
-        ):
-            out.append(_visible(ch))
-        else:
-            out.append(ch)
-    result = "".join(out)
-    if len(result) > limit:
-        result = result[: limit - 1] + "…"
-    return result
-
-
-def display_name(name: str) -> str:
-    """How a user's name is written: ``x1`` becomes ``x₁``; capped and cleaned."""
-    match = _LETTERS_THEN_DIGITS.fullmatch(name)
-    if match:
-        name = match.group(1) + match.group(2).translate(_SUBSCRIPTS)
-    return clean_text(name, NAME_LIMIT)
-
-
-# --- numbers: the one formatter, in Unicode (drawings, notebooks) or ASCII (terminals) ---
-
-
-def fmt(value: float, *, ascii: bool = False) -> str:
-    """A value as the lecture writes it: 4 significant digits (-0.4502), with a real minus
-    sign (−) unless `ascii`."""
-    text = format(value, ".4g")
-    if text in ("-0", "0"):
-        text = "0"
-    return text if ascii else text.replace("-", "−")
-
-
-def number(value: float) -> str:
-    """`fmt` for terminals: ASCII, as `explain` and the command line print numbers."""
-    return fmt(value, ascii=True)
-
-
-def fmt_constant(value: float, *, ascii: bool = False) -> str:
-    """A number written inside a formula: 3, not 3.0; else 6 significant digits."""
-    if value.is_integer() and abs(value) < 1e15:
-        text = str(int(value))
-    else:
-        text = format(value, ".6g")
-    return text if ascii else text.replace("-", "−")
 
 
 def _is_short(text: str) -> bool:
@@ -133,15 +100,16 @@ def _product_joint(left: str, right: str, left_number: bool, right_number: bool)
 
 # --- formulas as small expression trees ----------------------------------------------------
 
-# A term is a tuple: ("num", value) | ("atom", text, precedence) | ("neg", t) |
-# ("call", function, t) | (op, left, right) for op in add sub mul div pow.
-Term = tuple[Any, ...]
-ONE: Term = ("num", 1.0)
-ZERO: Term = ("num", 0.0)
+# A Typeset is a formula ready to print, as a plain tuple: ("num", value) |
+# ("atom", text, precedence) | ("neg", t) | ("call", function, t) | (op, left, right) for op
+# in add sub mul div pow. (Not `formula.Term`, the derivative tree it is printed from.)
+Typeset = tuple[Any, ...]
+ONE: Typeset = ("num", 1.0)
+ZERO: Typeset = ("num", 0.0)
 _FUNCTION_SYMBOLS = {"sigmoid": "σ"}
 
 
-def _num(term: Term) -> float | None:
+def _num(term: Typeset) -> float | None:
     return term[1] if term[0] == "num" else None
 
 
@@ -149,7 +117,7 @@ def _finite(value: float) -> bool:
     return value - value == 0.0
 
 
-def t_neg(a: Term) -> Term:
+def t_neg(a: Typeset) -> Typeset:
     """−a, simplified."""
     if a[0] == "num":
         return ("num", -a[1] if a[1] != 0 else 0.0)
@@ -160,7 +128,7 @@ def t_neg(a: Term) -> Term:
     return ("neg", a)
 
 
-def t_add(a: Term, b: Term) -> Term:
+def t_add(a: Typeset, b: Typeset) -> Typeset:
     """a + b, simplified."""
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None:
@@ -174,7 +142,7 @@ def t_add(a: Term, b: Term) -> Term:
     return ("add", a, b)
 
 
-def t_sub(a: Term, b: Term) -> Term:
+def t_sub(a: Typeset, b: Typeset) -> Typeset:
     """a − b, simplified."""
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None:
@@ -188,7 +156,7 @@ def t_sub(a: Term, b: Term) -> Term:
     return ("sub", a, b)
 
 
-def t_mul(a: Term, b: Term) -> Term:
+def t_mul(a: Typeset, b: Typeset) -> Typeset:
     """a·b, simplified (numbers move to the front: ``3v``)."""
     na, nb = _num(a), _num(b)
     if na is not None and nb is not None:
@@ -218,7 +186,7 @@ def t_mul(a: Term, b: Term) -> Term:
     return ("mul", a, b)
 
 
-def t_div(a: Term, b: Term) -> Term:
+def t_div(a: Typeset, b: Typeset) -> Typeset:
     """a/b, simplified."""
     na, nb = _num(a), _num(b)
     if nb == 1:
@@ -232,7 +200,7 @@ def t_div(a: Term, b: Term) -> Term:
     return ("div", a, b)
 
 
-def t_pow(a: Term, b: Term) -> Term:
+def t_pow(a: Typeset, b: Typeset) -> Typeset:
     """a^b, simplified."""
     na, nb = _num(a), _num(b)
     if nb == 1:
@@ -249,7 +217,7 @@ def t_pow(a: Term, b: Term) -> Term:
     return ("pow", a, b)
 
 
-def t_call(function: str, *args: Term) -> Term:
+def t_call(function: str, *args: Typeset) -> Typeset:
     """function(args); a helper of a number is that number (``is_zero(2)`` is 0)."""
     if function in HELPERS and args[0][0] == "num":
         return ("num", HELPERS[function](args[0][1]))
@@ -263,7 +231,7 @@ def t_call(function: str, *args: Term) -> Term:
 _BUILD = {"add": t_add, "sub": t_sub, "mul": t_mul, "div": t_div, "pow": t_pow}
 
 
-def formula_term(text: str, variables: dict[str, Term]) -> Term | None:
+def formula_term(text: str, variables: dict[str, Typeset]) -> Typeset | None:
     """A derivative formula's text as a term, with ``out``/``x``/``y`` substituted.
 
     The text is parsed by the formula language's own parser (`microgrand.formula`).
@@ -287,7 +255,7 @@ def _parse(text: str, functions: dict[str, int]) -> formula.Term:
     return _cached_parse(text, frozenset(functions.items()))
 
 
-def tree_term(tree: formula.Term, variables: dict[str, Term]) -> Term | None:
+def tree_term(tree: formula.Term, variables: dict[str, Typeset]) -> Typeset | None:
     """An op's derivative tree (`Op.derivatives`) as a printable term, simplified the way
     a person would; None if it uses a variable missing from `variables`."""
     if isinstance(tree, formula.Num):
@@ -309,7 +277,7 @@ def tree_term(tree: formula.Term, variables: dict[str, Term]) -> Term | None:
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 
 
-def show(term: Term, tight: bool = False, *, ascii: bool = False) -> tuple[str, int]:
+def show(term: Typeset, tight: bool = False, *, ascii: bool = False) -> tuple[str, int]:
     """Write a term; returns (text, precedence).
 
     Unicode (drawings, notebooks) as the lecture writes: ``−``, products by juxtaposition

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from render_helpers import available
 
 from microgrand import Node
-from microgrand.notation import clean_text, display_name
+from microgrand.labels import clean_text, display_name
 from microgrand.render import ENGINES, draw, escape_label
 
 AVAILABLE = [e for e in ENGINES if available(e)]

@@ -1,0 +1,103 @@
+"""How labels write what the user gave: names and numbers, and text made safe to show.
+
+Names get the lecture's subscripts (``x1`` is written ``x₁``); user text has its control
+characters, lone surrogates and bidi overrides made visible (`clean_text`: drawings,
+`explain` and notebooks show names through it); numbers have one formatter (`fmt`), in
+Unicode for drawings and notebooks or ASCII for terminals. `gradient_name` is the one rule
+for how a gradient is written (``dw1``, or ``d(dz)/dw1`` when the root is a derivative).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+NAME_LIMIT = 40
+LABEL_LINE_LIMIT = 160
+
+# --- text: names and numbers -------------------------------------------------------
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
+# Bidirectional overrides can make a label read differently from its text: show them too.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _visible(ch: str) -> str:
+    """A visible stand-in for a character SVG/XML cannot hold or a reader cannot see."""
+    return ch.encode("unicode_escape").decode("ascii")
+
+
+def clean_text(text: str, limit: int = LABEL_LINE_LIMIT) -> str:
+    """Make user text safe to show: control characters, lone surrogates, non-characters and
+    bidi overrides become visible escapes (``\\x07``), and the length is capped with ``…``."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if (
+            unicodedata.category(ch) in ("Cc", "Cs")
+            or ch in _BIDI
+            or (code & 0xFFFE) == 0xFFFE
+            or 0xFDD0 <= code <= 0xFDEF
+        ):
+            out.append(_visible(ch))
+        else:
+            out.append(ch)
+    result = "".join(out)
+    if len(result) > limit:
+        result = result[: limit - 1] + "…"
+    return result
+
+
+def display_name(name: str) -> str:
+    """How a user's name is written: ``x1`` becomes ``x₁``; capped and cleaned."""
+    match = _LETTERS_THEN_DIGITS.fullmatch(name)
+    if match:
+        name = match.group(1) + match.group(2).translate(_SUBSCRIPTS)
+    return clean_text(name, NAME_LIMIT)
+
+
+# --- numbers: the one formatter, in Unicode (drawings, notebooks) or ASCII (terminals) ---
+
+
+def fmt(value: float, *, ascii: bool = False) -> str:
+    """A value as the lecture writes it: 4 significant digits (-0.4502), with a real minus
+    sign (−) unless `ascii`."""
+    text = format(value, ".4g")
+    if text in ("-0", "0"):
+        text = "0"
+    return text if ascii else text.replace("-", "−")
+
+
+def number(value: float) -> str:
+    """`fmt` for terminals: ASCII, as `explain` and the command line print numbers."""
+    return fmt(value, ascii=True)
+
+
+def fmt_constant(value: float, *, ascii: bool = False) -> str:
+    """A number written inside a formula: 3, not 3.0; else 6 significant digits."""
+    if value.is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    else:
+        text = format(value, ".6g")
+    return text if ascii else text.replace("-", "−")
+
+
+# --- gradients: d(root)/d(node) ---------------------------------------------------------
+
+
+def is_derivative(label: str) -> bool:
+    """A label like dz or dw1: a gradient (from `microgrand.grad`) that was named so."""
+    return len(label) > 1 and label[0] == "d" and label[1].isalpha()
+
+
+def d(label: str) -> str:
+    """d of a label: dz, but d(dz) for a label that is a derivative itself."""
+    return f"d({label})" if is_derivative(label) else f"d{label}"
+
+
+def gradient_name(root: str, node: str) -> str:
+    """How d(root)/d(node) is written: ``dnode``, as the lecture writes dw1 for dL/dw1; when
+    the root is itself a derivative (dz, from `microgrand.grad`), ``d(dz)/dnode`` says which
+    is which."""
+    return f"{d(root)}/{d(node)}" if is_derivative(root) else d(node)
