@@ -13,15 +13,17 @@ rules; the gradient is the sum over paths. Named nodes are the stops of a path; 
 nodes between two stops are collapsed into one factor (their local derivatives
 multiplied), and where several paths join two stops the factor is their sum. Nothing
 recurses, and a graph with too many paths is refused instead of printing pages.
+Laying the chains out as lines is `microgrand.chain_text`'s job; names are shown
+through `microgrand.labels` (escaped, as the drawings show them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from microgrand import engine
-from microgrand.labels import display_name, fmt
+from microgrand.chain_text import ASCII, ATOM, UNICODE, layout
+from microgrand.labels import NAME_LIMIT, clean_text, d, display_name
 from microgrand.node import Node
 from microgrand.notation import ONE, ZERO, Typeset, show, t_add, t_mul, tree_term
 from microgrand.ops import TABLE
@@ -29,8 +31,6 @@ from microgrand.ops import TABLE
 DEFAULT_MAX_PATHS = 64
 _EXPRESSION_LIMIT = 40  # longer sub-expressions print as "…": the numbers carry the meaning
 _FACTOR_LIMIT = 120  # a longer collapsed factor prints as its d-notation
-_WHERE_TERMS = 8  # a factor summing more paths prints only its total
-_ATOM = 6  # precedence of a name or a number (binds tighter than any op)
 
 Edge = tuple[Node, int]  # (node, index of the parent the path continues to)
 
@@ -141,8 +141,8 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
     paths = _paths(root, node, reaches)
     chains = _chains(paths, node, text)
     value = sum(chain.value for chain in chains)
-    lines = _layout(text.label(root), text.label(node), chains, value, ASCII)
-    unicode_lines = _layout(
+    lines = layout(text.label(root), text.label(node), chains, value, ASCII)
+    unicode_lines = layout(
         fancy.label(root), fancy.label(node), _chains(paths, node, fancy), value, UNICODE
     )
     if not node.requires_grad:
@@ -225,92 +225,6 @@ def _chains(paths: list[list[Edge]], node: Node, text: _Text) -> tuple[Chain, ..
     return tuple(chains)
 
 
-class _Style(NamedTuple):
-    """How a terminal (ASCII) or a notebook (Unicode, as the drawings) writes the lines."""
-
-    ascii: bool
-    minus: str
-    times: str
-
-
-ASCII = _Style(True, "-", " * ")
-UNICODE = _Style(False, "−", " · ")
-
-
-def _layout(
-    root: str, node: str, chains: tuple[Chain, ...], value: float, style: _Style
-) -> tuple[str, ...]:
-    def number(v: float) -> str:
-        return fmt(v, ascii=style.ascii)
-
-    notation = " + ".join(
-        style.times.join(f"{_d(f.upper)}/{_d(f.lower)}" for f in chain.factors) for chain in chains
-    )
-    formulas = _sum(
-        [_product([(f.formula, f.precedence) for f in c.factors], style) for c in chains], style
-    )
-    numbers = _sum(
-        [_product([_number(f.value, style) for f in c.factors], style) for c in chains], style
-    )
-    # d(root)/d(node) is written dnode, as the lecture writes dw1 for dL/dw1; when the root
-    # is itself a derivative (dz, from microgrand.grad), d(dz)/dz says which is which.
-    head = f"{_d(root)}/{_d(node)} = " if _is_derivative(root) else f"{_d(node)} = "
-    pad = " " * (len(head) - 2) + "= "
-    lines = [head + notation]
-    previous = notation
-    for line in (formulas, numbers, number(value)):
-        if line != previous:  # a one-factor chain's formula may already be its value
-            lines.append(pad + line)
-            previous = line
-    for chain in chains:
-        for f in chain.factors:
-            if len(f.terms) > _WHERE_TERMS:
-                factor = f"{_d(f.upper)}/{_d(f.lower)}"
-                lines.append(f"  where {factor} sums {len(f.terms)} paths = {number(f.value)}")
-            elif len(f.terms) > 1:
-                lines.append(
-                    f"  where {_d(f.upper)}/{_d(f.lower)} sums {len(f.terms)} paths: "
-                    f"{_sum([number(t) for t in f.terms], style)} = {number(f.value)}"
-                )
-    return tuple(lines)
-
-
-def _number(value: float, style: _Style) -> tuple[str, int]:
-    text = fmt(value, ascii=style.ascii)
-    return text, 3 if text.startswith(style.minus) else _ATOM
-
-
-def _is_derivative(label: str) -> bool:
-    """A label like dz or dw1: a gradient (from microgrand.grad) that was named so."""
-    return len(label) > 1 and label[0] == "d" and label[1].isalpha()
-
-
-def _d(label: str) -> str:
-    """d of a label: dz, but d(dz) for a label that is a derivative itself."""
-    return f"d({label})" if _is_derivative(label) else f"d{label}"
-
-
-def _product(factors: list[tuple[str, int]], style: _Style) -> str:
-    """Factors (text, precedence) joined by ``*``: sums and later negatives in parentheses."""
-    if len(factors) == 1:
-        return factors[0][0]
-    parts = []
-    for i, (factor, precedence) in enumerate(factors):
-        wrap = precedence < 2 or (i > 0 and factor.startswith(style.minus))
-        parts.append(f"({factor})" if wrap else factor)
-    return style.times.join(parts)
-
-
-def _sum(terms: list[str], style: _Style) -> str:
-    # A term's leading "-" is the sign of its first factor or summand, so "A + -t" can
-    # be written "A - t" whatever follows in t (products bind tighter; sums associate).
-    text = terms[0]
-    for term in terms[1:]:
-        minus = style.minus
-        text += f" {minus} {term[1:]}" if term.startswith(minus) else f" + {term}"
-    return text
-
-
 class _Text:
     """How nodes and local derivatives are written: term trees (`microgrand.notation`)
     printed in ASCII, the notation of the drawings for a terminal."""
@@ -321,9 +235,11 @@ class _Text:
         self.ascii = ascii
 
     def name(self, node: Node) -> str:
-        """A named node's label: as typed (ASCII), or as the drawings write it (x₁)."""
+        """A named node's label: as typed (ASCII), or as the drawings write it (x₁); either
+        way made safe to show as the drawings make it (a name holding an escape sequence or
+        a newline must not drive the terminal), capped at the drawings' length."""
         assert node.name is not None
-        return node.name if self.ascii else display_name(node.name)
+        return clean_text(node.name, NAME_LIMIT) if self.ascii else display_name(node.name)
 
     def label(self, node: Node) -> str:
         """The node's name, else its expression if short, else "out" (root) or "node"."""
@@ -344,7 +260,7 @@ class _Text:
                 stack.pop()
                 continue
             if current.name is not None:
-                memo[id(current)] = ("atom", self.name(current), _ATOM)
+                memo[id(current)] = ("atom", self.name(current), ATOM)
             elif current.op is None:  # a constant, or an unnamed leaf: show what it holds
                 memo[id(current)] = ("num", current.value)
             else:
@@ -364,7 +280,7 @@ class _Text:
         else:
             term = ("call", name, *args)
         if len(show(term, ascii=self.ascii)[0]) > _EXPRESSION_LIMIT:
-            return ("atom", "…", _ATOM)
+            return ("atom", "…", ATOM)
         return term
 
     def factor(self, upper: Node, lower: Node, stretches: list[list[Edge]]) -> Factor:
@@ -378,7 +294,7 @@ class _Text:
         upper_label, lower_label = self.label(upper), self.label(lower)
         formula, precedence = show(total, ascii=self.ascii) if total is not None else ("", 0)
         if total is None or len(formula) > _FACTOR_LIMIT:
-            formula, precedence = f"{_d(upper_label)}/{_d(lower_label)}", _ATOM
+            formula, precedence = f"{d(upper_label)}/{d(lower_label)}", ATOM
         return Factor(upper_label, lower_label, formula, sum(values), tuple(values), precedence)
 
     def _stretch(self, stretch: list[Edge]) -> tuple[Typeset | None, float]:

@@ -228,3 +228,26 @@ def test_a_negated_negative_factor_reads_without_a_double_minus() -> None:
     text = str(explain(out, y))
     assert "--" not in text
     assert "= x/y/y/y - out/y" in text  # ((x/y)/y)/y: the minus signs cancel
+
+
+def test_control_characters_in_names_are_escaped_as_the_drawings_escape_them() -> None:
+    """A name holding an ANSI colour code and a newline must not drive the terminal (nor
+    split a line): explain shows it as the drawings do, through the one `clean_text`."""
+    from microgrand.labels import clean_text, display_name
+
+    hostile = "w\x1b[31m\nred"
+    w = Node(0.5, hostile)
+    x = Node(2.0, "x")
+    L = (w * x).sigmoid().named("L")
+    e = explain(L, w)
+    for lines in (e.lines, e.unicode_lines):
+        text = "\n".join(lines)
+        assert "\x1b" not in text
+        assert all("\n" not in line for line in lines)
+    assert e.node == clean_text(hostile) == "w\\x1b[31m\\nred"
+    assert e.lines[0].startswith("dw\\x1b[31m\\nred = ")
+    assert e.unicode_lines[0].startswith(f"d{display_name(hostile)} = ")
+    assert "\x1b" not in e._repr_html_()
+    with pytest.raises(ValueError, match=r"w\\x1b\[31m\\nred") as refused:
+        explain(x, w)
+    assert "\x1b" not in str(refused.value)
