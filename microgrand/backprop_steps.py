@@ -63,7 +63,9 @@ def _label(node: Node, graph: Graph, lecture: Lecture | None) -> str:
 
 
 def _grad_text(node: Node, graph: Graph, lecture: Lecture | None) -> str:
-    if lecture is not None or node.name is not None:
+    if lecture is not None and id(node) in lecture.names:
+        return f"{lecture.gradient(node)} = {fmt(node.grad)}"
+    if node.name is not None:
         return f"d{_label(node, graph, lecture)} = {fmt(node.grad)}"
     return f"the grad of {_label(node, graph, lecture)} = {fmt(node.grad)}"
 

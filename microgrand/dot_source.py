@@ -124,7 +124,7 @@ def lecture_source(graph: Graph, options: Options, progress: BackwardStage) -> D
         if options.values:
             lines.append(fmt(box.value))
         if large and grads_ready and box is not root:
-            lines.append(f"d{model.names[id(box)]} = {grad_text(box)}")
+            lines.append(f"{model.gradient(box)} = {grad_text(box)}")
         attrs = {"shape": "box"}
         if id(box) in highlight:
             attrs.update(style="filled", fillcolor=HIGHLIGHT, penwidth="2")
@@ -229,7 +229,7 @@ def _input_node(
     name = model.names[id(node)]
     lines = [f"{name} = {fmt(node.value)}" if values else name]
     if grad is not None:
-        lines.append(f"d{name} = {grad}")
+        lines.append(f"{model.gradient(node)} = {grad}")
     attrs = {"shape": "plaintext"}
     if highlighted:
         attrs.update(style="filled", fillcolor=HIGHLIGHT)
@@ -246,11 +246,10 @@ def _red_label(
     grads: bool,
     processed: bool,
 ) -> str:
-    name = model.names[id(node)]
     shared = model.box_users[id(node)] > 1
     # A node used by several boxes gets one arrow from each: each adds its share (the
     # engine's `x.grad += ...`), so the arrow says += and shows that share.
-    head = f"d{name} {'+=' if shared else '='} "
+    head = f"{model.gradient(node)} {'+=' if shared else '='} "
     parts: list[str] = []
     formula = model.red_formula(box, node, term) if formulas else None
     value_text = None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from microgrand import engine as _engine
-from microgrand.labels import LABEL_LINE_LIMIT, display_name, fmt_constant
+from microgrand.labels import LABEL_LINE_LIMIT, display_name, fmt_constant, gradient_name
 from microgrand.lecture_loss import LossLabels, recognize
 from microgrand.notation import ONE, Typeset, apply_template, formula_term, t_add, t_mul
 from microgrand.ops import TABLE, op_partial
@@ -247,6 +247,12 @@ class Lecture:
         text, prec, _ = self.operand(node)
         return ("atom", text, prec)
 
+    def gradient(self, node: Node) -> str:
+        """How the drawing writes the gradient of the root with respect to node: ``da``, or
+        ``d(dz)/da`` when the root is itself a derivative (`labels.gradient_name`, the rule
+        `explain` follows)."""
+        return gradient_name(self.names.get(id(self.graph.root), ""), self.names[id(node)])
+
     def red_formula(self, box: Node, node: Node, term: Typeset | None) -> Typeset | None:
         """d node as the lecture writes it: its own simplification, or the chain rule."""
         special = self.special.red_formula(box, node)
@@ -254,9 +260,7 @@ class Lecture:
             return special
         if term is None:
             return None
-        upstream: Typeset = (
-            ONE if box is self.graph.root else ("atom", "d" + self.names[id(box)], 5)
-        )
+        upstream: Typeset = ONE if box is self.graph.root else ("atom", self.gradient(box), 5)
         return t_mul(term, upstream)
 
     def first_column(self, has_data: bool) -> set[int]:

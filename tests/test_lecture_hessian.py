@@ -10,6 +10,7 @@ bce_with_logits).
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -229,3 +230,29 @@ def test_the_gradient_graph_has_its_own_backward_pass() -> None:
     assert math.isclose(g.w1.grad, H[2][0], rel_tol=1e-12)
     assert math.isclose(g.w2.grad, H[2][1], rel_tol=1e-12)
     assert math.isclose(g.b.grad, H[2][2], rel_tol=1e-12)
+
+
+def test_drawings_of_a_gradient_graph_write_gradients_as_explain_does() -> None:
+    """Issue 11: drawn from a root that is itself a derivative (dz), a red arrow's label is
+    d(dz)/dz, never "dz = ...·da" (which reads as the first derivative); the drawings and
+    explain share the rule (`labels.gradient_name`), so their heads agree."""
+    from microgrand.chain_rule import explain
+    from microgrand.render import draw
+
+    g = lecture_graph()
+    (dz,) = grad(g.L, g.z, create_graph=True)
+    dz.named("dz")
+    dz.backward()
+    source = str(draw(dz).source)
+    red = re.findall(r'label="([^"]*)" color="#c62828"', source)
+    assert red, source
+    assert "d(dz)/dz = a(1 − a)·d(dz)/da = 0.2475" in red
+    assert all(label.startswith("d(dz)/d") for label in red), red
+    assert explain(dz, g.z).lines[0].startswith("d(dz)/dz = ")
+    assert explain(dz, g.w1).unicode_lines[0].startswith("d(dz)/dw₁ = ")
+    assert 'label="d(dz)/dw₁ = x₁·d(dz)/dz = 0.495"' in source
+    # a first-derivative drawing is unchanged: dz = a − y on its arrow, not dL/dz
+    g.L.backward()
+    first = str(draw(g.L).source)
+    assert "d(L)" not in first and "dL/d" not in first
+    assert re.search(r'label="dz = a − y', first), first
