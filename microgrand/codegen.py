@@ -84,6 +84,8 @@ class Plan:
     grads: dict[Node, str] = field(default_factory=dict)
     computed: list[Node] = field(default_factory=list)
     namer: _Names | None = None
+    reuse: dict[str, str] = field(default_factory=dict)  # forward expression -> its name
+    said: dict[str, str] = field(default_factory=dict)  # that name -> its statement
     params: list[str] = field(default_factory=list)  # one per input: the code's parameters
 
     @property
@@ -203,6 +205,8 @@ def _forward(p: Plan, computed: list[Node]) -> None:
                 f"  # {out} = sigmoid({x})"
             )
         p.forward.append(f"{p.names[node]} = {ast.unparse(expr)}")
+        if p.reuse.setdefault(ast.dump(expr), p.names[node]) == p.names[node]:
+            p.said[p.names[node]] = p.forward[-1]
     # inf and nan spread through +, -, *, / and into the root; only an op that can squash
     # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
     # The ignore below: computed nodes hold Op rows
@@ -258,30 +262,45 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     own: set[Node] = set()  # nodes whose gradient is a variable of their own
     array_names = {p.names[n] for n in arrays or ()}
     lines: list[str] = []
+    order = sorted(p.computed, key=lambda n: n._stamp, reverse=True)
+    folds = _foldable(p, order, wants)
     # The engine's order: newest node first (stamps), each node's inputs x then y.
-    for node in sorted(p.computed, key=lambda n: n._stamp, reverse=True):
+    for node in order:
         if node not in wants or node not in grad:
             continue
         op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
         for slot, parent in enumerate(node.parents):
             if parent not in wants:
                 continue
-            product = _times(grad[node], _partial(p, node, op, slot))
+            partial, reused = _reuse(p, _partial(p, node, op, slot))
+            note = "".join(f"  # {p.said[name]}" for name in reused)
+            product = _times(grad[node], partial)
             if arrays is not None and node in arrays and parent not in arrays:
                 product = _total(product, array_names)
             if parent not in grad and (
-                isinstance(product, ast.Name) or _value(product) is not None
+                isinstance(product, ast.Name)
+                or _value(product) is not None
+                or _negated_name(product)
+                or parent in folds
             ):
-                grad[parent] = product  # a copy: no statement
+                # A copy, a name's negation, or the one product a node whose gradient
+                # only passes on (through +, - or one input) receives: no statement.
+                grad[parent] = product
                 continue
             if parent in own:
                 target = ast.unparse(grad[parent])
-                lines.append(f"{target} += {ast.unparse(product)}")
+                if _leads_with_minus(product):  # da += -y * r is da -= y * r, exactly
+                    lines.append(f"{target} -= {ast.unparse(_negate(product))}{note}")
+                else:
+                    lines.append(f"{target} += {ast.unparse(product)}{note}")
                 continue
             target = names.take("d" + p.names[parent])
             if parent in grad:
-                product = ast.BinOp(grad[parent], ast.Add(), product)
-            lines.append(f"{target} = {ast.unparse(product)}")
+                if _leads_with_minus(product):
+                    product = ast.BinOp(grad[parent], ast.Sub(), _negate(product))
+                else:
+                    product = ast.BinOp(grad[parent], ast.Add(), product)
+            lines.append(f"{target} = {ast.unparse(product)}{note}")
             own.add(parent)
             if _uses(product, array_names):
                 array_names.add(target)
@@ -296,8 +315,89 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     # whose inputs takes a gradient) covers all the others.
     ends = [leaf for leaf in p.inputs if leaf._op is PARAMETER]
     ends += [n for n in p.named if not any(parent in wants for parent in n.parents)]
-    checked = [grads[n] for n in ends if grads[n].isidentifier()]
+    checked = [grads[n].removeprefix("-") for n in ends]
+    checked = [name for name in checked if name.isidentifier()]
     return BackwardPlan(lines, grads, checked)
+
+
+def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
+    """Nodes whose gradient is written into the one expression that uses it.
+
+    A node qualifies when exactly one product reaches it, it passes its gradient on to at
+    most one input through a constant partial (+, -, neg: so the expression does not grow
+    along a chain), and its gradient is not returned: ``dt8 = -t6; dt7 = dt8 * (1.0 / t7);
+    da = -dt7`` becomes ``da = t6 * (1.0 / t7)``, the same operations on the same numbers
+    (a negation is exact), without the intermediate statements.
+    """
+    returned = {*p.inputs, *p.named, p.root}
+    arrivals: dict[Node, int] = {}
+    for node in order:
+        if node in wants:
+            for parent in node.parents:
+                if parent in wants:
+                    arrivals[parent] = arrivals.get(parent, 0) + 1
+    return {
+        node
+        for node in order
+        if node not in returned
+        and arrivals.get(node, 0) == 1
+        # The ignore below: a computed node's op slot holds its Op row
+        and all(isinstance(d, Num) for d in node._op.derivatives)  # type: ignore[union-attr]
+        and sum(1 for parent in node.parents if parent in wants) <= 1
+    }
+
+
+def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
+    """expr with each subexpression that the forward pass computed replaced by its name
+    (a sigmoid's ``a * (1.0 - a)`` is ``a * t7`` when ``t7 = 1.0 - a``): the same number.
+    Also returns the names used so, for a comment that shows what they are."""
+    reused: list[str] = []
+    if not p.reuse:
+        return expr, reused
+
+    class Swap(ast.NodeTransformer):
+        def visit(self, item: ast.AST) -> ast.AST:
+            name = p.reuse.get(ast.dump(item)) if isinstance(item, ast.expr) else None
+            if name is None or isinstance(item, ast.Name):
+                visited: ast.AST = super().visit(item)
+                return visited
+            reused.append(name)
+            return ast.Name(name)
+
+    swapped = Swap().visit(copy.deepcopy(expr))
+    assert isinstance(swapped, ast.expr)
+    return swapped, list(dict.fromkeys(reused))
+
+
+def _negated_name(expr: ast.expr) -> bool:
+    return (
+        isinstance(expr, ast.UnaryOp)
+        and isinstance(expr.op, ast.USub)
+        and isinstance(expr.operand, ast.Name)
+    )
+
+
+def _leads_with_minus(expr: ast.expr) -> bool:
+    """-x, or a product or quotient whose left factor is -x."""
+    while isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult | ast.Div):
+        expr = expr.left
+    return isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) and not _is_literal(expr)
+
+
+def _negate(expr: ast.expr) -> ast.expr:
+    """-expr, exactly, with the fewest operations: -(-x) is x, -(-x * r) is x * r."""
+    value = _value(expr)
+    if value is not None:
+        return literal(-value)
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        return expr.operand
+    if (
+        isinstance(expr, ast.BinOp)
+        and isinstance(expr.op, ast.Mult | ast.Div)
+        and (_leads_with_minus(expr.left) or _is_literal(expr.left))
+    ):
+        return ast.BinOp(_negate(expr.left), expr.op, expr.right)
+    return ast.UnaryOp(ast.USub(), expr)
 
 
 def _uses(expr: ast.expr, names: set[str]) -> bool:
@@ -387,6 +487,5 @@ def _times(g: ast.expr, partial: ast.expr) -> ast.expr:
         if value == 1.0:
             return b
         if value == -1.0:
-            v = _value(b)
-            return literal(-v) if v is not None else ast.UnaryOp(ast.USub(), b)
+            return _negate(b)
     return ast.BinOp(g, ast.Mult(), partial)

@@ -100,7 +100,9 @@ def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
     frozen = [
         f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
     ]
-    steps = _with_deletes([*p.forward, *back.lines], keep={*returned, *p.params})
+    # A returned gradient may be an expression of a name (-dt5): keep what it uses.
+    kept = {n.id for r in returned for n in ast.walk(ast.parse(r)) if isinstance(n, ast.Name)}
+    steps = _with_deletes([*p.forward, *back.lines], keep={*kept, *p.params})
     forward = [line for step in steps[: len(p.forward)] for line in step]
     backward_lines = [line for step in steps[len(p.forward) :] for line in step]
     lines = [

@@ -69,7 +69,8 @@ def test_source_reads_like_the_lecture() -> None:
     lecture_source = microgrand.compile(*lecture()).source
     assert "a = 1.0 / (1.0 + exp(-z)) if z >= 0.0 else" in lecture_source  # σ, inline
     assert "# a = sigmoid(z)" in lecture_source
-    assert "dz = da * (a * (1.0 - a))" in lecture_source  # σ's formula: out * (1 - out)
+    # σ's formula, out * (1 - out), with the forward pass's t7 = 1 - a: not computed twice
+    assert "dz = da * (a * t7)  # t7 = 1.0 - a\n" in lecture_source
 
 
 def test_repr_says_what_it_computes() -> None:

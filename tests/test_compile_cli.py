@@ -38,7 +38,7 @@ def test_draw_code_prints_the_same(capsys: pytest.CaptureFixture[str]) -> None:
     code, draw_out, _ = run(capsys, "draw", "u = b*c; J = 3*u", "--code")
     assert code == 0 and draw_out == code_out
     code, lecture_out, _ = run(capsys, "draw", "--lecture", "--code")
-    assert code == 0 and "        dz = da * (a * (1.0 - a))\n" in lecture_out
+    assert code == 0 and "        dz = da * (a * t7)  # t7 = 1.0 - a\n" in lecture_out
 
 
 @pytest.mark.parametrize(
