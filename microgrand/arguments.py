@@ -86,3 +86,8 @@ class ClosedStream:
     def isatty(self) -> bool:
         """A closed stream is no terminal."""
         return False
+
+
+def counted(count: int, word: str) -> str:
+    """``count`` and ``word``, plural unless count is 1: "1 iteration", "50 iterations"."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"

@@ -77,7 +77,14 @@ def check_name(name: object) -> str | None:
 
 
 def _shown(inputs: tuple[Node, ...]) -> str:
-    return ", ".join(f"{describe(n)} = {n._v!r}" for n in inputs)
+    return ", ".join(_valued(n) for n in inputs)
+
+
+def _valued(node: Node) -> str:
+    """A node and its value; an unnamed constant's name is its value, said once."""
+    if node._name is None and node.is_constant:
+        return describe(node)
+    return f"{describe(node)} = {node._v!r}"
 
 
 def forward_error(op: Op, inputs: tuple[Node, ...], error: Exception) -> Exception:
@@ -133,9 +140,9 @@ def partial_error(node: Node, error: Exception) -> ArithmeticError | ValueError:
         base, exponent = node.parents
         return ValueError(
             f"pow: the exponent {describe(exponent)} needs a gradient, and d(a ** b)/db = "
-            f"a ** b · log(a) needs a base a > 0, but the base {describe(base)} is "
-            f"{base._v!r}. A base that is not positive can only take an exponent that is "
-            "a number or a data leaf (requires_grad=False)."
+            f"a ** b · log(a) needs a base a > 0, but the base is {_valued(base)}. A base "
+            "that is not positive can only take an exponent that is a number or a data leaf "
+            "(requires_grad=False)."
         )
     return OverflowError(
         f"backward through {node.op} ({describe(node)}): the local derivative is infinite or "

@@ -22,6 +22,7 @@ from microgrand.arguments import (
     PROG,
     ClosedStream,
     Parser,
+    counted,
     epochs,
     finite_float,
     label,
@@ -202,7 +203,7 @@ def run_demo(args: argparse.Namespace) -> int:
     print(
         f"\nGradient descent on real data: {data.name}\n"
         f"  (features standardized to mean 0, std 1), m = {data.m}, "
-        f"alpha = {alpha:g}, {args.epochs} epochs"
+        f"alpha = {alpha:g}, {counted(args.epochs, 'epoch')}"
     )
     train_cli.train_and_report(data, alpha, args.epochs, standardized=True)
     return 0

@@ -93,6 +93,7 @@ def grad(
     Returns:
         One gradient per input, in order: floats, or Nodes with ``create_graph=True``.
     """
+    _refuse_non_bool(create_graph=create_graph, allow_unused=allow_unused)
     outs = _nodes(outputs, "outputs")
     ins = _nodes(inputs, "inputs")
     _refuse_non_parameters(ins)
@@ -102,11 +103,7 @@ def grad(
     in_graph = set(computed).union(leaves)
     unused = [i for i, node in enumerate(ins) if node not in in_graph]
     if unused and not allow_unused:
-        names = ", ".join(f"input {i} ({checks.describe(ins[i])})" for i in unused)
-        raise ValueError(
-            f"grad: the outputs do not depend on {names}; pass allow_unused=True to get 0 "
-            "for inputs the outputs do not use"
-        )
+        raise ValueError(_unused_message(outs, ins, unused))
     needed = _depends_on(computed, ins)
     weights = _weights(grad_outputs, len(outs))
     if create_graph:
@@ -122,6 +119,31 @@ def grad(
             floats[out] = floats.get(out, 0.0) + weight._v
     floats = _backward_floats(computed, needed, floats)
     return tuple(floats.get(node, 0.0) for node in ins)
+
+
+def _refuse_non_bool(**flags: object) -> None:
+    """Raise TypeError for a flag that is not True or False ("yes" would count as True)."""
+    for name, value in flags.items():
+        if value is not True and value is not False:
+            raise TypeError(
+                f"grad: {name} must be True or False, got {type(value).__name__} "
+                f"{checks.short(repr(value))}"
+            )
+
+
+def _unused_message(outs: list[Node], ins: list[Node], unused: list[int]) -> str:
+    """Why grad refuses inputs the outputs do not use, with the likely cause when known."""
+    names = ", ".join(f"input {i} ({checks.describe(ins[i])})" for i in unused)
+    message = f"grad: the outputs do not depend on {names}"
+    if all(out._op is DATA and out._name is None for out in outs):
+        # What grad(..., create_graph=True) returns for a gradient that came out a number.
+        message += (
+            ": the output is a plain number with no graph. grad(..., create_graph=True) "
+            "returns one when the derivative is constant near the point, as relu's slope "
+            "step(x) is: step and is_zero are piecewise constant, so the derivative of such a "
+            "gradient is 0"
+        )
+    return message + "; pass allow_unused=True to get 0.0 for inputs the outputs do not use"
 
 
 def _refuse_non_parameters(ins: list[Node]) -> None:

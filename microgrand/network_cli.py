@@ -21,6 +21,7 @@ import math
 import sys
 from typing import Any
 
+from microgrand.arguments import counted
 from microgrand.datasets import FLOWER, MOONS, DataError, Dataset, standardize
 from microgrand.labels import number
 from microgrand.network import ALPHA, ITERATIONS, NetworkResult, hidden_size_table, train_network
@@ -113,11 +114,16 @@ def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
     net = MLP(2, [sizes[0], 1], activation=args.activation, seed=args.seed)
     shape = f"2-{sizes[0]}-1"
     print(f"Network: {shape}, {args.activation} hidden layer, sigmoid output (seed {args.seed})")
-    print(f"Gradient descent: alpha = {alpha:g}, {iterations} iterations, {_ON[args.engine]}")
+    print(
+        f"Gradient descent: alpha = {alpha:g}, {counted(iterations, 'iteration')}, "
+        f"{_ON[args.engine]}"
+    )
     with Progress(iterations, f"training {shape}") as bar:
         result = _train(net, X, Y, alpha, iterations, bar.update, args.engine)
     _print_costs(result)
-    print(f"final J = {number(result.final_cost)} (after {result.iterations} iterations)")
+    print(
+        f"final J = {number(result.final_cost)} (after {counted(result.iterations, 'iteration')})"
+    )
     print(f"training accuracy: {_percent(result)}")
     _warn_if_worse(result, alpha)
     if args.plot is not None:
@@ -162,7 +168,7 @@ def _table(
 ) -> int:
     print(
         f"Networks 2-n_h-1, {args.activation} hidden layer, sigmoid output (seed {args.seed}); "
-        f"alpha = {alpha:g}, {iterations} iterations each, {_ON[args.engine]}"
+        f"alpha = {alpha:g}, {counted(iterations, 'iteration')} each, {_ON[args.engine]}"
     )
     every = _UPDATE_EVERY[args.engine]
     total = sum(sizes) * (iterations + 1)

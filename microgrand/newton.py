@@ -37,6 +37,8 @@ from microgrand.logreg import ZERO, BatchGraph, Parameters, batch_graph, data_no
 # largest curvature J can have, (1/4m) Σ x xᵀ (a(1-a) <= 1/4): a step then multiplies the
 # gradient's rounding errors by more than 1e10.
 SINGULAR = 1e-10
+TOL = 1e-6  # the defaults of `newton` (and of ``microgrand train --method newton``)
+MAX_ITERATIONS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,8 @@ def newton(
     y: Sequence[float],
     *,
     l2: float = 0.0,
-    tol: float = 1e-6,
-    max_iterations: int = 50,
+    tol: float = TOL,
+    max_iterations: int = MAX_ITERATIONS,
     start: Parameters = ZERO,
     on_iteration: Callable[[int, float], None] | None = None,
 ) -> NewtonResult:

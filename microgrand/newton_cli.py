@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from microgrand.arguments import PROG
+from microgrand.arguments import PROG, counted
 from microgrand.datasets import DataError, Dataset, standardize
 from microgrand.logreg import Parameters, TrainResult, accuracy, train
 from microgrand.newton import NewtonResult, SingularHessianError, newton
@@ -33,7 +33,7 @@ def newton_and_report(data: Dataset, args: argparse.Namespace, *, standardized: 
     print("  with the Hessian H of J from autograd (the gradient of the gradient);")
     print(
         f"  stop when J changes by at most {args.tol:g} in one iteration, "
-        f"or after {args.max_iterations} iterations"
+        f"or after {counted(args.max_iterations, 'iteration')}"
     )
     start = time.perf_counter()
     try:
@@ -55,15 +55,15 @@ def newton_and_report(data: Dataset, args: argparse.Namespace, *, standardized: 
         print(f"stopped at iteration {result.iterations}: J changed by at most {args.tol:g}")
     else:
         print(
-            f"stopped after {result.iterations} iterations (--max-iterations) before J "
+            f"stopped after {counted(result.iterations, 'iteration')} (--max-iterations) before J "
             f"settled to within {args.tol:g}"
         )
     _print_parameters(data, features, result.params, standardized)
 
     gd, gd_seconds = _gradient_descent(features, args)
     print(
-        f"\nNewton's method vs gradient descent (alpha = {args.alpha:g}, {args.epochs} epochs) "
-        "on the same J:"
+        f"\nNewton's method vs gradient descent (alpha = {args.alpha:g}, "
+        f"{counted(args.epochs, 'epoch')}) on the same J:"
     )
     rows = [
         ("gradient descent", gd.epochs, gd.final_loss, gd.params, gd_seconds),
@@ -147,14 +147,14 @@ def _verdict(result: NewtonResult, gd_final: float, gd_epochs: int, tol: float) 
     if reached is not None:
         return (
             f"Newton's method reached gradient descent's final J = {number(gd_final)} at "
-            f"iteration {reached}: {reached} iterations where gradient descent took "
-            f"{gd_epochs} epochs."
+            f"iteration {reached}: {counted(reached, 'iteration')} where gradient descent took "
+            f"{counted(gd_epochs, 'epoch')}."
         )
     if result.final_loss - gd_final <= tol:
         return (
             f"Both ended at J = {number(gd_final)} (Newton's method within its tolerance "
-            f"{tol:g}): {result.iterations} iterations where gradient descent took "
-            f"{gd_epochs} epochs."
+            f"{tol:g}): {counted(result.iterations, 'iteration')} where gradient descent took "
+            f"{counted(gd_epochs, 'epoch')}."
         )
     return (
         f"Newton's method stopped at J = {number(result.final_loss)}, above gradient "

@@ -97,11 +97,25 @@ def _doc(op: Op) -> str:
     return f"Record `{op.name}`: out = {op.template.format(*inputs)}; {slopes}."
 
 
+_NO_MODULUS = object()
+
+
+def _modulus_error(op: Op, modulus: object) -> str:
+    if op.name == "pow":
+        return (
+            f"pow with a modulus (pow(x, y, {short(repr(modulus))})) is not supported for "
+            "Nodes: modular arithmetic has no derivative; use x ** y"
+        )
+    return f"{op.name} takes one other input, got a third: {short(repr(modulus))}"
+
+
 def _binary(op: Op, reflected: bool = False) -> Callable[[Node, object], Node]:
     """Make the operator method for a two-input op (`reflected`: number on the left)."""
     forward = op.forward
 
-    def method(self: Node, other: object) -> Node:
+    def method(self: Node, other: object, modulus: object = _NO_MODULUS) -> Node:
+        if modulus is not _NO_MODULUS:  # only pow(node, y, m) passes a third argument
+            raise TypeError(_modulus_error(op, modulus))
         operand: Node | None
         if other.__class__ is Node:
             operand = other

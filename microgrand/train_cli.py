@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from microgrand import network, network_cli
-from microgrand.arguments import PROG, epochs, non_negative_float, positive_float
+from microgrand.arguments import PROG, counted, epochs, non_negative_float, positive_float
 from microgrand.datasets import IRIS, DataError, Dataset, load, standardize
 from microgrand.logreg import (
     ENGINES,
@@ -31,6 +31,8 @@ from microgrand.logreg import (
     train,
     went_up,
 )
+from microgrand.newton import MAX_ITERATIONS as NEWTON_MAX_ITERATIONS
+from microgrand.newton import TOL as NEWTON_TOL
 from microgrand.notation import number
 from microgrand.progress import Progress
 
@@ -106,15 +108,16 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tol",
         type=non_negative_float,
-        default=1e-6,
-        help="newton: stop when J changes by at most this much in one iteration (default 1e-6)",
+        default=None,
+        help="newton: stop when J changes by at most this much in one iteration "
+        f"(default {NEWTON_TOL:g})",
     )
     parser.add_argument(
         "--max-iterations",
         type=epochs,
-        default=50,
+        default=None,
         metavar="N",
-        help="newton: stop after N iterations at the latest (default 50)",
+        help=f"newton: stop after N iterations at the latest (default {NEWTON_MAX_ITERATIONS})",
     )
 
 
@@ -122,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     """`microgrand train`: full-batch gradient descent, printing J, parameters, accuracy."""
     if not args.data.strip():
         raise DataError("--data is empty: give 'iris' or the path of a CSV file")
+    _refuse_newton_options(args)
     data = load(args.data)
     if args.hidden is not None:
         if args.method != "gd" or args.l2:
@@ -140,11 +144,30 @@ def run(args: argparse.Namespace) -> int:
         from microgrand.newton_cli import newton_and_report
 
         return newton_and_report(data, args, standardized=standardized)
-    print(f"Gradient descent: alpha = {args.alpha:g}, {args.epochs} epochs")
+    print(f"Gradient descent: alpha = {args.alpha:g}, {counted(args.epochs, 'epoch')}")
     train_and_report(
         data, args.alpha, args.epochs, standardized=standardized, l2=args.l2, engine=args.engine
     )
     return 0
+
+
+def _refuse_newton_options(args: argparse.Namespace) -> None:
+    """--tol and --max-iterations tune Newton's method: given without it, say so (not ignore)."""
+    if args.method != "newton":
+        given = [
+            flag
+            for flag, value in (("--tol", args.tol), ("--max-iterations", args.max_iterations))
+            if value is not None
+        ]
+        if given:
+            raise DataError(
+                f"{' and '.join(given)} belong{'s' if len(given) == 1 else ''} to Newton's "
+                "method: add --method newton (gradient descent runs for --epochs)"
+            )
+    args.tol = NEWTON_TOL if args.tol is None else args.tol
+    args.max_iterations = (
+        NEWTON_MAX_ITERATIONS if args.max_iterations is None else args.max_iterations
+    )
 
 
 def train_and_report(
@@ -209,7 +232,7 @@ def _print_results(
 ) -> None:
     print(loss_table(result))
     w1, w2, b = result.params
-    print(f"final J = {number(result.final_loss)} (after {result.epochs} epochs)")
+    print(f"final J = {number(result.final_loss)} (after {counted(result.epochs, 'epoch')})")
     note = " (on the standardized features)" if standardized else ""
     print(f"w1 = {number(w1)}, w2 = {number(w2)}, b = {number(b)}{note}")
     correct = round(accuracy(result.params, features.x1, features.x2, features.y) * data.m)
@@ -253,7 +276,8 @@ class _Watch:
 
 def _stuck(result: TrainResult, alpha: float, standardized: bool, constant: bool) -> str:
     moved = (
-        f"J barely moved in {result.epochs} epochs ({number(result.losses[0])} at epoch 0, "
+        f"J barely moved in {counted(result.epochs, 'epoch')} "
+        f"({number(result.losses[0])} at epoch 0, "
         f"{number(result.final_loss)} at epoch {result.epochs})"
     )
     if constant:
