@@ -77,7 +77,7 @@ def generated_code(statements: list[str], data: list[str], *, numpy: bool = Fals
     names = _leaf_names(statements)
     given = _given(statements)
     defaults = [f"{name}={TRACE_VALUE}" for name in names if name not in given]
-    root = parse_graph([*statements, *defaults], data=data).root
+    root = parse_graph([*statements, *defaults], data=data, purpose="compile").root
     leaves = {leaf.name: leaf for leaf in _leaves(root)}
     inputs = [leaves[name] for name in names if name in leaves]
     compiled = microgrand.compile(root, inputs)

@@ -231,18 +231,24 @@ def compare_examples(
             f"compare: x1, x2 and y must have the same positive length, got "
             f"{len(x1)}, {len(x2)}, {m}"
         )
-    X = np.array([x1, x2], dtype=np.float64)
-    Y = np.array([y], dtype=np.float64)
-    out = compiled_loss()(X[0], X[1], Y[0], w1, w2, b, reduce="mean")
-    formulas = lecture.vectorized(np.array([[w1], [w2]]), b, X, Y)
+    # The graphs first: on inputs too large for floats they raise the one clear error
+    # (naming the op and the values) before numpy could print RuntimeWarnings.
     sums = dict.fromkeys(BATCH_FORMULAS, 0.0)
-    for u, v, label in zip(x1, x2, y, strict=True):
-        graph = lecture_graph(u, v, w1, w2, b, label)
-        graph.L.backward()
+    for i, (u, v, label) in enumerate(zip(x1, x2, y, strict=True)):
+        try:
+            graph = lecture_graph(u, v, w1, w2, b, label)
+            graph.L.backward()
+        except (ArithmeticError, ValueError) as error:
+            raise type(error)(f"compare: example {i} of {m}: {error}") from None
         sums["J"] += graph.L.value
         sums["dw1"] += graph.w1.grad
         sums["dw2"] += graph.w2.grad
         sums["db"] += graph.b.grad
+    X = np.array([x1, x2], dtype=np.float64)
+    Y = np.array([y], dtype=np.float64)
+    out = compiled_loss()(X[0], X[1], Y[0], w1, w2, b, reduce="mean")
+    with np.errstate(all="ignore"):  # an inf or nan shows in the table as a disagreement
+        formulas = lecture.vectorized(np.array([[w1], [w2]]), b, X, Y)
     compiled = {"J": out.value, **{k: out.grads[k[1:]] for k in ("dw1", "dw2", "db")}}
     vectorized = {
         "J": formulas.J,

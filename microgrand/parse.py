@@ -217,11 +217,19 @@ def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
     return parse_graph(texts, data=data).root
 
 
-def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Parsed:
-    """Like `build`, and also say which results are left unused (see `Parsed`)."""
+def parse_graph(
+    texts: str | Sequence[str], *, data: Collection[str] = (), purpose: str = "draw"
+) -> Parsed:
+    """Like `build`, and also say which results are left unused (see `Parsed`).
+
+    `purpose` is what the caller does with the graph ("draw", "compile"), said in the
+    error for statements that make no graph.
+    """
     statements = _split([texts] if isinstance(texts, str) else list(texts))
     if not statements:
-        raise ParseError("nothing to draw: give statements like 'u = b*c; J = 3*u' a=5 b=3 c=2")
+        raise ParseError(
+            f"nothing to {purpose}: give statements like 'u = b*c; J = 3*u' a=5 b=3 c=2"
+        )
     parsed = [(statement, *_parse(statement)) for statement in statements]
     env = _leaves(parsed, set(data) | _labels(parsed))
     unknown_data = set(data) - set(env)
@@ -237,7 +245,7 @@ def parse_graph(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Pa
     computed = [(s, n, e) for s, n, e in parsed if n not in env]
     if not computed:
         raise ParseError(
-            "nothing to draw: every statement only gives a value; add one like J = 3*a"
+            f"nothing to {purpose}: every statement only gives a value; add one like J = 3*a"
         )
     _check_values(computed, {name for _, name, _ in parsed}, env)
     later = {name for _, name, _ in computed}

@@ -154,6 +154,12 @@ class Drawing:
                 f"cannot tell the format from {target.name!r}: use a .svg, .png or .dot suffix"
             )
         check_width(width)
+        if width is not None and fmt_name == "dot":
+            # DOT source has no pixels: the CLI refuses --width with .dot the same way.
+            raise ValueError(
+                f"width scales .svg/.png images only, not {target.name!r}: DOT source has no "
+                "size in pixels (save it without width)"
+            )
         if fmt_name == "svg" and engine is None:
             self.svg()  # lays out once, then cached
             assert self._svg is not None

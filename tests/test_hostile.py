@@ -10,6 +10,7 @@ import math
 import os
 import pickle
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -233,3 +234,114 @@ def test_data_that_is_not_a_leaf_says_why(
     # Both said "--data names q, which is not given a value (x1=2)": no value would help.
     assert main(["code", "J = x*y", "--data", data]) == 2
     assert f"--data names {data}: {why}; --data marks the leaves" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--tol", "1e-3"], "--tol belongs"),
+        (["--max-iterations", "5"], "--max-iterations belongs"),
+        (["--tol", "0", "--max-iterations", "5"], "--tol and --max-iterations belong"),
+    ],
+)
+def test_newton_options_without_method_newton_are_refused(
+    flags: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They were silently ignored: gradient descent ran for --epochs as if they were not given.
+    assert main(["train", *flags]) != 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert named in line and "add --method newton" in line
+
+
+def test_counts_of_one_are_singular(capsys: pytest.CaptureFixture[str]) -> None:
+    # "stopped after 1 iterations", "1 epochs".
+    assert main(["train", "--method", "newton", "--max-iterations", "1", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "stopped after 1 iteration (--max-iterations)" in out
+    assert "or after 1 iteration\n" in out
+    assert "(alpha = 0.1, 1 epoch) on the same J" in out
+    assert not any(f"1 {word}s" in out for word in ("iteration", "epoch"))
+    assert main(["train", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "alpha = 0.1, 1 epoch\n" in out and "(after 1 epoch)" in out
+
+
+@pytest.mark.parametrize("flag", ["create_graph", "allow_unused"])
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_grad_flags_must_be_booleans(flag: str, value: object) -> None:
+    # create_graph="yes" was taken as True.
+    w = Node(1.5, "w")
+    with pytest.raises(TypeError, match=rf"^grad: {flag} must be True or False, got "):
+        microgrand.grad(w * w, [w], **{flag: value})  # type: ignore[call-overload]
+
+
+def test_pow_with_a_modulus_says_it_is_not_supported() -> None:
+    # It said "_binary.<locals>.method() takes 2 positional arguments but 3 were given".
+    w = Node(3.0, "w")
+    with pytest.raises(TypeError, match=r"^pow with a modulus .* is not supported for Nodes"):
+        pow(w, 2, 3)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"^add takes one other input, got a third: 3$"):
+        w.add(w, 3)  # type: ignore[call-arg]
+    assert pow(w, 2, None).value == 9.0  # type: ignore[call-overload]
+
+
+def test_a_constant_base_is_named_once() -> None:
+    # "but the base the constant -2.0 is -2.0".
+    p = Node(2.0, "p")
+    with pytest.raises(ValueError) as error:
+        ((-2.0) ** p).backward()
+    message = str(error.value)
+    assert "but the base is the constant -2.0. A base" in message
+    assert "-2.0 is -2.0" not in message
+    with pytest.raises(ValueError, match=r"but the base is 'w' = -2\.0\. A base"):
+        (Node(-2.0, "w") ** p).backward()
+    with pytest.raises(ValueError, match=r"\(the constant -2\.0, 'p' = 0\.5\)"):
+        (-2.0) ** Node(0.5, "p")
+
+
+def test_code_with_no_statements_says_nothing_to_compile(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for statements in ("", "a = 5"):
+        assert main(["code", statements]) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert line.startswith("microgrand code: error: nothing to compile: "), line
+    assert main(["draw", ""]) == 2
+    assert "error: nothing to draw: " in capsys.readouterr().err
+
+
+def test_saving_dot_source_refuses_a_width(tmp_path: Path) -> None:
+    # The CLI refused --width with .dot, the library wrote the file and ignored the width.
+    w = Node(2.0, "w")
+    drawing = microgrand.draw(w * w)
+    with pytest.raises(ValueError, match=r"^width scales \.svg/\.png images only, not 'x\.dot'"):
+        drawing.save(tmp_path / "x.dot", width=800)
+    assert not (tmp_path / "x.dot").exists()
+    assert drawing.save(tmp_path / "y.dot").exists()
+
+
+@pytest.mark.parametrize("x1", [[1e300, 1.0], [1.0, -1e300]])
+def test_compare_on_huge_inputs_gives_one_error_and_no_warning(x1: list[float]) -> None:
+    # numpy printed "RuntimeWarning: divide by zero encountered in log" before the error.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises((ValueError, OverflowError), match=r"^compare: example \d of 2: "):
+            microgrand.compare(x1, [1.0, 1.0], 1.0, 1.0, 0.0, [1.0, 0.0])
+
+
+def test_grad_of_a_piecewise_constant_gradient_says_why_it_is_unused() -> None:
+    x = Node(1.0, "x")
+    (slope,) = microgrand.grad(x.relu(), [x], create_graph=True)
+    with pytest.raises(ValueError) as error:
+        microgrand.grad(slope, [x])
+    message = str(error.value)
+    assert message.startswith("grad: the outputs do not depend on input 0 ('x'): ")
+    assert "step(x)" in message and "piecewise constant" in message
+    assert message.endswith("pass allow_unused=True to get 0.0 for inputs the outputs do not use")
+    assert microgrand.grad(slope, [x], allow_unused=True) == (0.0,)
+    v = Node(2.0, "v")  # an ordinary unused input gets no talk of step
+    with pytest.raises(ValueError, match=r"input 0 \('v'\); pass allow_unused") as plain:
+        microgrand.grad(x * x, [v])
+    assert "step" not in str(plain.value)
