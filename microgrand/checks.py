@@ -134,13 +134,20 @@ def not_finite(op: Op, inputs: tuple[Node, ...], value: float) -> OverflowError:
     )
 
 
+def _the_base(base: Node) -> str:
+    """Say "the base 'a' is -2.0", or "the base is the constant -2.0" (its value once)."""
+    if base._name is None and base.is_constant:
+        return f"the base is {describe(base)}"
+    return f"the base {describe(base)} is {base._v!r}"
+
+
 def partial_error(node: Node, error: Exception) -> ArithmeticError | ValueError:
     """A local derivative could not be computed (0 ** 0.5 at 0 has an infinite slope)."""
     if node.op == "pow" and isinstance(error, ValueError):
         base, exponent = node.parents
         return ValueError(
             f"pow: the exponent {describe(exponent)} needs a gradient, and d(a ** b)/db = "
-            f"a ** b · log(a) needs a base a > 0, but the base is {_valued(base)}. A base "
+            f"a ** b · log(a) needs a base a > 0, but {_the_base(base)}. A base "
             "that is not positive can only take an exponent that is a number or a data leaf "
             "(requires_grad=False)."
         )
