@@ -66,9 +66,16 @@ def source(p: Plan, fname: str) -> str:
             f"        return self.fail({params})",
         ]
     elif rows:
+        # One addition per value first: inf or nan makes the sum times 0.0 nan. Only then
+        # (or when finite values add up past the largest float) the exact test, x - x.
+        values = [
+            " + ".join(list(dict.fromkeys(p.checked))[i : i + 6]) for i in range(0, len(terms), 6)
+        ]
         scalar += [
-            "    # Strict numerics: an inf or nan in any of these makes the sum nan.",
+            "    # Strict numerics: an inf or nan in any of these makes the sums nan.",
             "    if (",
+            *(f"        {'+ ' if i else ''}{row}" for i, row in enumerate(values)),
+            "    ) * 0.0 != 0.0 and (",
             *(f"        {'+ ' if i else ''}{row}" for i, row in enumerate(rows)),
             "    ) != 0.0:",
             f"        return self.fail({params})",

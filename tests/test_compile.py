@@ -305,3 +305,16 @@ def test_random_graphs_on_arrays_match_each_example(
             within = ulps(np.float64(got_i), np.float64(fresh.grad)) <= ULPS
             assert within or abs(got_i - fresh.grad) <= 1e-12 * scale
     assert abs(result.value - total) <= 1e-12 * max(magnitude, 1e-300)
+
+
+def test_finite_values_whose_sum_overflows_are_not_an_error() -> None:
+    """The float version's quick check adds the checked values; a sum past the largest
+    float falls through to the exact test (x - x for each), so nothing is raised."""
+    w, x = Node(1.0, "w"), Node(1.5e308, "x", requires_grad=False)
+    L = (w * x).named("L")
+    f = microgrand.compile(L, [w, x])
+    assert "* 0.0 != 0.0 and (" in f.source
+    out = f(1.0, 1.5e308)
+    assert out.value == 1.5e308 and out.grads["w"] == 1.5e308
+    with pytest.raises(OverflowError):
+        f(2.0, 1.5e308)  # w * x itself overflows: the engine's error
