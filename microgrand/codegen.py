@@ -275,8 +275,6 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
             partial, reused = _reuse(p, _partial(p, node, op, slot))
             note = "".join(f"  # {p.said[name]}" for name in reused)
             product = _times(grad[node], partial)
-            if arrays is not None:
-                product = _quotient(product)
             if arrays is not None and node in arrays and parent not in arrays:
                 product = _total(product, array_names)
             if parent not in grad and (
@@ -369,21 +367,6 @@ def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
     swapped = Swap().visit(copy.deepcopy(expr))
     assert isinstance(swapped, ast.expr)
     return swapped, list(dict.fromkeys(reused))
-
-
-def _quotient(expr: ast.expr) -> ast.expr:
-    """g * (1.0 / x) as g / x: one array operation instead of two, for the numpy version
-    only (held to a few ulp of the engine, not bit for bit; the float version keeps the
-    engine's product of a reciprocal). A zero x still raises under numpy's errstate."""
-    if (
-        isinstance(expr, ast.BinOp)
-        and isinstance(expr.op, ast.Mult)
-        and isinstance(expr.right, ast.BinOp)
-        and isinstance(expr.right.op, ast.Div)
-        and _value(expr.right.left) == 1.0
-    ):
-        return ast.BinOp(expr.left, ast.Div(), expr.right.right)
-    return expr
 
 
 def _negated_name(expr: ast.expr) -> bool:
