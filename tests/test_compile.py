@@ -318,3 +318,16 @@ def test_finite_values_whose_sum_overflows_are_not_an_error() -> None:
     assert out.value == 1.5e308 and out.grads["w"] == 1.5e308
     with pytest.raises(OverflowError):
         f(2.0, 1.5e308)  # w * x itself overflows: the engine's error
+
+
+def test_arrays_keep_the_engines_reciprocal_where_terms_cancel() -> None:
+    """d(t/t)/dt is 1/t - t/(t*t): with t = -1.7e-18 the two terms cancel exactly in the
+    engine's g * (1.0 / t); the numpy version must compute them the same way (g / t
+    rounds differently and left 16.0 here)."""
+    v = Node(1.7169859041416897e-18, "v")
+    t = -v
+    root = (t / t).sigmoid()
+    f = microgrand.compile(root, [v])
+    out = f(np.array([v.value]))
+    root.backward()
+    assert out.grads[v][0] == v.grad == 0.0
