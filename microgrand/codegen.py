@@ -24,6 +24,16 @@ import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from microgrand.codegen_exprs import (
+    leads_with_minus,
+    literal,
+    literal_value,
+    negate,
+    negated_name,
+    sum_over_examples,
+    times,
+    uses,
+)
 from microgrand.define import CODE_NAMES
 from microgrand.engine import CONSTANT, DATA, PARAMETER
 from microgrand.formula import HELPERS, Num, Term, Var
@@ -164,13 +174,6 @@ def operand(p: Plan, node: Node) -> ast.expr:
     return ast.Name(p.names[node])
 
 
-def literal(value: float) -> ast.expr:
-    """A float literal; negative ones as -(v), so that unparse adds parentheses."""
-    if value < 0.0 or (value == 0.0 and str(value).startswith("-")):
-        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
-    return ast.Constant(value)
-
-
 def _forward(p: Plan, computed: list[Node]) -> None:
     consumers_squash: set[Node] = set()
     inputs = set(p.inputs)
@@ -274,13 +277,13 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
                 continue
             partial, reused = _reuse(p, _partial(p, node, op, slot))
             note = "".join(f"  # {p.said[name]}" for name in reused)
-            product = _times(grad[node], partial)
+            product = times(grad[node], partial)
             if arrays is not None and node in arrays and parent not in arrays:
-                product = _total(product, array_names)
+                product = sum_over_examples(product, array_names)
             if parent not in grad and (
                 isinstance(product, ast.Name)
-                or _value(product) is not None
-                or _negated_name(product)
+                or literal_value(product) is not None
+                or negated_name(product)
                 or parent in folds
             ):
                 # A copy, a name's negation, or the one product a node whose gradient
@@ -289,20 +292,20 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
                 continue
             if parent in own:
                 target = ast.unparse(grad[parent])
-                if _leads_with_minus(product):  # da += -y * r is da -= y * r, exactly
-                    lines.append(f"{target} -= {ast.unparse(_negate(product))}{note}")
+                if leads_with_minus(product):  # da += -y * r is da -= y * r, exactly
+                    lines.append(f"{target} -= {ast.unparse(negate(product))}{note}")
                 else:
                     lines.append(f"{target} += {ast.unparse(product)}{note}")
                 continue
             target = names.take("d" + p.names[parent])
             if parent in grad:
-                if _leads_with_minus(product):
-                    product = ast.BinOp(grad[parent], ast.Sub(), _negate(product))
+                if leads_with_minus(product):
+                    product = ast.BinOp(grad[parent], ast.Sub(), negate(product))
                 else:
                     product = ast.BinOp(grad[parent], ast.Add(), product)
             lines.append(f"{target} = {ast.unparse(product)}{note}")
             own.add(parent)
-            if _uses(product, array_names):
+            if uses(product, array_names):
                 array_names.add(target)
             grad[parent] = ast.Name(target)
     grads: dict[Node, str] = {}
@@ -369,57 +372,6 @@ def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
     return swapped, list(dict.fromkeys(reused))
 
 
-def _negated_name(expr: ast.expr) -> bool:
-    return (
-        isinstance(expr, ast.UnaryOp)
-        and isinstance(expr.op, ast.USub)
-        and isinstance(expr.operand, ast.Name)
-    )
-
-
-def _leads_with_minus(expr: ast.expr) -> bool:
-    """-x, or a product or quotient whose left factor is -x."""
-    while isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult | ast.Div):
-        expr = expr.left
-    return isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) and not _is_literal(expr)
-
-
-def _negate(expr: ast.expr) -> ast.expr:
-    """-expr, exactly, with the fewest operations: -(-x) is x, -(-x * r) is x * r."""
-    value = _value(expr)
-    if value is not None:
-        return literal(-value)
-    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
-        return expr.operand
-    if (
-        isinstance(expr, ast.BinOp)
-        and isinstance(expr.op, ast.Mult | ast.Div)
-        and (_leads_with_minus(expr.left) or _is_literal(expr.left))
-    ):
-        return ast.BinOp(_negate(expr.left), expr.op, expr.right)
-    return ast.UnaryOp(ast.USub(), expr)
-
-
-def _uses(expr: ast.expr, names: set[str]) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expr))
-
-
-def _total(product: ast.expr, array_names: set[str]) -> ast.expr:
-    """The sum over the examples of one example's product: dot(a, b) for two arrays,
-    total(...) for one, and examples * (...) for a product that is the same in all."""
-    if not _uses(product, array_names):
-        return ast.BinOp(ast.Name("examples"), ast.Mult(), product)
-    if isinstance(product, ast.BinOp) and isinstance(product.op, ast.Mult):
-        left, right = product.left, product.right
-        if _uses(left, array_names) and _uses(right, array_names):
-            return ast.Call(ast.Name("dot"), [left, right], [])
-    return ast.Call(ast.Name("total"), [product], [])
-
-
-def _is_literal(expr: ast.expr) -> bool:
-    return isinstance(expr, ast.UnaryOp) and isinstance(expr.operand, ast.Constant)
-
-
 def _partial(p: Plan, node: Node, op: Op, slot: int) -> ast.expr:
     """d node / d its input number `slot`, from the op's derivative term tree."""
     variables = {"out": node, "x": node._p0, "y": node._p1}
@@ -439,7 +391,7 @@ def _code(p: Plan, term: Term, variables: dict[str, Node | None]) -> ast.expr:
         return operand(p, variables[term.name])  # type: ignore[arg-type]
     args = [_code(p, a, variables) for a in term.args]
     name = term.function
-    values = [_value(a) for a in args]
+    values = [literal_value(a) for a in args]
     if all(v is not None for v in values):  # all numbers: compute it now, the same way
         try:
             result = _function(name)(*values)
@@ -469,23 +421,3 @@ def _function(name: str) -> Callable[..., float]:
     if name in HELPERS:
         return HELPERS[name]
     return TABLE[name].forward
-
-
-def _value(expr: ast.expr) -> float | None:
-    if isinstance(expr, ast.Constant) and isinstance(expr.value, int | float):
-        return float(expr.value) if not isinstance(expr.value, bool) else None
-    if _is_literal(expr):
-        inner = _value(expr.operand)  # type: ignore[attr-defined]  # _is_literal: a UnaryOp
-        return None if inner is None else -inner
-    return None
-
-
-def _times(g: ast.expr, partial: ast.expr) -> ast.expr:
-    """g * partial, folding the exact cases g or partial = 1 or -1."""
-    for a, b in ((g, partial), (partial, g)):
-        value = _value(a)
-        if value == 1.0:
-            return b
-        if value == -1.0:
-            return _negate(b)
-    return ast.BinOp(g, ast.Mult(), partial)

@@ -1,0 +1,89 @@
+"""Exact algebra on the Python expressions `microgrand.codegen` writes.
+
+Generated code must compute what the engine computes bit for bit, so the only rewrites
+allowed here are exact ones: a negation moved onto a factor (``-(-x * r)`` is ``x * r``),
+products with 1.0 or -1.0 folded away, numbers read back from literals, and the sum of an
+example's product over the examples (``dot``, ``total``) for the numpy version.
+"""
+
+from __future__ import annotations
+
+import ast
+
+
+def literal(value: float) -> ast.expr:
+    """A float literal; negative ones as -(v), so that unparse adds parentheses."""
+    if value < 0.0 or (value == 0.0 and str(value).startswith("-")):
+        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+    return ast.Constant(value)
+
+
+def negated_name(expr: ast.expr) -> bool:
+    return (
+        isinstance(expr, ast.UnaryOp)
+        and isinstance(expr.op, ast.USub)
+        and isinstance(expr.operand, ast.Name)
+    )
+
+
+def leads_with_minus(expr: ast.expr) -> bool:
+    """-x, or a product or quotient whose left factor is -x."""
+    while isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult | ast.Div):
+        expr = expr.left
+    return isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub) and not is_literal(expr)
+
+
+def negate(expr: ast.expr) -> ast.expr:
+    """-expr, exactly, with the fewest operations: -(-x) is x, -(-x * r) is x * r."""
+    value = literal_value(expr)
+    if value is not None:
+        return literal(-value)
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        return expr.operand
+    if (
+        isinstance(expr, ast.BinOp)
+        and isinstance(expr.op, ast.Mult | ast.Div)
+        and (leads_with_minus(expr.left) or is_literal(expr.left))
+    ):
+        return ast.BinOp(negate(expr.left), expr.op, expr.right)
+    return ast.UnaryOp(ast.USub(), expr)
+
+
+def uses(expr: ast.expr, names: set[str]) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expr))
+
+
+def sum_over_examples(product: ast.expr, array_names: set[str]) -> ast.expr:
+    """The sum over the examples of one example's product: dot(a, b) for two arrays,
+    total(...) for one, and examples * (...) for a product that is the same in all."""
+    if not uses(product, array_names):
+        return ast.BinOp(ast.Name("examples"), ast.Mult(), product)
+    if isinstance(product, ast.BinOp) and isinstance(product.op, ast.Mult):
+        left, right = product.left, product.right
+        if uses(left, array_names) and uses(right, array_names):
+            return ast.Call(ast.Name("dot"), [left, right], [])
+    return ast.Call(ast.Name("total"), [product], [])
+
+
+def is_literal(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.UnaryOp) and isinstance(expr.operand, ast.Constant)
+
+
+def literal_value(expr: ast.expr) -> float | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, int | float):
+        return float(expr.value) if not isinstance(expr.value, bool) else None
+    if is_literal(expr):
+        inner = literal_value(expr.operand)  # type: ignore[attr-defined]  # is_literal: a UnaryOp
+        return None if inner is None else -inner
+    return None
+
+
+def times(g: ast.expr, partial: ast.expr) -> ast.expr:
+    """g * partial, folding the exact cases g or partial = 1 or -1."""
+    for a, b in ((g, partial), (partial, g)):
+        value = literal_value(a)
+        if value == 1.0:
+            return b
+        if value == -1.0:
+            return negate(b)
+    return ast.BinOp(g, ast.Mult(), partial)
