@@ -21,10 +21,27 @@ def short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def clean_name(name: str) -> str:
+    """A user's name as a message shows it: cleaned and cut like every label.
+
+    Names are user text: an ESC, a newline or a bidi override must not reach a terminal
+    raw, and a 10,000-character name must not flood it (`microgrand.labels.clean_text`,
+    which drawings and `explain` use too).
+    """
+    from microgrand.labels import NAME_LIMIT, clean_text  # on the error path only
+
+    return clean_text(name, NAME_LIMIT)
+
+
+def quote_name(name: str) -> str:
+    """A user's name quoted in a sentence of a message (``'w1'``), cleaned and cut."""
+    return f"'{clean_name(name)}'"
+
+
 def describe(node: Node) -> str:
     """How an error message names a node: its name, or what made it."""
     if node._name is not None:
-        return repr(short(node._name))
+        return quote_name(node._name)
     if node.is_constant:
         return f"the constant {node._v!r}"
     if node.op is not None:

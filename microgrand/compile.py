@@ -43,7 +43,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from microgrand.checks import describe, short, to_float
+from microgrand.checks import clean_name, describe, quote_name, short, to_float
 from microgrand.engine import CONSTANT, DATA, PARAMETER
 from microgrand.node import Node
 
@@ -91,6 +91,9 @@ class Result(tuple):  # type: ignore[type-arg]  # items of several types: value,
         return type(self)(copy.deepcopy(tuple(self), memo))
 
 
+_KNOWN_SHOWN = 20  # names a missing-key error lists; a graph may name thousands
+
+
 class Lookup(Mapping[object, Any]):
     """A read-only view of part of a `Result`, keyed by names and by traced Nodes.
 
@@ -113,14 +116,21 @@ class Lookup(Mapping[object, Any]):
             raise self._missing(key) from None
 
     def _missing(self, key: object) -> KeyError:
-        known = ", ".join(str(k) for k in self)
+        # Node names are user text: each is cleaned and cut, and so is the list.
+        names = [clean_name(str(k)) for k in self]
+        known = ", ".join(names[:_KNOWN_SHOWN])
+        if len(names) > _KNOWN_SHOWN:
+            known += f" and {len(names) - _KNOWN_SHOWN} more"
         try:
             shared = key in self._keys
         except TypeError:
             shared = False
-        shown = describe(key) if isinstance(key, Node) else repr(key)
+        if isinstance(key, Node):
+            shown = describe(key)
+        else:
+            shown = quote_name(key) if isinstance(key, str) else short(repr(key))
         why = "its name is shared by several nodes: use the Node" if shared else f"known: {known}"
-        return KeyError(f"no {self._what} for {short(shown)} ({why})")
+        return KeyError(f"no {self._what} for {shown} ({why})")
 
     def __iter__(self) -> Iterator[object]:
         return (k for k, i in self._keys.items() if isinstance(k, str) and i is not None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from microgrand import engine
+from microgrand.checks import clean_name
 from microgrand.define import ATOL, EPS, RTOL, central_difference, close
 from microgrand.gradients import hessian
 from microgrand.node import Node, Number, to_float
@@ -90,7 +91,8 @@ def gradcheck(
             names.append(f"input {i}")
     analytic = first_derivatives(fn, values, names)
     numeric = numeric_grads(fn, values, names, eps)
-    labels = [f"{name}: value {v!r}" for name, v in zip(names, values, strict=True)]
+    shown = [clean_name(name) for name in names]  # user text in the report: cleaned and cut
+    labels = [f"{name}: value {v!r}" for name, v in zip(shown, values, strict=True)]
     rule = f"atol={atol} + rtol={rtol} * |numeric|"
     title = f"gradcheck: backprop and central differences (eps={eps}) disagree beyond {rule}"
     if not _agree(analytic, numeric, labels, atol, rtol, title, raise_exception):
@@ -98,7 +100,7 @@ def gradcheck(
     if order == 1:
         return True
     analytic2, numeric2 = second_derivatives(fn, values, names, second_eps)
-    labels2 = [f"d²/d({a})d({b})" for a in names for b in names]
+    labels2 = [f"d²/d({a})d({b})" for a in shown for b in shown]
     title = (
         "gradcheck: second derivatives (the gradients of the gradient graph) and second "
         f"differences (eps={second_eps}) disagree beyond {rule}"

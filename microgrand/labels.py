@@ -29,13 +29,14 @@ def _visible(ch: str) -> str:
 
 
 def clean_text(text: str, limit: int = LABEL_LINE_LIMIT) -> str:
-    """Make user text safe to show: control characters, lone surrogates, non-characters and
+    """Make user text safe to show: control characters, line and paragraph separators
+    (U+2028, U+2029: line breaks to some terminals), lone surrogates, non-characters and
     bidi overrides become visible escapes (``\\x07``), and the length is capped with ``…``."""
     out = []
     for ch in text:
         code = ord(ch)
         if (
-            unicodedata.category(ch) in ("Cc", "Cs")
+            unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
             or ch in _BIDI
             or (code & 0xFFFE) == 0xFFFE
             or 0xFDD0 <= code <= 0xFDEF
