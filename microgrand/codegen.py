@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from microgrand.codegen_exprs import (
+    key,
     leads_with_minus,
     literal,
     literal_value,
@@ -32,6 +33,7 @@ from microgrand.codegen_exprs import (
     negated_name,
     sum_over_examples,
     times,
+    unparse,
     uses,
 )
 from microgrand.define import CODE_NAMES
@@ -94,7 +96,7 @@ class Plan:
     grads: dict[Node, str] = field(default_factory=dict)
     computed: list[Node] = field(default_factory=list)
     namer: _Names | None = None
-    reuse: dict[str, str] = field(default_factory=dict)  # forward expression -> its name
+    reuse: dict[object, str] = field(default_factory=dict)  # forward expression's key -> its name
     said: dict[str, str] = field(default_factory=dict)  # that name -> its statement
     params: list[str] = field(default_factory=list)  # one per input: the code's parameters
 
@@ -202,13 +204,13 @@ def _forward(p: Plan, computed: list[Node]) -> None:
         if op is BCE_WITH_LOGITS and label in inputs and p.names[label] not in p.labels:
             p.labels.append(p.names[label])
         if op is SIGMOID:  # on floats, ops.sigmoid's two branches inline: no call
-            x, out = ast.unparse(args[0]), p.names[node]
+            x, out = unparse(args[0]), p.names[node]
             p.inline[len(p.forward)] = (
                 f"{out} = 1.0 / (1.0 + exp(-{x})) if {x} >= 0.0 else (_e := exp({x})) / (1.0 + _e)"
                 f"  # {out} = sigmoid({x})"
             )
-        p.forward.append(f"{p.names[node]} = {ast.unparse(expr)}")
-        if p.reuse.setdefault(ast.dump(expr), p.names[node]) == p.names[node]:
+        p.forward.append(f"{p.names[node]} = {unparse(expr)}")
+        if p.reuse.setdefault(key(expr), p.names[node]) == p.names[node]:
             p.said[p.names[node]] = p.forward[-1]
     # inf and nan spread through +, -, *, / and into the root; only an op that can squash
     # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
@@ -291,11 +293,11 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
                 grad[parent] = product
                 continue
             if parent in own:
-                target = ast.unparse(grad[parent])
+                target = unparse(grad[parent])
                 if leads_with_minus(product):  # da += -y * r is da -= y * r, exactly
-                    lines.append(f"{target} -= {ast.unparse(negate(product))}{note}")
+                    lines.append(f"{target} -= {unparse(negate(product))}{note}")
                 else:
-                    lines.append(f"{target} += {ast.unparse(product)}{note}")
+                    lines.append(f"{target} += {unparse(product)}{note}")
                 continue
             target = names.take("d" + p.names[parent])
             if parent in grad:
@@ -303,16 +305,16 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
                     product = ast.BinOp(grad[parent], ast.Sub(), negate(product))
                 else:
                     product = ast.BinOp(grad[parent], ast.Add(), product)
-            lines.append(f"{target} = {ast.unparse(product)}{note}")
+            lines.append(f"{target} = {unparse(product)}{note}")
             own.add(parent)
-            if uses(product, array_names):
+            if array_names and uses(product, array_names):
                 array_names.add(target)
             grad[parent] = ast.Name(target)
     grads: dict[Node, str] = {}
     for node in [p.root, *p.inputs, *p.named]:
         # Data leaves hold no gradient (0.0, as in the engine): not computed at all.
         zero = ast.Constant(0.0)
-        grads[node] = ast.unparse(zero if node._op is DATA else grad.get(node, zero))
+        grads[node] = unparse(zero if node._op is DATA else grad.get(node, zero))
     # A gradient that is not finite spreads (times a partial, plus) into every gradient
     # below it: checking where the backward pass ends (parameters, and named nodes none of
     # whose inputs takes a gradient) covers all the others.
@@ -353,23 +355,32 @@ def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
 def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
     """expr with each subexpression that the forward pass computed replaced by its name
     (a sigmoid's ``a * (1.0 - a)`` is ``a * t7`` when ``t7 = 1.0 - a``): the same number.
-    Also returns the names used so, for a comment that shows what they are."""
+    Also returns the names used so, for a comment that shows what they are.
+
+    `_partial` makes a fresh tree for each call, so it is changed in place (a copy of it,
+    and `ast.dump` for each subexpression, were half of compiling a 100,000-node chain).
+    Recursion is over the formula's syntax, never over the graph.
+    """
     reused: list[str] = []
     if not p.reuse:
         return expr, reused
 
-    class Swap(ast.NodeTransformer):
-        def visit(self, item: ast.AST) -> ast.AST:
-            name = p.reuse.get(ast.dump(item)) if isinstance(item, ast.expr) else None
-            if name is None or isinstance(item, ast.Name):
-                visited: ast.AST = super().visit(item)
-                return visited
+    def swap(item: ast.expr) -> ast.expr:
+        if isinstance(item, ast.Name | ast.Constant):
+            return item
+        name = p.reuse.get(key(item))
+        if name is not None:
             reused.append(name)
             return ast.Name(name)
+        if isinstance(item, ast.BinOp):
+            item.left, item.right = swap(item.left), swap(item.right)
+        elif isinstance(item, ast.UnaryOp):
+            item.operand = swap(item.operand)
+        elif isinstance(item, ast.Call):
+            item.args = [swap(arg) for arg in item.args]
+        return item
 
-    swapped = Swap().visit(copy.deepcopy(expr))
-    assert isinstance(swapped, ast.expr)
-    return swapped, list(dict.fromkeys(reused))
+    return swap(expr), list(dict.fromkeys(reused))
 
 
 def _partial(p: Plan, node: Node, op: Op, slot: int) -> ast.expr:

@@ -9,6 +9,54 @@ example's product over the examples (``dot``, ``total``) for the numpy version.
 from __future__ import annotations
 
 import ast
+import sys
+
+# ast.unparse's operator precedences (ast._Precedence), for the operators generated code uses.
+_TEST, _ARITH, _TERM, _FACTOR, _POWER = 4, 13, 14, 15, 16
+_BINARY = {
+    ast.Add: (" + ", _ARITH),
+    ast.Sub: (" - ", _ARITH),
+    ast.Mult: (" * ", _TERM),
+    ast.Div: (" / ", _TERM),
+    ast.Pow: (" ** ", _POWER),
+}
+_INFINITY = "1e" + repr(sys.float_info.max_10_exp + 1)  # as ast.unparse writes inf
+
+
+class _Unknown(Exception):
+    """An expression `unparse` leaves to ast.unparse."""
+
+
+def unparse(expr: ast.expr) -> str:
+    """``ast.unparse(expr)``, the same text, about five times faster for the names,
+    numbers, operators and calls generated code is made of (it wrote each of a long
+    graph's statements); anything else goes to ast.unparse itself."""
+    try:
+        return _text(expr, _TEST)
+    except _Unknown:
+        return ast.unparse(expr)
+
+
+def _text(expr: ast.expr, context: int) -> str:
+    # Recursion is over one expression's syntax, never over the graph.
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Constant) and expr.value.__class__ is float:
+        number = repr(expr.value)
+        return number.replace("inf", _INFINITY).replace("nan", f"({_INFINITY}-{_INFINITY})")
+    if isinstance(expr, ast.BinOp) and expr.op.__class__ in _BINARY:
+        operator, precedence = _BINARY[expr.op.__class__]
+        right_first = precedence == _POWER  # ** groups from the right
+        left = _text(expr.left, precedence + 1 if right_first else precedence)
+        right = _text(expr.right, precedence if right_first else precedence + 1)
+        text = left + operator + right
+        return f"({text})" if context > precedence else text
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        text = "-" + _text(expr.operand, _FACTOR)
+        return f"({text})" if context > _FACTOR else text
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and not expr.keywords:
+        return f"{expr.func.id}({', '.join(_text(arg, _TEST) for arg in expr.args)})"
+    raise _Unknown
 
 
 def literal(value: float) -> ast.expr:
@@ -47,6 +95,22 @@ def negate(expr: ast.expr) -> ast.expr:
     ):
         return ast.BinOp(negate(expr.left), expr.op, expr.right)
     return ast.UnaryOp(ast.USub(), expr)
+
+
+def key(expr: ast.expr) -> object:
+    """A hashable value equal for two expressions exactly when their `ast.dump` is (for
+    the nodes generated code holds), made several times faster than `ast.dump`."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Constant):
+        return (ast.Constant, repr(expr.value))  # repr: 0.0 and -0.0, 1 and 1.0 differ
+    if isinstance(expr, ast.BinOp):
+        return (type(expr.op), key(expr.left), key(expr.right))
+    if isinstance(expr, ast.UnaryOp):
+        return (type(expr.op), key(expr.operand))
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and not expr.keywords:
+        return (ast.Call, expr.func.id, *(key(arg) for arg in expr.args))
+    return ast.dump(expr)
 
 
 def uses(expr: ast.expr, names: set[str]) -> bool:
