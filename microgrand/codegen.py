@@ -57,7 +57,7 @@ from microgrand.ops import (
 BINARY = {ADD.name: ast.Add(), SUB.name: ast.Sub(), MUL.name: ast.Mult(), DIV.name: ast.Div()}
 # Ops whose result is finite whenever their inputs are, or which raise (math.exp overflow):
 # values they make need no check. +, -, *, / and user ops can overflow without a word.
-SAFE = {"neg", "exp", "log", "sigmoid", "tanh", "relu", "pow", "bce_with_logits"}
+SAFE = {"neg", "exp", "log", "sigmoid", "tanh", "step", "relu", "pow", "bce_with_logits"}
 POWER = "power"  # the helper for a fractional exponent (a negative base is an error)
 # Names the generated code uses for itself: besides the functions, ``result`` makes the
 # Result, ``dot`` and ``total`` sum over the examples, ``examples`` is m, ``finite`` sums

@@ -59,7 +59,7 @@ class Op(NamedTuple):
         precedence: binding strength of ``template``, used to add parentheses: 1 for
             ``+``/``-``, 2 for ``*``/``/``, 3 for unary minus, 4 for ``**``, 5 for calls
             (and 0, always parenthesized, for a user's template that is not a call).
-        builtin: True for the twelve rows microgrand defines (they cannot be redefined).
+        builtin: True for the rows microgrand defines (they cannot be redefined).
     """
 
     name: str
@@ -173,8 +173,8 @@ def define_op(
         forward: the op on floats, one argument per input.
         derivatives: one formula per input (a str for one input), in ``out`` (the
             result), ``x`` and ``y`` (the inputs): numbers, ``+ - * / **``, parentheses,
-            the table's functions (``sigmoid``, ``exp``, ``log``, ``tanh``, ...) and the
-            helpers ``step(v)`` (1 if v > 0 else 0) and ``is_zero(v)``.
+            the table's functions (``sigmoid``, ``exp``, ``log``, ``tanh``, ``step(v)``: 1
+            if v > 0 else 0, ...) and the helper ``is_zero(v)`` (1 if v == 0 else 0).
         symbol: the op's symbol in one-box-per-op drawings (default: the name).
         template: how formulas write it, ``{0}``/``{1}`` for the inputs (default
             ``"name({0})"`` or ``"name({0}, {1})"``).

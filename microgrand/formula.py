@@ -13,9 +13,10 @@ generated once per op, as fast as a hand-written lambda), the engine's fast-path
 (`constant_partials`, `is_swap`), the drawings' labels and, through `evaluate`, a graph of
 Nodes for derivatives of derivatives.
 
-Besides the ops, a formula may call the *helpers* below. Each is piecewise constant, so its
-derivative is 0 wherever it is defined: a graph of a gradient treats a helper's value as a
-constant (it is not differentiable, and needs not be).
+Besides the ops, a formula may call the *helper* below. It is piecewise constant, so its
+derivative is 0 wherever it is defined: a graph of a gradient treats its value as a
+constant. (relu's slope ``step`` is an op of the table, not a helper: a gradient through
+relu keeps its dependence on x, and differentiates to 0 like PyTorch's.)
 
 This module works on text and floats only; it imports nothing from the package but the
 whitelist of Python expressions it shares with `microgrand draw` (`microgrand.whitelist`).
@@ -50,7 +51,6 @@ __all__ = [
     "is_swap",
     "is_zero",
     "parse",
-    "step",
 ]
 
 T = TypeVar("T")
@@ -85,17 +85,6 @@ Term = Num | Var | Call
 # --- helpers: piecewise-constant functions a formula may call --------------------------------
 
 
-def step(x: float) -> float:
-    """1 for x > 0, else 0: relu's slope (the subgradient 0 at x == 0).
-
-    A helper, not an op: its derivative is 0 wherever it is defined. A gradient graph
-    (`microgrand.grad` with ``create_graph=True``) takes its value as a number, so its
-    derivative there is 0: right away from the kink, and at the kink the same convention as
-    the first derivative (the subgradient 0). relu's second derivative is 0 everywhere.
-    """
-    return 1.0 if x > 0.0 else 0.0
-
-
 def is_zero(x: float) -> float:
     """1 for x == 0, else 0: lets pow's slope ``y * x ** (y - 1 + is_zero(y))`` be 0 at
     y == 0 (also at x == 0, where ``x ** -1`` would divide by zero).
@@ -105,7 +94,7 @@ def is_zero(x: float) -> float:
     return 1.0 if x == 0.0 else 0.0
 
 
-HELPERS: dict[str, Callable[[float], float]] = {"step": step, "is_zero": is_zero}
+HELPERS: dict[str, Callable[[float], float]] = {"is_zero": is_zero}
 
 
 # --- formula text -> term tree ---------------------------------------------------------------
@@ -202,8 +191,8 @@ def evaluate(
     """The value of a term tree, in whatever `apply` computes with.
 
     Every operation of the tree goes through `apply`, so one tree gives a float (apply
-    runs each op's forward function) or a Node (apply records each op, and a helper's value
-    becomes a constant): that is how a derivative becomes a graph of its own.
+    runs each op's forward function) or a Node (apply records each op, and the helper's
+    value becomes a constant): that is how a derivative becomes a graph of its own.
 
     Args:
         term: the tree.

@@ -1,12 +1,13 @@
 """Arithmetic on the terms of a gradient graph, for `microgrand.grad`'s ``create_graph``.
 
-A term is a float when it depends on no node (a constant, a fixed partial, ``step(x)``)
-and a Node otherwise. `apply` is `microgrand.formula.evaluate`'s ``apply``: it runs one op
-or helper of a derivative formula on terms. Numbers are combined as numbers; an op on a
-Node is recorded as the op's Node method records it; and a few identities keep the graph
-in the form a person writes by hand (x·1 = x, x + 0 = x, -(-x) = x, a + (-b) = a - b,
-(-a)b = -(ab), a(1/v) = a/v), so that drawn or explained it reads like the lecture: the
-gradient of the lecture's L with respect to a is the lecture's da, (1 - y)/(1 - a) - y/a.
+A term is a float when it depends on no node (a constant, a fixed partial, the helper
+``is_zero(y)``) and a Node otherwise. `apply` is `microgrand.formula.evaluate`'s ``apply``:
+it runs one op or helper of a derivative formula on terms. Numbers are combined as
+numbers; an op on a Node is recorded as the op's Node method records it; and a few
+identities keep the graph in the form a person writes by hand (x·1 = x, x + 0 = x,
+-(-x) = x, a + (-b) = a - b, (-a)b = -(ab), a(1/v) = a/v), so that drawn or explained it
+reads like the lecture: the gradient of the lecture's L with respect to a is the
+lecture's da, (1 - y)/(1 - a) - y/a.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def apply(function: str, args: tuple[Value, ...]) -> Value:
     """`formula.evaluate`'s `apply`: one op or helper of a derivative formula, on terms."""
     helper = formula.HELPERS.get(function)
     if helper is not None:
-        # Piecewise constant: its value is a number, with derivative 0 (see formula.step).
+        # Piecewise constant: its value is a number, with derivative 0 (see formula.HELPERS).
         return helper(args[0] if isinstance(args[0], float) else args[0]._v)
     if args[0].__class__ is float and (len(args) == 1 or args[1].__class__ is float):
         return float(TABLE[function].forward(*args))

@@ -10,9 +10,10 @@ own node), so a gradient can be drawn, explained and differentiated again. That 
 The walk is the engine's (iterative, stamps for the order): no recursion over the depth
 of a graph, first or second order. Formulas recurse only over their own few characters.
 
-A formula may use ``step`` (relu's derivative): it is not differentiable at 0 and is
-treated as a number, so its own derivative is 0 everywhere (right away from the kink; at
-the kink it follows the first derivative's convention, the subgradient 0 of step(0) = 0).
+relu's slope is the op ``step(x)``, recorded like any other op, whose own slope is 0: so
+the gradient of relu's gradient is 0.0, as PyTorch's double backward gives (right away from
+the kink; at the kink the first derivative's convention, the subgradient 0 of step(0) = 0).
+The helper ``is_zero`` in pow's slope is taken as a number (its derivative is 0 too).
 """
 
 from __future__ import annotations
@@ -139,9 +140,8 @@ def _unused_message(outs: list[Node], ins: list[Node], unused: list[int]) -> str
         # What grad(..., create_graph=True) returns for a gradient that came out a number.
         message += (
             ": the output is a plain number with no graph. grad(..., create_graph=True) "
-            "returns one when the derivative is constant near the point, as relu's slope "
-            "step(x) is: step and is_zero are piecewise constant, so the derivative of such a "
-            "gradient is 0"
+            "returns one when the derivative is a constant (d(3v)/dv = 3), so the "
+            "derivative of such a gradient is 0"
         )
     return message + "; pass allow_unused=True to get 0.0 for inputs the outputs do not use"
 

@@ -217,10 +217,14 @@ def t_pow(a: Typeset, b: Typeset) -> Typeset:
     return ("pow", a, b)
 
 
+# Piecewise-constant functions, whose value of a number is written as that number (0 or 1)
+_STEPS = {**HELPERS, "step": FORMULA_FUNCTIONS["step"]}
+
+
 def t_call(function: str, *args: Typeset) -> Typeset:
-    """function(args); a helper of a number is that number (``is_zero(2)`` is 0)."""
-    if function in HELPERS and args[0][0] == "num":
-        return ("num", HELPERS[function](args[0][1]))
+    """function(args); a step of a number is that number (``is_zero(2)`` is 0)."""
+    if function in _STEPS and args[0][0] == "num":
+        return ("num", _STEPS[function](args[0][1]))
     if function == "is_zero":
         # pow's slope y·x**(y − 1 + is_zero(y)) adds it only so that the slope at y = 0 is
         # 0 (also at x = 0): formulas are written as the textbook writes them, y·x**(y − 1).

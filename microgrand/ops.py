@@ -8,9 +8,9 @@ from them come the engine's partials and fast paths, the drawings' labels and `e
 a Node method and a ``microgrand.<name>`` function. A user's own op is one call of
 `microgrand.define_op`, exactly like the rows below.
 
-The formulas use differentiable operations (ops of this table) and, where a slope is
-piecewise constant, the helpers ``step`` and ``is_zero``, so that the same trees can build
-a graph of a gradient.
+The formulas use differentiable operations (ops of this table, ``step`` among them: relu's
+slope, whose own slope is 0) and, in pow's slope, the piecewise-constant helper
+``is_zero``, so that the same trees can build a graph of a gradient.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from microgrand.define import (
     function_ops,
     op_partial,
 )
-from microgrand.formula import step
 
 __all__ = [
     "FORMULA_FUNCTIONS",
@@ -49,6 +48,16 @@ def sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
     return e / (1.0 + e)
+
+
+def step(x: float) -> float:
+    """1 for x > 0, else 0: relu's slope, with the subgradient 0 at x == 0 (PyTorch's).
+
+    An op, not a number, in a gradient graph: d relu(x)/dx = step(x) keeps its dependence
+    on x, so differentiating it again gives 0 (its slope, exact away from the kink; at the
+    kink the convention of the first derivative), as PyTorch's double backward does.
+    """
+    return 1.0 if x > 0.0 else 0.0
 
 
 def relu(x: float) -> float:
@@ -86,6 +95,8 @@ LOG = builtin("log", "log", "log({0})", 5, math.log, "1 / x")
 POW = builtin("pow", "**", "{0}**{1}", 4, power, "y * x ** (y - 1 + is_zero(y))", "out * log(x)")
 SIGMOID = builtin("sigmoid", "σ", "σ({0})", 5, sigmoid, "out * (1 - out)")
 TANH = builtin("tanh", "tanh", "tanh({0})", 5, math.tanh, "1 - out**2")
+# step before relu: relu's formula calls it.
+STEP = builtin("step", "step", "step({0})", 5, step, "0")
 RELU = builtin("relu", "ReLU", "ReLU({0})", 5, relu, "step(x)")
 # The label y is usually a number or a data leaf (its slope, -z, is then never used).
 BCE_WITH_LOGITS = builtin(

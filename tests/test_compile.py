@@ -135,7 +135,7 @@ def test_every_op_on_arrays_is_within_4_ulp_of_each_example(name: str, data: st.
 
 # --- random graphs --------------------------------------------------------------------
 
-UNARY = ["neg", "exp", "sigmoid", "tanh", "relu", "log"]
+UNARY = ["neg", "exp", "sigmoid", "tanh", "relu", "log", "step"]
 BINARY = ["add", "sub", "mul", "div"]
 Recipe = list[tuple[str, int, int, float]]
 

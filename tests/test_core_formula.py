@@ -143,8 +143,10 @@ def test_pow_of_a_negative_base_with_a_number_exponent_needs_no_log() -> None:
 
 
 def test_helpers_are_piecewise_constant() -> None:
-    assert {"step": formula.step, "is_zero": formula.is_zero} == formula.HELPERS
-    assert [formula.step(v) for v in (-1.0, -0.0, 0.0, 1e-300, 5.0)] == [0, 0, 0, 1, 1]
+    # step, relu's slope, is an op of the table (its derivative "0" is a formula)
+    assert {"is_zero": formula.is_zero} == formula.HELPERS
+    assert [ops.step(v) for v in (-1.0, -0.0, 0.0, 1e-300, 5.0)] == [0, 0, 0, 1, 1]
+    assert ops.TABLE["step"].formulas == ("0",) and ops.TABLE["relu"].formulas == ("step(x)",)
     assert [formula.is_zero(v) for v in (-1.0, -0.0, 0.0, 1e-300)] == [0, 1, 1, 0]
     for helper in formula.HELPERS.values():
         assert "derivative is 0" in (helper.__doc__ or "")

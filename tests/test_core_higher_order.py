@@ -269,16 +269,54 @@ def test_a_constant_gradient_is_a_data_leaf() -> None:
     assert grad(dv, v, allow_unused=True) == (0.0,)
 
 
-def test_relu_second_derivative_is_zero_away_from_the_kink_and_at_it() -> None:
-    """step in relu's formula has derivative 0; at 0 relu's subgradient is 0 too."""
-    for value in (-1.5, 0.0, 2.0):
-        x = Node(value, "x")
-        (dx,) = grad(x.relu() * x, x, create_graph=True)  # step(x) x + relu(x)
-        (d2x,) = grad(dx, x, allow_unused=True)
-        assert d2x == (2.0 if value > 0 else 0.0)
-        (d_relu,) = grad(x.relu(), x, create_graph=True)
-        assert d_relu.value == (1.0 if value > 0 else 0.0)
-        assert grad(d_relu, x, allow_unused=True) == (0.0,)
+@pytest.mark.parametrize("value", [-1.5, -0.0, 0.0, 2.0])
+def test_relu_second_derivative_is_zero_away_from_the_kink_and_at_it(value: float) -> None:
+    """relu's slope is the op step(x), whose own slope is 0: the gradient of relu's gradient
+    is 0.0 with no allow_unused (it raised before), at the kink too (PyTorch's convention)."""
+    x = Node(value, "x")
+    (dx,) = grad(x.relu() * x, x, create_graph=True)  # step(x) x + relu(x)
+    (d2x,) = grad(dx, x)
+    assert d2x == (2.0 if value > 0 else 0.0)
+    (d_relu,) = grad(x.relu(), x, create_graph=True)
+    assert d_relu.op == "step" and d_relu.parents == (x,)
+    assert d_relu.value == (1.0 if value > 0 else 0.0)
+    assert grad(d_relu, x) == (0.0,)
+    (d2,) = grad(d_relu, x, create_graph=True)  # and again: a third derivative
+    assert d2.value == 0.0 and grad(d2, x, allow_unused=True) == (0.0,)
+
+
+def test_relu_networks_second_derivatives_hessian_and_gradcheck() -> None:
+    """relu inside a graph: hessian, gradcheck(order=2) and finite differences agree."""
+
+    def fn(w: Node, b: Node) -> Node:
+        h = (w * 1.5 + b).relu()
+        return (h * h + (w - b).relu() * w).tanh()
+
+    values = [0.7, -0.2]
+    assert_hessians_agree(fn, values)
+    w, b = Node(values[0], "w"), Node(values[1], "b")
+    assert hessian(fn(w, b), [w, b]) == graph_hessian(fn, values)
+    assert gradcheck(fn, values, order=2) is True
+    # A dead unit: every second derivative 0.0, no input reported as unused
+    dead_w, dead_b = Node(-1.0, "w"), Node(-3.0, "b")
+    first = grad((dead_w * 1.5 + dead_b).relu(), [dead_w, dead_b], create_graph=True)
+    assert [grad(g, [dead_w, dead_b]) for g in first] == [(0.0, 0.0), (0.0, 0.0)]
+
+
+def test_a_gradient_through_relu_is_explained_and_drawn_with_step() -> None:
+    from microgrand import draw, explain
+
+    x, y = Node(2.0, "x"), Node(0.5, "y")
+    (dx,) = grad((x * 3.0).relu(), x, create_graph=True)  # 3 step(3x)
+    dx.named("dx")
+    assert dx.value == 3.0 and grad(dx, x) == (0.0,)
+    assert "[label=step shape=ellipse]" in draw(dx, view="ops").source
+    (dy,) = grad((x * y).relu(), y, create_graph=True)  # x step(xy), whose d/dx is step(xy)
+    dy.named("dy")
+    assert grad(dy, [x, y]) == (1.0, 0.0)
+    assert "= step(x * y)" in str(explain(dy, x))
+    lecture = draw(dy, view="lecture").source
+    assert 'label="d(dy)/dx = step(xy)"' in lecture and 'label="d(dy)/dy = 0"' in lecture
 
 
 def test_pow_at_zero_exponent_and_zero_base() -> None:

@@ -32,6 +32,7 @@ PINNED_NAMES = {
     "log",
     "sigmoid",
     "tanh",
+    "step",
     "relu",
     "bce_with_logits",
 }
@@ -67,6 +68,7 @@ DOMAINS: dict[str, st.SearchStrategy[Args]] = {
     "log": st.tuples(finite(1e-2, 1e3)),
     "sigmoid": st.tuples(finite(-30.0, 30.0)),
     "tanh": st.tuples(finite(-10.0, 10.0)),
+    "step": st.tuples(away_from_zero(1e-3, 1e3)),
     "relu": st.tuples(away_from_zero(1e-3, 1e3)),
     "bce_with_logits": st.tuples(finite(-30.0, 30.0), finite(0.0, 1.0)),
 }
@@ -106,6 +108,7 @@ REFERENCES: dict[str, tuple[Callable[..., float], bool]] = {
     "exp": (math.exp, True),
     "log": (math.log, True),
     "tanh": (math.tanh, True),
+    "step": (lambda x: 1.0 if x > 0.0 else 0.0, True),
     "relu": (lambda x: max(x, 0.0), True),
     "sigmoid": (_plain_sigmoid, False),
     "bce_with_logits": (_composed_bce, False),

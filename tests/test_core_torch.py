@@ -45,6 +45,8 @@ TORCH_OPS: dict[str, Callable[..., Tensor]] = {
     "log": lambda x: torch.log(x),
     "sigmoid": lambda x: torch.sigmoid(x),
     "tanh": lambda x: torch.tanh(x),
+    # torch.heaviside has no backward; sign has the slope 0, and sign(relu(x)) is step(x)
+    "step": lambda x: torch.sign(torch.relu(x)),
     "relu": lambda x: torch.relu(x),
     "bce_with_logits": lambda z, y: F.binary_cross_entropy_with_logits(z, tensor(y)),
 }
@@ -80,6 +82,8 @@ def well_conditioned(name: str, inputs: list[float], out: float) -> bool:
         return abs(inputs[0]) >= 0.1
     if name == "bce_with_logits":
         return abs(inputs[0]) <= 20.0
+    if name == "step":  # a rounding difference at the jump would be a difference of 1
+        return abs(inputs[0]) >= 1e-6
     return user_ops.well_conditioned(name, inputs, out)
 
 
@@ -173,6 +177,45 @@ def test_second_derivatives_match_torch_double_backward(data: st.DataObject) -> 
             ]
         for got, expected in zip(row, want, strict=True):
             assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-10), (row, want)
+
+
+# relu graphs in the leaves x and y, whose first derivatives go through step(·)
+RELU_GRAPHS: dict[str, Callable[[Any, Any, Callable[[Any], Any]], Any]] = {
+    "relu(x) + y": lambda x, y, relu: relu(x) + y,
+    "relu(x) x y": lambda x, y, relu: relu(x) * x * y,
+    "relu(x y)": lambda x, y, relu: relu(x * y),
+    "relu(2x + y) y": lambda x, y, relu: relu(2.0 * x + y) * y,
+    "relu(relu(x) - y)": lambda x, y, relu: relu(relu(x) - y),
+}
+
+
+@pytest.mark.parametrize("graph", sorted(RELU_GRAPHS))
+@pytest.mark.parametrize("point", [(1.5, 0.5), (-1.5, 0.5), (0.0, 0.0), (0.0, 2.0), (2.0, -0.7)])
+def test_relu_second_derivatives_match_torch_without_allow_unused(
+    graph: str, point: tuple[float, float]
+) -> None:
+    """The gradient of relu's gradient is 0.0 through step(v), as torch's double backward
+    gives (at the kink too: the subgradient 0 in both), with no allow_unused; and where
+    torch refuses an input as unused, so does microgrand."""
+    build = RELU_GRAPHS[graph]
+    leaves = [Node(point[0], "x"), Node(point[1], "y")]
+    twins = [tensor(v, requires_grad=True) for v in point]
+    root: Node = build(leaves[0], leaves[1], lambda v: v.relu())
+    first = grad(root, leaves, create_graph=True)
+    torch_first = torch.autograd.grad(
+        build(twins[0], twins[1], torch.relu), twins, create_graph=True
+    )
+    for g, twin in zip(first, torch_first, strict=True):
+        assert g.value == twin.item(), (g, twin)
+        try:
+            if not twin.requires_grad:  # a constant first derivative
+                raise RuntimeError("torch: does not require grad")
+            want = torch.autograd.grad(twin, twins, retain_graph=True)
+        except RuntimeError:
+            with pytest.raises(ValueError, match="do not depend on"):
+                grad(g, leaves)
+            continue
+        assert grad(g, leaves) == tuple(w.item() for w in want), (graph, point)
 
 
 @pytest.mark.parametrize(
