@@ -138,3 +138,12 @@ def test_other_make_targets_exist(target: str) -> None:
             pytest.skip("jupyter is not installed in this environment")
         version = subprocess.run([str(jupyter), "lab", "--version"], capture_output=True)
         assert version.returncode == 0
+
+
+def test_the_layout_names_every_module() -> None:
+    # The README's layout paragraph is where a newcomer learns what each module is for: a
+    # module it does not name is one nobody can find.
+    modules = sorted(p.name for p in (ROOT / "microgrand").glob("*.py") if p.stem[:2] != "__")
+    assert modules, "no modules found"
+    unnamed = [name for name in modules if f"`{name}`" not in README]
+    assert not unnamed, f"README's layout paragraph does not name {', '.join(unnamed)}"
