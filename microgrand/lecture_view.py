@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 from microgrand import engine as _engine
 from microgrand.labels import LABEL_LINE_LIMIT, display_name, fmt_constant, gradient_name
 from microgrand.lecture_loss import LossLabels, recognize
-from microgrand.notation import ONE, Typeset, apply_template, formula_term, t_add, t_mul
+from microgrand.notation import (
+    ONE,
+    Typeset,
+    apply_template,
+    formula_term,
+    show,
+    t_add,
+    t_mul,
+)
 from microgrand.ops import TABLE, op_partial
 
 if TYPE_CHECKING:
@@ -242,6 +250,21 @@ class Lecture:
     def term(self, node: Node) -> Typeset:
         """How a node reads in a derivative formula, in both views: its name (a generated
         t₁ for an unnamed box), a number, or the formula of a node folded into a box."""
+        written = self._written(node)
+        if node.op in ("mul", "div") and id(node) not in self.names:
+            # A folded product or quotient keeps its shape (one level, over its operands as
+            # written): a·a reads a², and the quotient's derivative −out/y reads y/a², not
+            # y/a/a, as the course writes them.
+            x, y = (self._written(p) for p in node.parents)
+            if node.op == "mul" and x == y and x[0] != "num":
+                return ("pow", x, ("num", 2.0))
+            quotient = ("div", x, y)
+            if node.op == "div" and show(quotient)[0] == written[1]:
+                return quotient
+        return written
+
+    def _written(self, node: Node) -> Typeset:
+        """A node as it is written inside a formula: a number, or its text as one atom."""
         if node.is_constant:
             return ("num", node.value)
         text, prec, _ = self.operand(node)

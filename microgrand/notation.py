@@ -59,6 +59,7 @@ __all__ = [
 FORMULA_LINE = 44  # a longer box formula is broken before a top-level " + " (z[2] of a network)
 
 _SUBSCRIPT_DIGITS = frozenset("₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPT_SIGNS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
 
 
 def _is_short(text: str) -> bool:
@@ -88,8 +89,10 @@ def _wrapped(text: str) -> bool:
 def _product_joint(left: str, right: str, left_number: bool, right_number: bool) -> str:
     """How a product's two factors are joined: juxtaposed (``3v``, ``bc``, ``a(1 − a)``),
     with a space before a call (``y log(a)``, never ``ylog(a)``), or with a dot (``a·b₂c``)."""
+    # A power is juxtaposed as its base would be (a²(1 − a), 2a²).
+    left, right = left.rstrip(_SUPERSCRIPT_SIGNS), right.rstrip(_SUPERSCRIPT_SIGNS)
     if right_number or not right or left == right:
-        return "·"
+        return "·"  # x·x⁻², never xx⁻²
     left_ok = (left_number and not left.startswith("−")) or _is_short(left) or _wrapped(left)
     if not left_ok:
         return "·"
@@ -179,6 +182,13 @@ def t_mul(a: Typeset, b: Typeset) -> Typeset:
         return t_div(a, b[2])  # y·(1/a) is y/a
     if a[0] == "div" and _num(a[1]) == 1:
         return t_div(b, a[2])
+    power = _one_power(a, b)
+    if power is not None:
+        return power  # a·a is a², as the course writes it
+    if b[0] == "mul" and (power := _one_power(a, b[1])) is not None:
+        return t_mul(power, b[2])  # a·(a(1 − a)) is a²(1 − a)
+    if a[0] == "mul" and (power := _one_power(a[2], b)) is not None:
+        return t_mul(a[1], power)  # (3a)·a is 3a²
     if nb is not None:
         a, b, na, nb = b, a, nb, na  # the number first: 3v
     if na is not None and b[0] == "mul" and _num(b[1]) is not None:
@@ -197,7 +207,27 @@ def t_div(a: Typeset, b: Typeset) -> Typeset:
         return ZERO
     if a[0] == "neg":
         return t_neg(t_div(a[1], b))  # (−a)/b is −(a/b): the sign leads, as people write
+    if a[0] == "div":
+        power = _one_power(a[2], b)
+        if power is not None:
+            return t_div(a[1], power)  # (y/a)/a is y/a², as the course writes it
     return ("div", a, b)
+
+
+def _one_power(a: Typeset, b: Typeset) -> Typeset | None:
+    """a·b as one power of their common base (a·a is a², a²·a is a³), else None. Only
+    positive exponents add up, so nothing cancels (a⁻¹·a stays: it is not 1 at a = 0)."""
+    (base, m), (other, n) = _power_parts(a), _power_parts(b)
+    if base != other or base[0] == "num" or m <= 0 or n <= 0:
+        return None
+    return t_pow(base, ("num", m + n))
+
+
+def _power_parts(term: Typeset) -> tuple[Typeset, float]:
+    """A factor as its base and whole exponent: a² is (a, 2), a is (a, 1)."""
+    if term[0] == "pow" and term[2][0] == "num" and term[2][1].is_integer():
+        return term[1], term[2][1]
+    return term, 1.0
 
 
 def t_pow(a: Typeset, b: Typeset) -> Typeset:
@@ -329,7 +359,7 @@ def show(term: Typeset, tight: bool = False, *, ascii: bool = False) -> tuple[st
     return f"{left}{sep}{symbol}{sep}{right}", prec
 
 
-_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUPERSCRIPTS = str.maketrans("0123456789-", _SUPERSCRIPT_SIGNS)
 
 
 def power_text(base: str, exponent: str, number: float | None = None) -> str:

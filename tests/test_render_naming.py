@@ -55,6 +55,41 @@ def test_powers_are_superscripts_or_double_stars_never_carets() -> None:
     assert "is_zero" not in text
 
 
+def test_a_factor_repeated_reads_as_a_power() -> None:
+    """y/a/a is y/a², a·a is a², in both printers; only positive powers add up (a⁻¹·a is
+    not 1 at a = 0, so it is left as written)."""
+    a, y = ("atom", "a", 5), ("atom", "y", 5)
+    one_minus_a = notation.t_sub(notation.ONE, a)
+
+    def both(term: notation.Typeset) -> tuple[str, str]:
+        return notation.show(term)[0], notation.show(term, ascii=True)[0]
+
+    assert both(notation.t_div(notation.t_div(y, a), a)) == ("y/a²", "y/a**2")
+    assert both(notation.t_mul(a, a)) == ("a²", "a**2")
+    assert both(notation.t_mul(notation.t_mul(a, a), a)) == ("a³", "a**3")
+    assert both(notation.t_div(notation.t_neg(notation.t_div(y, a)), a)) == ("−y/a²", "-y/a**2")
+    inverse = notation.t_div(notation.ONE, one_minus_a)
+    assert both(notation.t_mul(inverse, inverse)) == ("1/(1−a)²", "1/(1 - a)**2")
+    assert both(notation.t_mul(a, notation.t_mul(a, one_minus_a))) == (
+        "a²(1 − a)",
+        "a**2 * (1 - a)",
+    )
+    assert both(notation.t_mul(notation.t_pow(a, ("num", -1.0)), a)) == ("a⁻¹·a", "a**(-1) * a")
+    assert both(notation.t_div(notation.t_div(y, a), y)) == ("y/a/y", "y/a/y")
+
+
+def test_a_folded_square_and_quotient_read_as_powers_in_red_labels() -> None:
+    """Unnamed x·x and x/y folded into a box: their derivatives read x², y³, not x·x, y/y/y."""
+    x, y = Node(1.5, "x"), Node(2.0, "y")
+    J = (x / y / y).named("J")
+    J.backward()
+    assert "dy = −J/y − x/y³ = −0.375" in labels(J, "lecture")
+    assert "∂ = −x/y² = −0.375" in labels(J, "ops")
+    K = (x * x * x).named("K")
+    K.backward()
+    assert "dx = x² + x² + x² = 6.75" in labels(K, "lecture")
+
+
 def test_what_drawings_write_for_a_power_microgrand_draw_reads() -> None:
     """``a**b`` as drawn is what ``microgrand draw`` accepts, and means the same."""
     root = microgrand.parse.build(["J = a**b + a**2", "a=1.5", "b=0.5"])
@@ -112,7 +147,7 @@ def test_explain_prints_ascii_in_the_syntax_microgrand_draw_reads() -> None:
     assert text.isascii()
     x = Node(3.0, "x")
     y = (x * x + x.exp() / x).named("y")
-    assert "x + x + exp(x)/x - exp(x)/x/x" in str(microgrand.explain(y, x))
+    assert "x + x + exp(x)/x - exp(x)/x**2" in str(microgrand.explain(y, x))
 
 
 def test_explain_in_a_notebook_writes_the_drawings_notation() -> None:
