@@ -6,18 +6,26 @@ overflows where the float version does not. Compiled code runs them under numpy'
 ``errstate(over="raise", invalid="raise", divide="raise")``: a non-finite value raises
 instead of spreading, and `microgrand.compile` then finds the node and the example.
 
-An op without a numpy form here (an op a user added to the table) runs its float
+An op a user added to the table runs its own array form when `define_op` was given one
+(``array=``; `check_form` compares it with the float function at definition, `user_form`
+holds it to one finite float64 per element in compiled code), and otherwise its float
 function once per element (`elementwise`): correct, but at Python speed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 Array = Any  # a numpy array or a numpy float: numpy's own types are too wide to help here
+
+# Strict numerics on arrays: what compiled code (and the check of a user's array form) runs
+# under, so that an overflow raises where it happens instead of spreading as inf or nan.
+RAISE: dict[str, Any] = {"over": "raise", "invalid": "raise", "divide": "raise"}
+FLOAT64 = np.dtype(np.float64)
 
 
 def sigmoid(x: Array) -> Array:
@@ -116,3 +124,146 @@ def form(name: str, function: Callable[..., float], arity: int) -> Callable[...,
     """The array function for an op or formula function called `name`."""
     known = FORMS.get(name)
     return known if known is not None else elementwise(name, function, arity)
+
+
+# --- a user's array form (define_op's array=) ---------------------------------------------
+
+
+def user_form(name: str, array: Callable[..., Array]) -> Callable[..., Array]:
+    """A user's array form as compiled code calls it: numpy floats in (never Python
+    floats, which do not raise on overflow), and one finite float64 per element out."""
+
+    def run(*args: Array) -> Array:
+        args = tuple(a if a.__class__ is np.ndarray else np.float64(a) for a in args)
+        out = array(*args)
+        shape = max(a.shape for a in args)  # (m,) if any input holds m examples, else ()
+        if out.__class__ is not np.ndarray or out.dtype is not FLOAT64 or out.shape != shape:
+            try:
+                out = _result(out, shape)
+            except TypeError as problem:
+                raise TypeError(f"{name}: {problem}") from None
+        if not _all_finite(out):
+            raise FloatingPointError(f"{name}: array= gave a value that is not finite")
+        return out
+
+    run.__name__ = name
+    return run
+
+
+def _result(out: Array, shape: tuple[int, ...]) -> Array:
+    """An array form's result that is not simply right: a numpy float (or a 0-d array)
+    for numpy floats in, or a TypeError that says what was wanted."""
+    if out.__class__ is np.ndarray and out.dtype == FLOAT64 and out.shape == shape:
+        return out
+    if not shape:
+        if isinstance(out, float):  # np.float64 is a float
+            return np.float64(out)
+        if out.__class__ is np.ndarray and out.dtype == FLOAT64 and not out.ndim:
+            return out[()]
+    if isinstance(out, np.ndarray):
+        got = f"an array of {out.dtype} and shape {out.shape}"
+    else:
+        got = f"a {type(out).__name__}"
+    wanted = f"a float64 array of shape {shape}" if shape else "a numpy float"
+    raise TypeError(
+        f"array= returned {got} for inputs of shape {shape or '() (numpy floats)'}: "
+        f"it must return {wanted}, one value per element (numpy's functions on the whole "
+        "array do that)"
+    )
+
+
+def _all_finite(out: Array) -> bool:
+    """One pass: the sum is finite when every element is, unless it overflows (then one
+    more pass, element by element)."""
+    try:
+        if math.isfinite(np.add.reduce(out, axis=None)):
+            return True
+    except FloatingPointError:
+        pass
+    return bool(np.isfinite(out).all())
+
+
+# An array form is the same formula as forward, written with numpy's functions, which may
+# round differently from math's in the last bits: agreement to 10 digits is the same formula.
+REL_TOL, ABS_TOL = 1e-10, 1e-12
+
+
+def check_form(
+    name: str,
+    forward: Callable[..., float],
+    array: Callable[..., Array],
+    points: Sequence[tuple[float, ...]],
+) -> None:
+    """Compare define_op's `array` with `forward` where forward is defined: on all the
+    points as 1-d arrays, on the first as numpy floats, and (two inputs) one of each, as
+    compiled code calls it. Raises ValueError (both numbers) or TypeError (the result)."""
+    for args, rows in _calls(forward, points):
+        out = _call(name, array, args)
+        for j, (row, want) in enumerate(rows):
+            got = float(out[j] if out.ndim else out)
+            if not math.isclose(got, want, rel_tol=REL_TOL, abs_tol=ABS_TOL):
+                at = ", ".join(f"{v} = {a!r}" for v, a in zip("xy", row, strict=False))
+                raise ValueError(
+                    f"define_op({name!r}): array= gives {got!r} at {at}, but forward gives {want!r}"
+                )
+
+
+def _call(name: str, array: Callable[..., Array], args: list[Array]) -> Array:
+    """One call of check_form's: the result, or an error that says which call failed."""
+    with np.errstate(**RAISE):
+        try:
+            out = array(*args)
+        except Exception as problem:  # the user's code: say which call failed, and how
+            failed = (
+                f"define_op({name!r}): array= fails when {_called(args)}, where forward is "
+                f"defined: {type(problem).__name__}: {problem}"
+            )
+            if isinstance(problem, ArithmeticError):  # numpy's errstate: a value
+                raise ValueError(failed) from None
+            raise TypeError(  # anything else: code that does not take arrays
+                f"{failed} (write it with numpy's functions on whole arrays: np.exp, "
+                "np.maximum, np.where; not math.exp, max or if)"
+            ) from None
+    try:
+        return _result(out, max(a.shape for a in args))
+    except TypeError as problem:
+        raise TypeError(f"define_op({name!r}): {problem}") from None
+
+
+def _calls(
+    forward: Callable[..., float], points: Sequence[tuple[float, ...]]
+) -> list[tuple[list[Array], list[tuple[tuple[float, ...], float]]]]:
+    """The calls `check_form` makes: the arguments, and each element's point and value."""
+    first = points[0]
+    patterns = [(True,) * len(first), (False,) * len(first)]
+    if len(first) == 2:
+        patterns += [(True, False), (False, True)]
+    calls = []
+    for pattern in patterns:
+        # An input given as a numpy float holds the first point's value; the points where
+        # forward fails (which the other input's value may cause) are left out.
+        rows = dict.fromkeys(
+            tuple(p[k] if is_array else first[k] for k, is_array in enumerate(pattern))
+            for p in (points if any(pattern) else [first])
+        )
+        known = [(row, value) for row in rows if (value := _value(forward, row)) is not None]
+        if known:
+            args = [
+                np.array([row[k] for row, _ in known]) if is_array else np.float64(first[k])
+                for k, is_array in enumerate(pattern)
+            ]
+            calls.append((args, known))
+    return calls
+
+
+def _value(forward: Callable[..., float], row: tuple[float, ...]) -> float | None:
+    try:
+        value = float(forward(*row))
+    except (ArithmeticError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _called(args: Sequence[Array]) -> str:
+    kinds = ["a float64 array" if a.__class__ is np.ndarray else "a numpy float" for a in args]
+    return f"called on {' and '.join(kinds)}"

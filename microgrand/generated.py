@@ -112,10 +112,16 @@ def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
     steps = _with_deletes([*p.forward, *back.lines], keep={*kept, *p.params})
     forward = [line for step in steps[: len(p.forward)] for line in step]
     backward_lines = [line for step in steps[len(p.forward) :] for line in step]
+    slow = [
+        f"# {name} runs its float function once per example (Python speed): "
+        f"define_op({name!r}, ..., array=...) gives it a numpy form"
+        for name, op in p.helpers.items()
+        if not op.builtin and op.array is None
+    ]
     lines = [
         f"def {fname}({', '.join([*p.params, 'examples'])}):",
         f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
-        *(f"    {line}" for line in frozen),
+        *(f"    {line}" for line in [*frozen, *slow]),
         "    # forward",
         *(f"    {line}" for line in forward),
     ]
@@ -166,6 +172,9 @@ def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
 
         for name, (f, arity) in functions.items():
             scope[name] = array_ops.form(name, f, arity)
+        for name, op in p.helpers.items():  # the rows this graph was traced with
+            if op.array is not None:
+                scope[name] = array_ops.user_form(name, op.array)
         scope["dot"], scope["total"] = array_ops.dot, np.add.reduce
         scope.update({k: np.float64(v) for k, v in p.frozen.items()})
     else:

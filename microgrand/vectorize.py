@@ -17,19 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from microgrand.array_ops import FLOAT64, RAISE
 from microgrand.checks import short, to_float
 from microgrand.engine import DATA
 
 if TYPE_CHECKING:
     from microgrand.compile import Compiled, Result
 
-RAISE = {"over": "raise", "invalid": "raise", "divide": "raise"}
-
 
 def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
     """Run `compiled` on these arguments, any of which may be 1-d arrays of m examples."""
-    # The ignore below: numpy types each value as a Literal; RAISE's are those literals
-    with np.errstate(**RAISE):  # type: ignore[arg-type]
+    with np.errstate(**RAISE):
         values, pattern, m = prepare(compiled, args)
         if m is None:  # numpy scalars only: the float version
             return compiled(*(float(v) for v in values))
@@ -56,9 +54,6 @@ def _make(compiled: Compiled, pattern: tuple[bool, ...]) -> tuple[Any, str, tupl
     builtins.exec(builtins.compile(source, f"<compiled {fname}>", "exec"), scope)
     made = compiled._arrays[pattern] = (scope[fname], source, _kinds(compiled, arrays))
     return made
-
-
-FLOAT64 = np.dtype(np.float64)
 
 
 def prepare(

@@ -242,7 +242,7 @@ def softplus() -> ops.Op:
 
 
 def test_a_user_op_compiles_on_floats_and_arrays(softplus: ops.Op) -> None:
-    """No numpy form: on arrays its float function runs element by element (exactly)."""
+    """On floats its forward, bit for bit; on arrays its array form (define_op's array=)."""
 
     def graph(v: float) -> tuple[Node, Node]:
         x = Node(v, "x")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from user_ops import USER_OPS, softplus
+from user_ops import USER_OPS, forget, softplus
 
 import microgrand
 from microgrand import draw, draw_cli, explain, ops
@@ -153,7 +153,7 @@ def test_a_users_op_may_be_defined_again() -> None:
         assert Node(1.0).twice().value == 3.0  # type: ignore[attr-defined]
         assert old.value == 2.0
     finally:
-        _forget("twice")
+        forget("twice")
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_symbol_and_template() -> None:
         assert a.grad == 2.0
         assert "(a/2)" in draw(J).source
     finally:
-        _forget("half")
+        forget("half")
 
 
 def test_a_forward_that_returns_ints_gives_float_values() -> None:
@@ -201,7 +201,7 @@ def test_a_forward_that_returns_ints_gives_float_values() -> None:
         out = Node(1.5).floor_free()  # type: ignore[attr-defined]
         assert type(out.value) is float
     finally:
-        _forget("floor_free")
+        forget("floor_free")
 
 
 def test_user_ops_survive_copy_and_pickle() -> None:
@@ -216,15 +216,6 @@ def test_user_ops_survive_copy_and_pickle() -> None:
 
 def test_the_user_ops_are_in_the_table() -> None:
     assert set(USER_OPS) <= set(TABLE)
-
-
-def _forget(name: str) -> None:
-    """Remove a test's own op again (tests only: define_op has no undefine)."""
-    op = TABLE.pop(name)
-    delattr(Node, name)
-    delattr(microgrand, name)
-    ops.FORMULA_FUNCTIONS.pop(name, None)
-    assert op.name == name
 
 
 def test_readme_and_draw_help_list_the_tables_ops() -> None:

@@ -6,6 +6,9 @@ that is parametrized over the table (forward, partials vs central differences an
 the formula text, Node recording, gradcheck, PyTorch, drawings, `explain`, ``microgrand
 draw``) runs on them with no test code of their own. What the suites need that the table
 cannot give, an independent reference for each, is here.
+
+softplus has an array form (``array=``), so compiled graphs on arrays run it in numpy;
+hypot has none, so the element-by-element fallback stays tested by the same suites.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import microgrand
+from microgrand import ops
+from microgrand.node import Node
 
 
 def softplus(x: float) -> float:
@@ -22,7 +29,12 @@ def softplus(x: float) -> float:
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-SOFTPLUS = microgrand.define_op("softplus", softplus, "sigmoid(x)")
+def softplus_array(x: Any) -> Any:
+    """The same formula on numpy arrays."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+SOFTPLUS = microgrand.define_op("softplus", softplus, "sigmoid(x)", array=softplus_array)
 HYPOT = microgrand.define_op("hypot", math.hypot, ["x / out", "y / out"], symbol="‖·‖")
 
 USER_OPS = ("softplus", "hypot")
@@ -54,3 +66,12 @@ def _tensors(torch: Any, *args: Any) -> list[Any]:
         a if isinstance(a, torch.Tensor) else torch.tensor(float(a), dtype=torch.float64)
         for a in args
     ]
+
+
+def forget(name: str) -> None:
+    """Remove a test's own op again (tests only: define_op has no undefine)."""
+    op = ops.TABLE.pop(name)
+    delattr(Node, name)
+    delattr(microgrand, name)
+    ops.FORMULA_FUNCTIONS.pop(name, None)
+    assert op.name == name
