@@ -131,3 +131,11 @@ def test_vector_workloads_agree_with_the_closed_form() -> None:
     )
     trained = v.train_compiled(X, Y, 20, 0.5)
     assert w.mismatches(trained, v.train_closed(X, Y, 20, 0.5), ("J", "w1", "w2", "b")) == ""
+
+
+def test_the_user_ops_benchmark_checks_every_system() -> None:
+    """benchmarks/user_ops.py: softplus compiled with and without array= (and the built-in
+    that computes the same numbers) all match the closed form."""
+    output = run_python([str(ROOT / "benchmarks" / "user_ops.py"), "--quick"])
+    assert "CHECK OK: every system's J, dw and db match the closed form" in output, output
+    assert "CHECK FAILED" not in output and "softplus, no array=" in output
