@@ -210,6 +210,7 @@ def check_form(
 
 def _call(name: str, array: Callable[..., Array], args: list[Array]) -> Array:
     """One call of check_form's: the result, or an error that says which call failed."""
+    before = [a.copy() for a in args]
     with np.errstate(**RAISE):
         try:
             out = array(*args)
@@ -224,6 +225,12 @@ def _call(name: str, array: Callable[..., Array], args: list[Array]) -> Array:
                 f"{failed} (write it with numpy's functions on whole arrays: np.exp, "
                 "np.maximum, np.where; not math.exp, max or if)"
             ) from None
+    # Compiled code passes it the values of other nodes and the caller's own arrays.
+    if any(not np.array_equal(a, b) for a, b in zip(args, before, strict=True)):
+        raise TypeError(
+            f"define_op({name!r}): array= changed its input in place (out=, +=): it must "
+            "leave its inputs as they are and return a new array"
+        )
     try:
         return _result(out, max(a.shape for a in args))
     except TypeError as problem:

@@ -140,6 +140,10 @@ def _loop(x: Any) -> Any:
     return np.array([softplus(float(v)) for v in x])  # no numpy float: not iterable
 
 
+def _in_place(x: Any) -> Any:
+    return np.exp(x, out=x) if isinstance(x, np.ndarray) else np.exp(x)  # overwrites x
+
+
 @pytest.mark.parametrize(
     ("array", "error", "message"),
     [
@@ -163,6 +167,7 @@ def _loop(x: Any) -> Any:
             r"The truth value.*write it with numpy's functions",
         ),
         (_loop, TypeError, r"fails when called on a numpy float, .*not iterable"),
+        (_in_place, TypeError, r"array= changed its input in place"),
         (
             lambda x: np.log(x - 1.0) * 0.0 + softplus_array(x),
             ValueError,
