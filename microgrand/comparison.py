@@ -3,13 +3,16 @@
 For each quantity of the one-example lecture (L, da, dz, dw1, dw2, db) one row holds the
 value backward() gives, the value of the lecture's hand-derived formula
 (`microgrand.lecture`, which knows nothing of nodes) and a central finite difference of
-the graph itself. The table prints values with 4 significant digits, as the lecture
-does, and the differences from autograd computed on the exact floats ("0": bit for bit).
+the graph itself (`microgrand.finite_differences`). The table prints values with 4
+significant digits, as the lecture does, and the differences from autograd computed on the
+exact floats ("0": bit for bit). Where no finite difference can be trusted (a within
+rounding of 0 or 1) its cell is "—" with a footnote saying why, and the other columns stay.
 A second table does the same for the second derivatives (`microgrand.second_comparison`).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +22,12 @@ from typing import overload
 from microgrand import lecture, tables
 from microgrand.checks import to_float
 from microgrand.engine import ancestors
+from microgrand.finite_differences import NoStepError, finite_difference, recompute
 from microgrand.logreg import LectureGraph, compiled_loss, lecture_graph
 from microgrand.node import Node
 from microgrand.notation import number
-from microgrand.ops import TABLE
+
+__all__ = ["Comparison", "NoStepError", "Row", "compare", "finite_difference", "recompute"]
 
 FORMULAS = {
     "L": "-(y log a + (1-y) log(1-a))",
@@ -38,9 +43,10 @@ SECOND_TITLE = "Second derivatives: grad of grad vs the lecture's Hessian vs sec
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One quantity three ways; `finite_difference` is None for L (a value, not a slope).
+    """One quantity three ways; `finite_difference` is None for L (a value, not a slope)
+    and where no finite difference can be trusted, `note` then saying why.
 
-    `max_diff` is the largest difference between any two of the three values.
+    `max_diff` is the largest difference between any two of the values there are.
     """
 
     quantity: str
@@ -49,6 +55,25 @@ class Row:
     closed_form: float
     finite_difference: float | None
     max_diff: float
+    note: str = ""
+
+
+def make_row(
+    quantity: str, formula: str, autograd: float, closed: float, fd: float | NoStepError | None
+) -> Row:
+    """A row; `fd` is the finite difference, the reason there is none, or None (for L)."""
+    value = fd if isinstance(fd, float) else None
+    values = [autograd, closed] + ([] if value is None else [value])
+    note = str(fd) if isinstance(fd, NoStepError) else ""
+    return Row(quantity, formula, autograd, closed, value, max(values) - min(values), note)
+
+
+def _difference(order: list[Node], node: Node, eps: float) -> float | NoStepError:
+    """`finite_difference`, or the reason there is none (a footnote of the table)."""
+    try:
+        return finite_difference(order, node, eps)
+    except NoStepError as reason:
+        return reason
 
 
 def _text(cells: list[list[str]]) -> str:
@@ -72,11 +97,16 @@ class _Table:
 
 @dataclass(frozen=True, slots=True)
 class Comparison(_Table):
-    """The rows of `compare` and the graph they were read from (grads filled in)."""
+    """The rows of `compare` and the graph they were read from (grads filled in).
+
+    `second` holds the second-derivative rows, or is empty with `second_note` saying why
+    (at a within ~1e-154 of 0 or 1, a² and so d²L/da² leave the range of floats).
+    """
 
     rows: tuple[Row, ...]
     graph: LectureGraph
     second: tuple[Row, ...] = ()
+    second_note: str = ""
 
     @property
     def max_formula_diff(self) -> float:
@@ -86,37 +116,43 @@ class Comparison(_Table):
     @property
     def max_second_formula_diff(self) -> float:
         """The largest |grad of grad - the lecture's formula| over the second derivatives."""
-        return max(abs(r.autograd - r.closed_form) for r in self.second)
+        return max((abs(r.autograd - r.closed_form) for r in self.second), default=math.nan)
 
     @property
     def max_second_numeric_diff(self) -> float:
-        """The largest |grad of grad - second difference| over the second derivatives."""
-        return max(abs(r.autograd - (r.finite_difference or 0.0)) for r in self.second)
+        """The largest |grad of grad - second difference| over the second derivatives
+        (nan when no second difference could be taken)."""
+        return _max_numeric_diff(self.second)
 
     def text(self, *, second: bool = True) -> str:
-        """The table as text; with `second`, the second-derivative table under it."""
-        text = _text(self.table())
+        """The table as text, with its footnotes; with `second`, the second-derivative
+        table under it."""
+        text = "\n".join([_text(self.table()), *_footnotes(self.rows)])
         if second and self.second:
-            text += f"\n\n{SECOND_TITLE}:\n" + _text(_cells(self.second))
+            text += f"\n\n{SECOND_TITLE}:\n" + "\n".join(
+                [_text(_cells(self.second)), *_footnotes(self.second)]
+            )
+        elif second and self.second_note:
+            text += f"\n\n{SECOND_TITLE}: not shown: {self.second_note}."
         return text
 
     def __str__(self) -> str:
         return self.text()
 
     def _repr_html_(self) -> str:
-        html = tables.html(self.table())
+        html = tables.html(self.table()) + _footnotes_html(self.rows)
         if self.second:
             html += f"<p>{escape(SECOND_TITLE)}</p>" + tables.html(_cells(self.second))
+            html += _footnotes_html(self.second)
+        elif self.second_note:
+            html += f"<p>{escape(f'{SECOND_TITLE}: not shown: {self.second_note}.')}</p>"
         return html
 
     @property
     def max_numeric_diff(self) -> float:
-        """The largest |autograd - finite difference| over the derivative rows."""
-        return max(
-            abs(r.autograd - r.finite_difference)
-            for r in self.rows
-            if r.finite_difference is not None
-        )
+        """The largest |autograd - finite difference| over the derivative rows (nan when
+        no finite difference could be taken)."""
+        return _max_numeric_diff(self.rows)
 
     def table(self) -> list[list[str]]:
         """The first-derivative rows as text cells, header first."""
@@ -127,10 +163,46 @@ class Comparison(_Table):
         return _cells(self.second)
 
 
+def _max_numeric_diff(rows: tuple[Row, ...]) -> float:
+    differences = [
+        abs(r.autograd - r.finite_difference) for r in rows if r.finite_difference is not None
+    ]
+    return max(differences) if differences else math.nan
+
+
+_MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
+
+
+def _notes(rows: tuple[Row, ...]) -> dict[str, str]:
+    """Each distinct reason for a missing finite difference -> its footnote mark."""
+    notes: dict[str, str] = {}
+    for r in rows:
+        if r.note and r.note not in notes:
+            notes[r.note] = _MARKS[min(len(notes), len(_MARKS) - 1)]
+    return notes
+
+
+def _footnotes(rows: tuple[Row, ...]) -> list[str]:
+    """One line per reason: which rows have no finite difference, and why."""
+    lines = []
+    for note, mark in _notes(rows).items():
+        which = ", ".join(r.quantity for r in rows if r.note == note)
+        lines.append(f"{mark} no finite difference for {which}: {note}.")
+    if lines:
+        lines.append("  Autograd and the lecture's formula need no step: their columns stand.")
+    return lines
+
+
+def _footnotes_html(rows: tuple[Row, ...]) -> str:
+    lines = _footnotes(rows)
+    return f"<p><small>{'<br>'.join(escape(line) for line in lines)}</small></p>" if lines else ""
+
+
 def _cells(rows: tuple[Row, ...]) -> list[list[str]]:
     cells = [list(HEADER)]
+    marks = _notes(rows)
     for r in rows:
-        fd, fd_diff = "—", "—"
+        fd, fd_diff = "—" + marks.get(r.note, ""), "—"
         if r.finite_difference is not None:
             fd = number(r.finite_difference)
             fd_diff = tables.difference(abs(r.autograd - r.finite_difference))
@@ -336,61 +408,26 @@ def compare(
         "db": oracle.db,
     }
     wrt = {"da": graph.a, "dz": graph.z, "dw1": graph.w1, "dw2": graph.w2, "db": graph.b}
-    rows = []
-    for quantity, formula in FORMULAS.items():
-        fd = None
-        if quantity in wrt:
-            fd = finite_difference(order, wrt[quantity], eps)
-        values = [autograd[quantity], closed[quantity]] + ([] if fd is None else [fd])
-        rows.append(
-            Row(
-                quantity,
-                formula,
-                autograd[quantity],
-                closed[quantity],
-                fd,
-                max(values) - min(values),
-            )
+    rows = [
+        make_row(
+            quantity,
+            formula,
+            autograd[quantity],
+            closed[quantity],
+            _difference(order, wrt[quantity], eps) if quantity in wrt else None,
         )
+        for quantity, formula in FORMULAS.items()
+    ]
     from microgrand.second_comparison import second_rows  # it builds on this module
 
-    return Comparison(tuple(rows), graph, second_rows(graph, order, (x1, x2, w1, w2, b, y)))
-
-
-def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float:
-    """d(last node of `order`)/d(node) by central differences, re-running the forward pass.
-
-    `node` may be any node, not only a leaf (da, dz): its value is replaced by value ± h
-    and every node after it in `order` is recomputed with the op table's forward rules.
-    """
-    h = eps * max(1.0, abs(node.value))
-    for _ in range(30):
-        try:
-            up = recompute(order, {node: node.value + h})
-            down = recompute(order, {node: node.value - h})
-        except (ArithmeticError, ValueError):
-            # value ± h left the domain (a ± h outside (0, 1) once a is within h of 0 or
-            # 1): a smaller step stays inside it.
-            h /= 4.0
-            continue
-        return (up - down) / (2.0 * h)
-    raise ValueError(
-        f"finite difference: no step around {node.value!r} keeps the graph's forward pass "
-        "defined (the value sits on the edge of a domain, e.g. log at 0)"
-    )
-
-
-def recompute(order: list[Node], replaced: dict[Node, float]) -> float:
-    """The value of the last node of `order` (a graph, parents first, as `engine.ancestors`
-    gives it) with some nodes' values replaced and every other computed node recomputed by
-    the op table's forward rules: finite differences without building a new graph."""
-    values: dict[int, float] = {id(node): value for node, value in replaced.items()}
-    for current in order:
-        if id(current) in values:
-            continue
-        if current.op is None:
-            values[id(current)] = current.value
-        else:
-            inputs = (values[id(p)] for p in current.parents)
-            values[id(current)] = TABLE[current.op].forward(*inputs)
-    return values[id(order[-1])]
+    try:
+        second = second_rows(graph, order, (x1, x2, w1, w2, b, y))
+    except (ArithmeticError, ValueError) as error:
+        # The first table stands; only the second derivatives leave the range of floats.
+        a = graph.a.value
+        note = (
+            f"at a = {a:.4g}, d²L/da² = y/a² + (1-y)/(1-a)² is too large for a float "
+            f"({type(error).__name__}: {error})"
+        )
+        return Comparison(tuple(rows), graph, (), note)
+    return Comparison(tuple(rows), graph, second)

@@ -10,7 +10,8 @@ differences of the graph's own forward pass.
 from __future__ import annotations
 
 from microgrand import lecture
-from microgrand.comparison import Row, recompute
+from microgrand.comparison import Row, make_row
+from microgrand.finite_differences import NoStepError, second_difference
 from microgrand.gradients import grad
 from microgrand.logreg import LectureGraph
 from microgrand.node import Node
@@ -51,38 +52,10 @@ def second_rows(
             autograd = grad(first, nodes[u], allow_unused=True)[0]
         else:
             autograd = hessian_entries[(u, v)]
-        fd = second_difference(order, nodes[u], nodes[v], eps)
-        values = [autograd, closed[key], fd]
-        rows.append(Row(label, formula, autograd, closed[key], fd, max(values) - min(values)))
-    return tuple(rows)
-
-
-def second_difference(order: list[Node], u: Node, v: Node, eps: float = 1e-4) -> float:
-    """d²(last node of `order`)/du dv by central second differences of the forward pass.
-
-    The step is larger than for first derivatives (rounding error grows like 1/h²) and
-    shrinks, as in `finite_difference`, where value ± h would leave an op's domain. Near
-    saturation (a within ~0.01 of 0 or 1, where d²L/da² has a pole) the truncation error
-    (h/a)² shows: the column then agrees to fewer digits.
-    """
-    hu = eps * max(1.0, abs(u.value))
-    hv = eps * max(1.0, abs(v.value))
-    for _ in range(30):
+        fd: float | NoStepError
         try:
-            if u is v:
-                centre = recompute(order, {u: u.value})
-                up = recompute(order, {u: u.value + hu})
-                down = recompute(order, {u: u.value - hu})
-                return (up - 2.0 * centre + down) / (hu * hu)
-            corners = [
-                recompute(order, {u: u.value + su * hu, v: v.value + sv * hv})
-                for su, sv in ((1, 1), (1, -1), (-1, 1), (-1, -1))
-            ]
-            return (corners[0] - corners[1] - corners[2] + corners[3]) / (4.0 * hu * hv)
-        except (ArithmeticError, ValueError):
-            hu /= 4.0
-            hv /= 4.0
-    raise ValueError(
-        f"second difference: no step around {u.value!r}, {v.value!r} keeps the graph's "
-        "forward pass defined (a value sits on the edge of a domain, e.g. log at 0)"
-    )
+            fd = second_difference(order, nodes[u], nodes[v], eps)
+        except NoStepError as reason:
+            fd = reason  # the cell shows "—", the reason a footnote
+        rows.append(make_row(label, formula, autograd, closed[key], fd))
+    return tuple(rows)

@@ -89,14 +89,9 @@ def lecture_state(
         state.table = compare(x1, x2, w1, w2, b, float(y))
         parts.append(state.table._repr_html_().replace("<table>", '<table style="margin-left: 0">'))
     except ValueError as error:
-        # compare's finite difference for da moves a by 1e-6; when a is that close to 0 or 1
-        # (|z| > 13.8) it leaves (0, 1), where log(a) or log(1 - a) is undefined.
-        parts.append(
-            message_html(
-                f"(no comparison table at z = {graph.z.value:.4g}: its finite difference for "
-                f"da moves a = {graph.a.value:.10g} by 1e-6, outside (0, 1): {error})"
-            )
-        )
+        # Not expected: compare shows a finite difference it cannot take as "—" with a
+        # footnote. Should anything else fail, the drawing and the step still show.
+        parts.append(message_html(f"(no comparison table at z = {graph.z.value:.4g}: {error})"))
     state.step = (
         f"one step with α = {alpha}:  "
         f"w₁ := {w1:.4g} − α·({graph.w1.grad:.4g}) = {after.w1.value:.4g},  "

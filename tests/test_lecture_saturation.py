@@ -1,0 +1,105 @@
+"""`compare` near saturation: a learner gets the table at any z where the loss is defined.
+
+At a = σ(z) within rounding of 0 or 1 a central finite difference in a has no usable step
+(a ± h leaves (0, 1), or 1 - (a ± h) rounds to 1 - a). compare once raised there; now the
+cell is "—" with a footnote saying why, and the autograd and lecture columns stand. Where a
+finite difference is shown near the edge, it must be right: the step shrinks well inside
+the domain, and differences with slightly different steps must agree.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from test_lecture_cli import run
+
+from microgrand import Node, compare
+from microgrand.engine import ancestors
+from microgrand.finite_differences import NoStepError, finite_difference
+
+# w1 = w2 = 0: z = b; |b| up to 100 (a as small as 4e-44) and up to 36.5 (1 - a = 2e-16)
+SATURATED = [-100.0, -74.0, -50.0, -36.0, -30.0, -20.0, 20.0, 30.0, 33.0, 36.5]
+
+
+@pytest.mark.parametrize("y", [0.0, 1.0])
+@pytest.mark.parametrize("b", SATURATED)
+def test_compare_gives_the_table_near_saturation(b: float, y: float) -> None:
+    table = compare(2.0, -1.0, 0.0, 0.0, b, y)
+    rows = {r.quantity: r for r in table.rows}
+    for r in table.rows:  # the autograd and lecture columns are all there, and agree
+        assert math.isclose(r.autograd, r.closed_form, rel_tol=1e-12, abs_tol=1e-300), r
+    da = rows["da"]
+    if da.finite_difference is None:  # no trustworthy step: said, not guessed
+        assert da.note, da
+    else:  # a finite difference shown at the edge is right to the table's digits
+        assert math.isclose(da.finite_difference, da.autograd, rel_tol=1e-4), da
+    for r in (*table.rows, *table.second):
+        assert (r.finite_difference is None) == bool(r.note) or r.quantity == "L", r
+
+
+def test_the_missing_finite_difference_is_a_dash_with_a_footnote() -> None:
+    """a = 7.3e-33 and y = 0: 1 - (a ± h) is exactly 1 - a for every step inside (0, 1)."""
+    table = compare(2.0, -1.0, 0.0, 0.0, -74.0, 0.0)
+    text = table.text(second=False)
+    lines = text.splitlines()
+    da = next(line for line in lines if line.startswith("da "))
+    assert da.split()[-3:] == ["—¹", "0", "—"], da
+    assert lines[-2].startswith("¹ no finite difference for da: ")
+    assert "rounds away" in lines[-2] and "'a' = 7.281e-33" in lines[-2]
+    assert lines[-1].strip() == (
+        "Autograd and the lecture's formula need no step: their columns stand."
+    )
+    assert "¹ no finite difference for da" in table._repr_html_()
+    assert math.isclose(table.rows[1].autograd, 1.0) and table.rows[1].closed_form == 1.0
+    # the other rows keep their finite differences, and max_numeric_diff reads them
+    assert all(r.finite_difference is not None for r in table.rows[2:])
+    assert table.max_numeric_diff < 1e-30
+
+
+def test_a_finite_difference_at_the_edge_is_taken_well_inside_the_domain() -> None:
+    """At a = 2e-9 the step once shrank only to about a/2, and da was 9 % off."""
+    table = compare(2.0, -1.0, 0.0, 0.0, -20.0, 1.0)
+    da = table.rows[1]
+    assert da.finite_difference is not None
+    assert math.isclose(da.finite_difference, da.autograd, rel_tol=1e-5), da
+
+
+def test_a_slope_measured_by_rounding_is_not_shown() -> None:
+    """At a = 9.4e-14 and y = 0, 1 - (a ± h) is 1 - a rounded to a few of its spacings:
+    the difference (0.9537 or 1.0002, depending on the step) measures rounding."""
+    da = compare(2.0, -1.0, 0.0, 0.0, -30.0, 0.0).rows[1]
+    assert da.finite_difference is None
+    assert "rounding, not the slope" in da.note
+
+
+def test_second_derivatives_too_large_for_floats_are_said_and_the_first_table_stays() -> None:
+    table = compare(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)  # a = 9.9e-305: a² underflows
+    assert table.second == () and "too large for a float" in table.second_note
+    assert len(table.rows) == 6 and table.rows[1].finite_difference is not None
+    assert table.text().endswith(
+        "Second derivatives: grad of grad vs the lecture's Hessian vs second differences: "
+        "not shown: at a = 9.86e-305, d²L/da² = y/a² + (1-y)/(1-a)² is too large for a float "
+        "(ZeroDivisionError: float division by zero)."
+    )
+    assert "not shown" in table._repr_html_()
+    assert math.isnan(table.max_second_numeric_diff)
+
+
+def test_finite_difference_says_why_there_is_no_step() -> None:
+    x = Node(5e-324, "x")  # the smallest float: every step leaves log's domain or rounds
+    out = x.log()
+    with pytest.raises(NoStepError, match=r"no step around 'x' = 4\.941e-324"):
+        finite_difference(ancestors(out), x)
+    assert issubclass(NoStepError, ValueError)
+
+
+def test_demo_shows_the_table_near_saturation(tmp_path: Path) -> None:
+    args = ["demo", "--w1", "0", "--w2", "0", "--b", "-74", "--y", "0", "--epochs", "1"]
+    result = run(args, tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "a = σ(z) = 7.281e-33" in out
+    assert "—¹" in out and "¹ no finite difference for da: " in out
+    assert "Autograd equals the lecture's formulas bit for bit on every quantity." in out
