@@ -143,11 +143,28 @@ def user_form(name: str, array: Callable[..., Array]) -> Callable[..., Array]:
             except TypeError as problem:
                 raise TypeError(f"{name}: {problem}") from None
         if not _all_finite(out):
-            raise FloatingPointError(f"{name}: array= gave a value that is not finite")
+            raise ArrayFormError(_not_finite(name, args, out))
         return out
 
     run.__name__ = name
     return run
+
+
+class ArrayFormError(FloatingPointError):
+    """A user's array form gave inf or nan. If the float forward fails on that example too,
+    that error is the one reported (it names the node); if not, the array form is wrong."""
+
+
+def _not_finite(name: str, args: tuple[Array, ...], out: Array) -> str:
+    if not out.ndim:
+        return f"{name}: array= gave {float(out)!r} for the {_inputs(args, None)}"
+    i = int(np.argmin(np.isfinite(out)))
+    return f"{name}: array= gave {float(out[i])!r} for example {i} (its {_inputs(args, i)})"
+
+
+def _inputs(args: tuple[Array, ...], i: int | None) -> str:
+    values = [repr(float(a[i]) if i is not None and a.ndim else float(a)) for a in args]
+    return f"input{'s' if len(values) > 1 else ''} {' and '.join(values)}"
 
 
 def _result(out: Array, shape: tuple[int, ...]) -> Array:

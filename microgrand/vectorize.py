@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from microgrand.array_ops import FLOAT64, RAISE
+from microgrand.array_ops import FLOAT64, RAISE, ArrayFormError
 from microgrand.checks import short, to_float
 from microgrand.engine import DATA
 
@@ -204,6 +204,11 @@ def locate(compiled: Compiled, values: list[Any], m: int, error: Exception) -> E
             compiled(*example)
         except (ArithmeticError, ValueError) as failure:
             return type(failure)(f"example {i} of {m}: {failure}")
+    if isinstance(error, ArrayFormError):  # no example fails on floats: the array form
+        return ValueError(
+            f"{error}, but its forward function gives a finite number there: the op's "
+            "array form (define_op's array=) disagrees with it"
+        )
     return OverflowError(
         f"{type(error).__name__} on the arrays ({short(str(error), 80)}), though each "
         "example alone is computed without one"

@@ -220,6 +220,24 @@ def test_an_overflow_in_an_array_form_names_the_node_and_the_first_example(
     assert close(out.grads["w"], sum(x * math.exp(2.0 * x) for x in X[:2]))
 
 
+def _nan_above_100(x: Any) -> Any:
+    return np.where(x > 100.0, np.nan, np.expm1(np.minimum(x, 100.0)))
+
+
+@pytest.mark.parametrize("grow", [_nan_above_100], indirect=True)
+def test_an_array_form_wrong_only_where_the_check_did_not_look(grow: ops.Op) -> None:
+    """nan where the float forward is finite: the error blames the array form, and says
+    the example and its input."""
+    f = microgrand.compile(*grow_graph())
+    with pytest.raises(
+        ValueError,
+        match=r"^grow: array= gave nan for example 1 \(its input 150\.0\), but its forward "
+        r"function gives a finite number there: the op's array form \(define_op's array=\) "
+        "disagrees",
+    ):
+        f(np.array([1.0, 150.0, 200.0]), 1.0)
+
+
 def _short_for_long_inputs(x: Any) -> Any:
     out = np.expm1(x)
     return out[:-1] if np.size(x) > 50 else out
