@@ -293,3 +293,41 @@ def test_numpy_is_imported_for_an_array_form_only(with_array: bool) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == str(with_array), result.stderr
+
+
+def test_array_forms_of_ops_defined_on_part_of_the_line_are_not_refused() -> None:
+    """The check looks only where forward is defined (here y > 0), as the formulas' check
+    does, in every way compiled code calls the form."""
+    op = microgrand.define_op(
+        "xlog", lambda x, y: x * math.log(y), ["log(y)", "x / y"], array=lambda x, y: x * np.log(y)
+    )
+    try:
+        x, y = Node(2.0, "x"), Node(3.0, "y", requires_grad=False)
+        f = microgrand.compile(op.function(x, y).named("J"), [x, y])
+        out = f(1.5, np.array([0.5, 1.0, 4.0]))
+        assert close(out.value, sum(1.5 * math.log(v) for v in (0.5, 1.0, 4.0)))
+        with pytest.raises(
+            ValueError,
+            match=r"^example 1 of 2: xlog: math domain error \('x' = 2\.0, 'y' = -1\.0\)",
+        ):
+            f(np.array([1.0, 2.0]), np.array([1.0, -1.0]))
+    finally:
+        forget("xlog")
+
+
+def test_a_numpy_float_in_may_give_a_0_d_array_out() -> None:
+    """np.where on a numpy float gives a 0-d array: taken as the number it holds."""
+    op = microgrand.define_op(
+        "leaky",
+        lambda x: x if x > 0 else 0.01 * x,
+        "step(x) + 0.01 * (1 - step(x))",
+        array=lambda x: np.where(x > 0.0, x, 0.01 * x),
+    )
+    try:
+        w, x = Node(-2.0, "w"), Node(1.0, "x", requires_grad=False)
+        f = microgrand.compile((op.function(w) * x).named("J"), [w, x])
+        out = f(-2.0, np.array([1.0, 2.0, 3.0]))
+        assert math.isclose(out.value, -0.02 * 6.0, rel_tol=1e-15)
+        assert math.isclose(out.grads["w"], 0.01 * 6.0, rel_tol=1e-15)
+    finally:
+        forget("leaky")
