@@ -9,7 +9,9 @@ formulas. The lecture simplifies exactly three things, and this module holds all
   y is a Node that wants a gradient, the arrow to y reads ``dy = log(1 − a) − log(a)``);
 - the sigmoid that feeds that loss and nothing else reads ``ŷ = a = σ(z)`` and its red arrow
   reads ``dz = a − y`` (the two steps multiplied out and simplified, as the lecture does);
-- `bce_with_logits(z, y)` reads ``L(a, y), a = σ(z)`` and its arrow to z reads ``dz = a − y``.
+- `bce_with_logits(z, y)` reads ``L(a, y), a = σ(z)`` and its arrow to z reads ``dz = a − y``;
+  on a network's output unit z[l]ⱼ, the course's ``L(a[l], y), a[l] = σ(z[l]ⱼ)`` and
+  ``dz[l]ⱼ = a[l] − y`` (`activation_name`).
 
 `Lecture` (in `lecture_view`) asks `recognize` once per drawing and then asks the
 recognized `Loss` for the text of the boxes and arrows it covers.
@@ -17,7 +19,8 @@ recognized `Loss` for the text of the boxes and arrows it covers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -99,6 +102,27 @@ def _atom(text: str) -> Typeset:
     return ("atom", text, 5)
 
 
+# A network's z[l]ⱼ (`microgrand.nn` names it so), with the unit in subscripts or, typed in
+# ASCII, in digits (z[2]1, z[2]_1); capitals for the vectorized Z[l].
+_LAYER_Z = re.compile(r"([zZ])\[([0-9]+)\](_?[0-9]*|[₀-₉]*)")
+
+
+def activation_name(z: str, drawn: Collection[str]) -> str:
+    """What σ(z) is called in the loss box: ``a`` for the lecture's z; for a network's z[l]ⱼ
+    the course's ``a[l]`` (``A[l]`` for Z[l]), or ``a[l]ⱼ`` when the drawing has other
+    units of layer l (`drawn` holds the drawn names), so that the name says which unit."""
+    match = _LAYER_Z.fullmatch(z)
+    if match is None:
+        return "a"
+    letter, layer, unit = match.groups()
+    others = [
+        name
+        for name in drawn
+        if (m := _LAYER_Z.fullmatch(name)) and m.group(1, 2) == (letter, layer) and name != z
+    ]
+    return f"{'a' if letter == 'z' else 'A'}[{layer}]" + (unit if others else "")
+
+
 class LossLabels:
     """The text of the boxes and red arrows the lecture writes its own way.
 
@@ -108,6 +132,7 @@ class LossLabels:
         uses: how many times each node of the graph is used.
         names: the drawn name of a node (inputs and boxes), e.g. ``"w₁"``.
         operand: how a node reads inside a formula, e.g. ``"w₁x₁ + w₂x₂ + b"``.
+        drawn: every drawn name (which units of a network's layer the drawing has).
     """
 
     def __init__(
@@ -117,7 +142,9 @@ class LossLabels:
         uses: dict[int, int],
         names: Callable[[Node], str],
         operand: Callable[[Node], str],
+        drawn: Collection[str],
     ) -> None:
+        self.drawn = drawn
         self.loss = loss
         self.root = root
         self.uses = uses
@@ -141,8 +168,9 @@ class LossLabels:
             return text if name == "L" else f"{name} = {text}"
         if box.op == "bce_with_logits":
             z, y = box.parents
-            label = self.operand(y)
-            text = f"L(a, y), a = σ({self.operand(z)})" + ("" if label == "y" else f", y = {label}")
+            label, a = self.operand(y), self._bce_a(box)
+            text = f"L({a}, y), {a} = σ({self.operand(z)})"
+            text += "" if label == "y" else f", y = {label}"
             return text if name == "L" else f"{name} = {text}"
         if self.loss is not None and box is self.loss.a and box.op == "sigmoid" and name == "a":
             return f"ŷ = a = {formula}"
@@ -170,5 +198,9 @@ class LossLabels:
         if self._sigmoid_of_loss(box):
             return t_sub(_atom(self.name(box)), _atom(self.y_name()))
         if box.op == "bce_with_logits" and node is box.parents[0]:
-            return t_sub(_atom("a"), _atom("y"))
+            return t_sub(_atom(self._bce_a(box)), _atom("y"))
         return None
+
+    def _bce_a(self, box: Node) -> str:
+        """The name of σ(z) in a `bce_with_logits` box: a, or a network's a[l]."""
+        return activation_name(self.operand(box.parents[0]), self.drawn)

@@ -133,7 +133,12 @@ class Lecture:
         )
         self.names = self._names()
         self.special = LossLabels(
-            self.loss, root, uses, lambda n: self.names[id(n)], lambda n: self.operand(n)[0]
+            self.loss,
+            root,
+            uses,
+            lambda n: self.names[id(n)],
+            lambda n: self.operand(n)[0],
+            frozenset(self.names.values()),
         )
         self.formula: dict[int, tuple[str, int, bool]] = {}
         self._fold()

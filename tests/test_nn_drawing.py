@@ -53,6 +53,49 @@ def test_the_lecture_view_puts_each_layers_weights_beside_it() -> None:
     assert "z[2]₁ = W[2]₁₁·a[1]₁ + W[2]₁₂·a[1]₂\\n+ W[2]₁₃·a[1]₃" in source
 
 
+def test_the_networks_loss_box_reads_the_courses_a2() -> None:
+    """The 2-4-1's loss box reads L(a[2], y) as the course writes it (not L(a, y), a = ...),
+    and the arrow into z[2]₁ reads dz[2]₁ = a[2] − y."""
+    net = network_loss()
+    L = net.loss([1.5, -2.0], 1.0)
+    L.backward()
+    source = draw(L).source
+    assert '"L(a[2], y), a[2] = σ(z[2]₁), y = 1\\n' in source
+    assert "L(a, y)" not in source and "a = σ" not in source
+    one_unit = MLP(1, [1], seed=3)  # few arrows: the formulas stay on them
+    L = one_unit.loss([2.0], 0.0)
+    L.backward()
+    source = draw(L, formulas=True).source
+    assert '"L(a[1], y), a[1] = σ(z[1]₁), y = 0\\n' in source
+    assert "dz[1]₁ = a[1] − y = " in source
+
+
+def test_the_loss_box_names_the_activation_whatever_the_notation() -> None:
+    """Units written in ASCII (z[2]1, z[2]_1) or capitals (Z[2]) read as the course's a[2]
+    (A[2]); a layer with other units drawn keeps the unit (a[2]₁, a[2]₂); any other z
+    keeps the one-neuron lecture's a."""
+    from microgrand import Node, bce_with_logits
+    from microgrand.lecture_loss import activation_name
+
+    drawn = {"z[1]₁", "z[1]₂", "z[2]₁"}
+    assert activation_name("z[2]₁", drawn) == "a[2]"
+    assert activation_name("z[2]1", set()) == activation_name("z[2]_1", set()) == "a[2]"
+    assert activation_name("Z[2]", set()) == "A[2]"
+    assert activation_name("z[2]₁", {"z[2]₁", "z[2]₂"}) == "a[2]₁"
+    assert activation_name("z[2]_2", {"z[2]_1", "z[2]_2"}) == "a[2]_2"
+    for z in ("z", "z₂", "logit", "z[2]x", "w₁x₁ + b", "z[2]₁[3]"):
+        assert activation_name(z, drawn) == "a", z
+    w1, w2, x = Node(0.5, "w1"), Node(-0.3, "w2"), Node(2.0, "x", requires_grad=False)
+    first = bce_with_logits((w1 * x).named("z[2]1"), 1.0).named("L")
+    second = bce_with_logits((w2 * x).named("z[2]2"), 0.0).named("K")
+    J = (first + second).named("J")
+    J.backward()
+    source = draw(J, formulas=True).source
+    assert '"L(a[2]1, y), a[2]1 = σ(z[2]1), y = 1\\n' in source
+    assert '"K = L(a[2]2, y), a[2]2 = σ(z[2]2), y = 0\\n' in source
+    assert "dz[2]2 = a[2]2 − y = " in source
+
+
 def test_the_2_4_1_lecture_view_fits_notebook_width_one_column_per_layer() -> None:
     needs_renderer()
     net = network_loss()
