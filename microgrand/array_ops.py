@@ -29,37 +29,67 @@ FLOAT64 = np.dtype(np.float64)
 
 
 def sigmoid(x: Array) -> Array:
-    """σ(x) = 1 / (1 + e^-x), within 3 ulp of the two-branch float version.
+    """σ(x) = 1 / (1 + e^-x), within 3 ulp of the two-branch float version, for any caller.
 
-    e^-x overflows only below x = -709, where σ(x) is below the smallest normal float:
-    there (one check of the minimum tells) the two branches are computed instead,
-    1 / (1 + e^-x) where x >= 0 and e^x / (1 + e^x) elsewhere, as `ops.sigmoid` does.
-    On arrays the steps reuse one buffer (the same values, fewer allocations).
+    e^-x overflows only below x = -709.78, where σ(x) is below the smallest normal float:
+    there (one pass to find the minimum tells) the two branches are computed instead, as
+    `ops.sigmoid` does (`sigmoid_raising` is the version for compiled code).
     """
     if np.min(x) >= -708.0:
-        if x.__class__ is not np.ndarray:
-            return 1.0 / (1.0 + np.exp(-x))
-        t = np.negative(x)
-        np.exp(t, out=t)
-        t += 1.0
-        return np.divide(1.0, t, out=t)
+        return _one_branch(x)
+    return _two_branches(x)
+
+
+def sigmoid_raising(x: Array) -> Array:
+    """`sigmoid` for code that runs under ``np.errstate(over="raise")`` (compiled graphs,
+    `vectorize.run`): 1 / (1 + e^-x) at once, and only where e^-x overflows, which then
+    raises, the two branches. No pass over the examples to find their minimum first.
+
+    Outside that errstate e^-x would overflow to inf without a word, and σ of an x below
+    -709.78 would be 0.0 instead of a tiny number: use `sigmoid` there.
+    """
+    try:
+        return _one_branch(x)
+    except FloatingPointError:  # e^-x overflowed: the only error these steps can raise
+        return _two_branches(x)
+
+
+def _one_branch(x: Array) -> Array:
+    """1 / (1 + e^-x); on arrays the steps reuse one buffer (the same values)."""
+    if x.__class__ is not np.ndarray or not x.ndim:
+        return 1.0 / (1.0 + np.exp(-x))
+    t = np.negative(x)
+    np.exp(t, out=t)
+    t += 1.0
+    return np.divide(1.0, t, out=t)
+
+
+def _two_branches(x: Array) -> Array:
+    """1 / (1 + e^-x) where x >= 0 and e^x / (1 + e^x) elsewhere, as `ops.sigmoid`."""
     e = np.exp(-np.abs(x))
     return np.where(x >= 0.0, 1.0, e) / (1.0 + e)
 
 
+def _where(condition: Array, a: Array, b: Array) -> Array:
+    """np.where, but a number (not a 0-d array) when every input is a number: a 0-d
+    array would be taken for an array of examples (np.exp(t, out=t) fails on one)."""
+    out: Array = np.where(condition, a, b)
+    return out if out.ndim else out[()]
+
+
 def relu(x: Array) -> Array:
     """max(x, 0), 0.0 (not -0.0) at x == -0.0 as in `ops.relu`."""
-    return np.where(x > 0.0, x, 0.0)
+    return _where(x > 0.0, x, 0.0)
 
 
 def step(x: Array) -> Array:
     """1 where x > 0, else 0: the derivative of relu."""
-    return np.where(x > 0.0, 1.0, 0.0)
+    return _where(x > 0.0, 1.0, 0.0)
 
 
 def is_zero(x: Array) -> Array:
     """1 where x == 0, else 0 (pow's slope at exponent 0)."""
-    return np.where(x == 0.0, 1.0, 0.0)
+    return _where(x == 0.0, 1.0, 0.0)
 
 
 def bce_with_logits(z: Array, y: Array) -> Array:
@@ -94,7 +124,7 @@ def dot(a: Array, b: Array) -> Array:
 
 
 FORMS: dict[str, Callable[..., Array]] = {
-    "sigmoid": sigmoid,
+    "sigmoid": sigmoid_raising,  # compiled code runs under errstate(over="raise")
     "relu": relu,
     "step": step,
     "is_zero": is_zero,
@@ -104,6 +134,8 @@ FORMS: dict[str, Callable[..., Array]] = {
     "tanh": np.tanh,
     "power": np.power,
 }
+# The functions above that are numpy ufuncs: compiled code may pass them out= (inplace.py).
+UFUNCS = frozenset(name for name, f in FORMS.items() if isinstance(f, np.ufunc))
 
 
 def elementwise(name: str, function: Callable[..., float], arity: int) -> Callable[..., Array]:

@@ -200,7 +200,7 @@ class Compiled:
         params = self._plan.params
         return {
             tuple(n for n, is_array in zip(params, key, strict=True) if is_array): source
-            for key, (_, source, _) in self._arrays.items()
+            for key, (_, source, *_) in self._arrays.items()
         }
 
     if TYPE_CHECKING:  # each compiled graph's class sets __call__ to its generated function

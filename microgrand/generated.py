@@ -11,13 +11,16 @@ the code calls (``exp``, ``sigmoid``, ...) to float functions or to numpy ones.
 from __future__ import annotations
 
 import ast
+import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
-from microgrand.codegen import POWER, Plan, plan_backward
+from microgrand import inplace
+from microgrand.codegen import POWER, Plan, _Names, plan_backward
 from microgrand.engine import DATA
 from microgrand.node import Node
-from microgrand.ops import FORMULA_FUNCTIONS
+from microgrand.ops import FORMULA_FUNCTIONS, NEG
 
 # Above this many rows of six terms the finiteness check is one statement per row.
 _ONE_CHECK_ROWS = 100
@@ -93,25 +96,35 @@ def _copies(p: Plan, grads: dict[Node, str]) -> list[str]:
     return lines
 
 
-def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
+def array_source(
+    p: Plan, fname: str, arrays: set[Node], *, in_place: bool = True
+) -> tuple[str, bool]:
     """The numpy version for calls where `arrays` are the nodes holding m examples: the
     same forward statements, and a backward pass that sums into scalar nodes' gradients.
 
     Each temporary is deleted after its last use, so that numpy reuses its memory for the
     next one instead of asking the OS for more (for 100,000 examples a temporary is 800 KB,
-    and fresh pages cost more than the arithmetic on them).
+    and fresh pages cost more than the arithmetic on them); with `in_place` (the default)
+    results are written into dead temporaries (`microgrand.inplace`), so that fewer arrays
+    are made at all. Returns the source and whether the function returns the root's
+    negation (`_summed_root`): then the caller negates the root's sum.
     """
     back = plan_backward(p, arrays)
     root = p.names[p.root]
-    returned = [p.names[p.root], *(p.names[n] for n in p.named), *back.grads.values()]
+    used = _identifiers([*p.forward[:-1], *back.lines])
+    forward, negated = _summed_root(p, arrays, used)
+    returned = [negated or root, *(p.names[n] for n in p.named), *back.grads.values()]
     frozen = [
         f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
     ]
     # A returned gradient may be an expression of a name (-dt5): keep what it uses.
     kept = {n.id for r in returned for n in ast.walk(ast.parse(r)) if isinstance(n, ast.Name)}
-    steps = _with_deletes([*p.forward, *back.lines], keep={*kept, *p.params})
-    forward = [line for step in steps[: len(p.forward)] for line in step]
-    backward_lines = [line for step in steps[len(p.forward) :] for line in step]
+    keep = {*kept, *p.params}
+    statements = [*forward, *back.lines]
+    groups, header = [[s] for s in statements], list[str]()
+    if in_place:
+        groups, header = _in_place(p, statements, arrays, keep, used)
+    steps = _with_deletes(groups, keep=keep)
     slow = [
         f"# {name} runs its float function once per example (Python speed): "
         f"define_op({name!r}, ..., array=...) gives it a numpy form"
@@ -121,37 +134,95 @@ def array_source(p: Plan, fname: str, arrays: set[Node]) -> str:
     lines = [
         f"def {fname}({', '.join([*p.params, 'examples'])}):",
         f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
-        *(f"    {line}" for line in [*frozen, *slow]),
+        *(f"    {line}" for line in [*frozen, *slow, *header]),
         "    # forward",
-        *(f"    {line}" for line in forward),
+        *(f"    {line}" for step in steps[: len(forward)] for line in step),
     ]
+    if negated:
+        lines.append(
+            f"    # {root} = -{negated} is left out: only the sum of {root} is returned, "
+            f"-(the sum of {negated}) exactly"
+        )
     if back.lines:
         lines.append(
             f"    # backward: d<v> is d{root}/d<v> (for scalars: summed over the examples)"
         )
-        lines += [f"    {line}" for line in [*backward_lines, *_copies(p, back.grads)]]
+        backward = [line for step in steps[len(forward) :] for line in step]
+        lines += [f"    {line}" for line in [*backward, *_copies(p, back.grads)]]
     lines.append(f"    return ({', '.join(returned)},)")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", negated is not None
 
 
-def _with_deletes(statements: list[str], keep: set[str]) -> list[list[str]]:
-    """Each statement, followed by ``del`` of the variables it was the last to use."""
+def _in_place(
+    p: Plan, statements: list[str], arrays: set[Node], keep: set[str], used: set[str]
+) -> tuple[list[list[str]], list[str]]:
+    """`inplace.rewrite` of the statements, and the comment that says why (if it wrote
+    anything in place)."""
+    from microgrand.array_ops import UFUNCS
+
+    names = copy.deepcopy(p.namer) if p.namer is not None else _Names()
+    names.used.update(used, p.names.values())
+    given = {p.names[n] for n in arrays.intersection(p.inputs)}
+    # A user's array form may return its input itself (or a view of it): its result and
+    # its arguments are never written into.
+    opaque = {name for name, op in p.helpers.items() if op.array is not None}
+    groups = inplace.rewrite(
+        statements, given, keep, UFUNCS, lambda: names.take(None), aliasing=opaque
+    )
+    same = groups == [[s] for s in statements]
+    return groups, [] if same else inplace.HEADER
+
+
+def _summed_root(p: Plan, arrays: set[Node], used: set[str]) -> tuple[list[str], str | None]:
+    """The forward statements without the root's when the root is the negation of an
+    array (the lecture's L = -(y log a + ...)) that no other statement uses (`used`):
+    only the root's sum is returned, and the sum of -t is -(the sum of t) exactly
+    (rounding is symmetric; `vectorize.finish` minds the sign of a zero), so negating
+    every example is one pass saved. Returns the statements and t's name (or None)."""
+    root, parent = p.root, p.root._p0
+    if root._op is not NEG or parent not in arrays or parent is None or p.computed[-1] is not root:
+        return p.forward, None
+    name = p.names[root]
+    if p.forward[-1] != f"{name} = -{p.names[parent]}" or name in used:
+        return p.forward, None
+    return p.forward[:-1], p.names[parent]
+
+
+# A name in a generated line (each line is a statement with an optional "  # " note, and
+# holds no strings): a regular expression finds them all far faster than a parse.
+IDENTIFIER = re.compile(r"\b[^\W\d]\w*")
+TARGET = re.compile(r"(\w+) [-+*/]?= ")
+
+
+def _identifiers(lines: list[str]) -> set[str]:
+    """Every name the lines use or assign (function names too)."""
+    return set(IDENTIFIER.findall("\n".join(line.partition("  # ")[0] for line in lines)))
+
+
+def _with_deletes(groups: list[list[str]], keep: set[str]) -> list[list[str]]:
+    """Each group of lines (one statement's), with ``del`` of the variables each line was
+    the last to use after it."""
     assigned: set[str] = set()
-    last: dict[str, int] = {}
-    for i, statement in enumerate(statements):
-        tree = ast.parse(statement)
-        for item in ast.walk(tree):
-            if isinstance(item, ast.Name):
-                last[item.id] = i
-                if isinstance(item.ctx, ast.Store):
-                    assigned.add(item.id)
-    dead: dict[int, list[str]] = {}
-    for name, i in last.items():
+    last: dict[str, tuple[int, int]] = {}
+    for i, group in enumerate(groups):
+        for j, line in enumerate(group):
+            code = line.partition("  # ")[0]
+            target = TARGET.match(code)
+            if target is not None:
+                assigned.add(target[1])
+            for name in IDENTIFIER.findall(code):
+                last[name] = (i, j)
+    dead: dict[tuple[int, int], list[str]] = {}
+    for name, at in last.items():
         if name in assigned and name not in keep:
-            dead.setdefault(i, []).append(name)
+            dead.setdefault(at, []).append(name)
     return [
-        [statement, *([f"del {', '.join(sorted(dead[i]))}"] if i in dead else [])]
-        for i, statement in enumerate(statements)
+        [
+            out
+            for j, line in enumerate(group)
+            for out in [line, *([f"del {', '.join(sorted(dead[i, j]))}"] if (i, j) in dead else [])]
+        ]
+        for i, group in enumerate(groups)
     ]
 
 
@@ -176,6 +247,7 @@ def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
             if op.array is not None:
                 scope[name] = array_ops.user_form(name, op.array)
         scope["dot"], scope["total"] = array_ops.dot, np.add.reduce
+        scope["np"] = np  # the in-place code calls np.add(a, b, out=t), ...
         scope.update({k: np.float64(v) for k, v in p.frozen.items()})
     else:
         scope.update({name: f for name, (f, _) in functions.items()})

@@ -36,11 +36,15 @@ def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
             outputs = made[0](*values, m)
         except (ArithmeticError, ValueError) as error:
             raise locate(compiled, values, m, error) from None
-        return compiled._result(finish(outputs, made[2], m, reduce))
+        return compiled._result(finish(outputs, made[2], m, reduce, made[3]))
 
 
-def _make(compiled: Compiled, pattern: tuple[bool, ...]) -> tuple[Any, str, tuple[int, ...]]:
-    """Generate and compile the numpy version for inputs given as arrays per `pattern`."""
+Made = tuple[Any, str, tuple[int, ...], bool]  # function, source, `_kinds`, root negated
+
+
+def _make(compiled: Compiled, pattern: tuple[bool, ...], *, in_place: bool = True) -> Made:
+    """Generate and compile the numpy version for inputs given as arrays per `pattern`
+    (`in_place=False`: without writing into dead temporaries, the reference for tests)."""
     from microgrand import generated
 
     p = compiled._plan
@@ -50,9 +54,11 @@ def _make(compiled: Compiled, pattern: tuple[bool, ...]) -> tuple[Any, str, tupl
             arrays.add(node)
     scope = generated.namespace(p, arrays=True)
     fname = f"{p.names[p.root]}_and_grads_arrays"
-    source = generated.array_source(p, fname, arrays)
+    source, negated = generated.array_source(p, fname, arrays, in_place=in_place)
     builtins.exec(builtins.compile(source, f"<compiled {fname}>", "exec"), scope)
-    made = compiled._arrays[pattern] = (scope[fname], source, _kinds(compiled, arrays))
+    made = (scope[fname], source, _kinds(compiled, arrays), negated)
+    if in_place:
+        compiled._arrays[pattern] = made
     return made
 
 
@@ -171,16 +177,23 @@ def _kinds(compiled: Compiled, arrays: set[Any]) -> tuple[int, ...]:
     )
 
 
-def finish(outputs: tuple[Any, ...], kinds: tuple[int, ...], m: int, reduce: str) -> list[Any]:
+def finish(
+    outputs: tuple[Any, ...], kinds: tuple[int, ...], m: int, reduce: str, negated: bool = False
+) -> list[Any]:
     """J (the sum or the mean of the root over the examples) and the gradients as returned.
 
-    Sums of the examples' gradients are divided by m for ``reduce="mean"``, like J.
+    Sums of the examples' gradients are divided by m for ``reduce="mean"``, like J. With
+    `negated`, the function returned t where the root is -t: J is -(the sum of t), which
+    is the sum of -t exactly, except for the sign of a zero (a sum that cancels to 0.0
+    negates to -0.0): then the sum of -t itself.
     """
     mean = reduce == "mean"
     start = len(outputs) - len(kinds)
     root = outputs[0]
     try:
         total = float(root.sum()) if root.__class__ is np.ndarray else float(root) * m
+        if negated:
+            total = -total if total != 0.0 else float(np.negative(root).sum())
     except FloatingPointError:
         raise OverflowError(
             f"the {reduce} of the root over the {m} examples is too large for a float"

@@ -1071,6 +1071,12 @@ it arrives: `dot(dz, x1)` is the lecture's X dZᵀ, `total(dz)` its Σ dZ. With
 `reduce="mean"` the sums are divided by m, as in J = (1/m) Σ L. Gradients of nodes that
 hold one value per example (z here) stay per example: dz⁽ⁱ⁾ = a⁽ⁱ⁾ − y⁽ⁱ⁾, the lecture's
 dZ = A − Y.
+
+Each array of m examples costs memory, and a fresh one costs more than the arithmetic on
+it. So a result goes into the array of a temporary that is not used again: `out=t1`
+tells numpy where to write (`t3 = np.add(t1, t2, out=t1)` is `t3 = t1 + t2`), and
+`dz = sigmoid(z); dz -= y` is `dz = sigmoid(z) - y` in two steps. The numbers are the
+same; your inputs and the arrays the result holds are never written into.
 """,
     """
 print(f.array_sources["x1", "x2", "y"])
