@@ -71,7 +71,7 @@ def make_row(
 def _difference(order: list[Node], node: Node, eps: float) -> float | NoStepError:
     """`finite_difference`, or the reason there is none (a footnote of the table)."""
     try:
-        return finite_difference(order, node, eps)
+        return finite_difference(order, node, eps, rounding_check=True)
     except NoStepError as reason:
         return reason
 

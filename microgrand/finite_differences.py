@@ -4,8 +4,11 @@ A node's value is replaced by value ± h and every node after it is recomputed w
 table's forward rules (`recompute`): no new graph is built. Where value ± h leaves an op's
 domain (a within h of 0 or 1, where the lecture's loss takes log a and log(1 - a)) the step
 shrinks. Near such an edge a difference is easily wrong rather than merely imprecise, so
-there it must pass two checks, and otherwise `NoStepError` says why: `compare` then shows
-"—" with that reason as a footnote, and keeps its other columns.
+there it must pass two checks; and with ``rounding=True`` every difference must change
+the output by more than the forward pass's rounding does (at z = 30, σ(z ± 3e-5) is the
+same float, and a difference in z would read 0 for a slope of 1). Otherwise `NoStepError`
+says why: `compare` then shows "—" with that reason as a footnote, and keeps its other
+columns.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import math
 
 from microgrand.checks import describe
+from microgrand.define import ATOL, RTOL
 from microgrand.node import Node
 from microgrand.ops import TABLE
 
@@ -26,7 +30,11 @@ _NEAR_EDGE = 256.0
 # factors are not powers of 2: near 1, 1 - (a ± h) rounds to a multiple of 2**-53, and steps
 # in the ratio 2 are rounded alike, so they would agree on the same wrong slope.
 _STEPS = (1.0, 1.3, 1.7)
+# Second differences divide rounding by h², not h: near an edge they step only this many
+# times smaller ((h/d)² / 12 below ~3e-4), and rounding decides the rest (`_resolved`).
+_NEAR_EDGE_SECOND = 16.0
 _AGREE = 1e-3
+_ROUNDING = 2.0**-52  # a float op's relative rounding error, at most (with some margin)
 
 
 class NoStepError(ValueError):
@@ -49,18 +57,57 @@ def recompute(order: list[Node], replaced: dict[Node, float]) -> float:
     return values[id(order[-1])]
 
 
-def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float:
+def rounding(order: list[Node], perturbed: tuple[Node, ...]) -> float:
+    """About how far rounding can move the output between two runs of the forward pass that
+    differ in the `perturbed` nodes' values.
+
+    Every node computed downstream of them rounds its value by up to 2**-52 of it, which
+    moves the output by that times d(output)/d(node): the ``grad`` backward() left in each
+    node is the weight of its rounding in this bound (the differences themselves never use
+    it). The perturbed nodes are set, not computed: value ± h is the step itself.
+    """
+    downstream = set(perturbed)
+    total = 0.0
+    for current in order:
+        if current not in downstream and any(p in downstream for p in current.parents):
+            downstream.add(current)
+            total += abs(current.grad) * abs(current.value)
+    return total * _ROUNDING
+
+
+def _resolved(slope: float, error: float, where: str) -> float:
+    """`slope`, unless rounding (up to ± `error` in it) could decide it: gradcheck's rule."""
+    if error > ATOL + RTOL * abs(slope):
+        raise NoStepError(
+            f"the forward pass rounds more than a step in {where} changes it (the "
+            f"difference {slope:.4g} could be off by {error:.1g}): it would measure rounding"
+        )
+    return slope
+
+
+def finite_difference(
+    order: list[Node], node: Node, eps: float = 1e-6, *, rounding_check: bool = False
+) -> float:
     """d(last node of `order`)/d(node) by central differences, re-running the forward pass.
 
     `node` may be any node, not only a leaf (da, dz). The step is ``eps·max(1, |value|)``;
     where value ± h leaves an op's domain it shrinks, and then (near the edge of a domain)
     the difference is taken as `_near_edge` describes.
 
+    Args:
+        order: the graph, parents first (`engine.ancestors`).
+        node: the node the output is differentiated by.
+        eps: the relative step.
+        rounding_check: refuse a difference that the forward pass's rounding could
+            decide (`rounding`; needs the grads of a backward() from the output).
+
     Raises:
-        NoStepError: no step keeps the forward pass defined, or near the edge none gives a
-            difference that can be trusted (the message says which, for a footnote).
+        NoStepError: no step keeps the forward pass defined, or none gives a difference
+            that can be trusted (the message says which, for a footnote).
     """
     value = node.value
+    noise = rounding(order, (node,)) if rounding_check else 0.0
+    where = f"{describe(node)} = {value:.4g}"
     h = eps * max(1.0, abs(value))
     shrunk = False
     while value + h != value and value - h != value:  # until h is below the floats' spacing
@@ -74,15 +121,15 @@ def finite_difference(order: list[Node], node: Node, eps: float = 1e-6) -> float
             shrunk = True
             continue
         if not shrunk:
-            return (up - down) / (2.0 * h)
-        return _near_edge(order, node, h / _NEAR_EDGE)
+            return _resolved((up - down) / (2.0 * h), noise / h, where)
+        return _near_edge(order, node, h / _NEAR_EDGE, noise)
     raise NoStepError(
         f"no step around {describe(node)} = {value:.4g} keeps the forward pass defined: it "
         "sits on the edge of a domain (log at 0), closer than floats can step"
     )
 
 
-def _near_edge(order: list[Node], node: Node, h: float) -> float:
+def _near_edge(order: list[Node], node: Node, h: float, noise: float) -> float:
     """The central difference at a value within a few steps of a domain's edge.
 
     The step is the one value ± h really takes (h may be below half the value's spacing of
@@ -92,7 +139,7 @@ def _near_edge(order: list[Node], node: Node, h: float) -> float:
     """
     value = node.value
     name = f"{describe(node)} = {value:.4g}"
-    slopes = []
+    slopes: list[float] = []
     for step in (factor * h for factor in _STEPS):
         up_value, down_value = value + step, value - step
         if up_value == value or down_value == value:
@@ -114,7 +161,8 @@ def _near_edge(order: list[Node], node: Node, h: float) -> float:
                 "further on (1 - a rounds to the same float), so the forward pass cannot "
                 "see it"
             )
-        slopes.append((up - down) / (up_value - down_value))
+        slope = (up - down) / (up_value - down_value)
+        slopes.append(_resolved(slope, 2.0 * noise / (up_value - down_value), name))
     if not all(math.isclose(slopes[0], slope, rel_tol=_AGREE) for slope in slopes):
         shown = ", ".join(f"{slope:.4g}" for slope in slopes)
         raise NoStepError(
@@ -124,36 +172,67 @@ def _near_edge(order: list[Node], node: Node, h: float) -> float:
     return slopes[0]
 
 
-def second_difference(order: list[Node], u: Node, v: Node, eps: float = 1e-4) -> float:
+def second_difference(
+    order: list[Node], u: Node, v: Node, eps: float = 1e-4, *, rounding_check: bool = False
+) -> float:
     """d²(last node of `order`)/du dv by central second differences of the forward pass.
 
     The step is larger than for first derivatives (rounding error grows like 1/h²) and
-    shrinks, as in `finite_difference`, where value ± h would leave an op's domain. Near
-    saturation (a within ~0.01 of 0 or 1, where d²L/da² has a pole) the truncation error
-    (h/a)² shows: the column then agrees to fewer digits.
+    shrinks, as in `finite_difference`, where value ± h would leave an op's domain; after a
+    shrink (an edge within a few steps) it is taken `_NEAR_EDGE_SECOND` times smaller (and
+    exact in floats), so that the truncation error (h/d)² of an edge at distance d stays
+    small. With ``rounding_check``
+    (see `finite_difference`) a difference that rounding could decide is refused: rounding
+    errors are divided by h² here, so near an edge that is the usual outcome.
 
     Raises:
-        NoStepError: no step keeps the forward pass defined.
+        NoStepError: no step keeps the forward pass defined, or rounding could decide it.
     """
+    noise = rounding(order, (u, v)) if rounding_check else 0.0
+    where = describe(u) if u is v else f"{describe(u)} and {describe(v)}"
     hu = eps * max(1.0, abs(u.value))
     hv = eps * max(1.0, abs(v.value))
-    for _ in range(_TRIES):
+    for tries in range(_TRIES):
         try:
-            if u is v:
-                centre = recompute(order, {u: u.value})
-                up = recompute(order, {u: u.value + hu})
-                down = recompute(order, {u: u.value - hu})
-                return (up - 2.0 * centre + down) / (hu * hu)
-            corners = [
-                recompute(order, {u: u.value + su * hu, v: v.value + sv * hv})
-                for su, sv in ((1, 1), (1, -1), (-1, 1), (-1, -1))
-            ]
-            return (corners[0] - corners[1] - corners[2] + corners[3]) / (4.0 * hu * hv)
+            second, error = _second(order, u, v, hu, hv, noise)
         except (ArithmeticError, ValueError):
             hu /= 4.0
             hv /= 4.0
-    where = describe(u) if u is v else f"{describe(u)} and {describe(v)}"
+            continue
+        if tries > 0:
+            hu, hv = _exact_step(u, hu / _NEAR_EDGE_SECOND), _exact_step(v, hv / _NEAR_EDGE_SECOND)
+            if not (hu and hv):
+                raise NoStepError(
+                    f"{where} is within rounding of the edge of a domain (log at 0 or 1): no "
+                    "step small enough to stay inside it can be written as a float"
+                )
+            second, error = _second(order, u, v, hu, hv, noise)
+        return _resolved(second, error, where)
     raise NoStepError(
         f"no step down to {hu:.1g} around {where} keeps the forward pass defined: a value "
         "sits that close to the edge of a domain (log at 0 or 1)"
     )
+
+
+def _exact_step(node: Node, h: float) -> float:
+    """A step near h that value ± step takes exactly (value + h rounds), or 0.0 if none."""
+    step = (node.value + h) - node.value
+    return step if node.value - (node.value - step) == step else 0.0
+
+
+def _second(
+    order: list[Node], u: Node, v: Node, hu: float, hv: float, noise: float
+) -> tuple[float, float]:
+    """The second difference with steps hu, hv, and how far rounding could move it."""
+    if u is v:
+        centre = recompute(order, {u: u.value})
+        up = recompute(order, {u: u.value + hu})
+        down = recompute(order, {u: u.value - hu})
+        # three runs, each off by up to ± noise: 4·noise in up - 2·centre + down
+        return (up - 2.0 * centre + down) / (hu * hu), 4.0 * noise / (hu * hu)
+    corners = [
+        recompute(order, {u: u.value + su * hu, v: v.value + sv * hv})
+        for su, sv in ((1, 1), (1, -1), (-1, 1), (-1, -1))
+    ]
+    second = (corners[0] - corners[1] - corners[2] + corners[3]) / (4.0 * hu * hv)
+    return second, noise / (hu * hv)

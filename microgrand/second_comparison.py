@@ -54,7 +54,7 @@ def second_rows(
             autograd = hessian_entries[(u, v)]
         fd: float | NoStepError
         try:
-            fd = second_difference(order, nodes[u], nodes[v], eps)
+            fd = second_difference(order, nodes[u], nodes[v], eps, rounding_check=True)
         except NoStepError as reason:
             fd = reason  # the cell shows "—", the reason a footnote
         rows.append(make_row(label, formula, autograd, closed[key], fd))

@@ -165,8 +165,10 @@ def test_compare_second_table_agrees_everywhere(
     a = c.graph.a.value
     for r in c.second:
         assert math.isclose(r.autograd, r.closed_form, rel_tol=1e-9, abs_tol=1e-15 * 9), r
-        assert r.finite_difference is not None
+        # a second difference rounding could decide is "—", with the reason
+        assert (r.finite_difference is None) == bool(r.note), r
         if min(a, 1.0 - a) > 0.05:  # nearer saturation, second differences lose digits
+            assert r.finite_difference is not None, r
             tolerance = 1e-5 * max(1.0, abs(r.closed_form))
             assert abs(r.autograd - r.finite_difference) <= tolerance, (r, a)
 

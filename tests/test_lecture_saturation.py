@@ -4,7 +4,8 @@ At a = σ(z) within rounding of 0 or 1 a central finite difference in a has no u
 (a ± h leaves (0, 1), or 1 - (a ± h) rounds to 1 - a). compare once raised there; now the
 cell is "—" with a footnote saying why, and the autograd and lecture columns stand. Where a
 finite difference is shown near the edge, it must be right: the step shrinks well inside
-the domain, and differences with slightly different steps must agree.
+the domain, differences with slightly different steps must agree, and no difference is
+shown that the forward pass's rounding could decide (σ(30 ± 3e-5) is one float).
 """
 
 from __future__ import annotations
@@ -71,7 +72,28 @@ def test_a_slope_measured_by_rounding_is_not_shown() -> None:
     the difference (0.9537 or 1.0002, depending on the step) measures rounding."""
     da = compare(2.0, -1.0, 0.0, 0.0, -30.0, 0.0).rows[1]
     assert da.finite_difference is None
-    assert "rounding, not the slope" in da.note
+    assert "it would measure rounding" in da.note
+
+
+def test_a_step_that_rounds_away_inside_the_graph_is_not_shown() -> None:
+    """At z = 30, σ(z ± 3e-5) is the same float: the difference in z read 0 where dz = 1
+    (Δ finite 1.0, as if autograd were wrong). Now it is "—", and so is every slope whose
+    step the forward pass's rounding could decide, first and second derivatives alike."""
+    table = compare(2.0, -1.0, 0.0, 0.0, 30.0, 0.0)
+    for r in table.rows[2:]:  # dz, dw1, dw2, db
+        assert r.finite_difference is None, r
+        assert r.note.startswith("the forward pass rounds more than a step in "), r
+    assert "¹ no finite difference for dz: the forward pass rounds" in table.text()
+    second = {r.quantity: r for r in table.second}
+    assert second["d²L/dz²"].finite_difference is None  # was -262.4 for 9.3e-14
+    for r in table.second:  # shown only where right to a few digits
+        if r.finite_difference is not None:
+            assert math.isclose(r.finite_difference, r.autograd, rel_tol=5e-3), r
+    # The rule is gradcheck's (atol + rtol·|difference|): a slope rounding cannot decide
+    # is shown, as at the lecture's point, where the tables are unchanged
+    lecture = compare()
+    assert all(r.finite_difference is not None for r in (*lecture.rows[1:], *lecture.second))
+    assert lecture.max_numeric_diff < 1e-9 and lecture.max_second_numeric_diff < 1e-6
 
 
 def test_second_derivatives_too_large_for_floats_are_said_and_the_first_table_stays() -> None:
