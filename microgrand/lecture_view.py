@@ -16,6 +16,7 @@ where the lecture writes things its own way (the loss, ``ŷ = a``, ``dz = a − 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -99,6 +100,18 @@ class Graph:
         return bool(users) and all(id(u) in progress.processed for u in users)
 
 
+# The course's letters for data: x (x₁, x1, x_1, x[1], X) and the label y.
+_DATA_NAME = re.compile(r"[xXyY](?:[0-9₀-₉]+|_[0-9]+|\[[0-9]+\])?")
+
+
+def is_data(node: Node) -> bool:
+    """Whether a leaf is the lecture's data: requires_grad=False, or an ordinary Node that a
+    learner named as the course names data (x₁, y), which the slide draws above its weight."""
+    return not node.requires_grad or (
+        node.name is not None and _DATA_NAME.fullmatch(node.name) is not None
+    )
+
+
 class Lecture:
     """The lecture view's model: which nodes are inputs, which are boxes, and their text."""
 
@@ -118,7 +131,8 @@ class Lecture:
                 self.boxes.append(node)
         self.inputs = [n for n in graph.order if n.is_leaf and not n.is_constant]
         # The lecture lists inputs in the order they are first used (x₁, w₁, x₂, w₂, b); the
-        # two inputs of one op with the data first, as the slide does (x₁ above w₁).
+        # two inputs of one op with the data first, as the slide does (x₁ above w₁), also
+        # when the learner left x₁ an ordinary Node (`is_data`).
         first_use: dict[int, tuple[int, int]] = {}
         for index, node in enumerate(graph.order):
             for position, parent in enumerate(node.parents):
@@ -127,7 +141,7 @@ class Lecture:
         self.inputs.sort(
             key=lambda n: (
                 first_use.get(id(n), unused)[0],
-                n.requires_grad,
+                not is_data(n),
                 first_use.get(id(n), unused)[1],
             )
         )

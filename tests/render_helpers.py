@@ -29,10 +29,11 @@ def have_renderer() -> bool:
 needs_renderer = pytest.mark.skipif(not have_renderer(), reason="no layout program")
 
 
-def lecture_logreg(y_as_node: bool = False) -> Node:
-    """The lecture's one-example graph, as a user builds it (y a float, or a data leaf)."""
-    x1 = Node(2.0, name="x1", requires_grad=False)
-    x2 = Node(-1.0, name="x2", requires_grad=False)
+def lecture_logreg(y_as_node: bool = False, *, x_data: bool = True) -> Node:
+    """The lecture's one-example graph, as a user builds it (y a float, or a data leaf; x₁,
+    x₂ data leaves or, with x_data=False, ordinary Nodes)."""
+    x1 = Node(2.0, name="x1", requires_grad=not x_data)
+    x2 = Node(-1.0, name="x2", requires_grad=not x_data)
     w1, w2, b = Node(0.3, name="w1"), Node(0.5, name="w2"), Node(0.1, name="b")
     y: Node | float = Node(1.0, name="y", requires_grad=False) if y_as_node else 1.0
     z = (w1 * x1 + w2 * x2 + b).named("z")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from render_helpers import available, lecture_logreg, three_abc
+from render_helpers import available, dump_dom, lecture_logreg, needs_chromium, three_abc
 
 from microgrand import Node, render
 from microgrand.render import (
@@ -166,3 +169,56 @@ def test_lecture_graphs_render_with_dot() -> None:
             svg = draw(root, view=view, engine="dot").svg()
             texts = ET.fromstring(svg).itertext()
             assert any(shown in text for text in texts), (view, svg)
+
+
+# --- the first column, top to bottom, as the slide draws it ------------------------------------
+
+SLIDE_COLUMN = ["x₁ = 2", "w₁ = 0.3", "x₂ = −1", "w₂ = 0.5", "b = 0.1"]
+
+
+def text_heights(svg: str) -> dict[str, float]:
+    """The y coordinate (down the page) of each text line in the SVG, by its text."""
+    found: dict[str, float] = {}
+    for element in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text"):
+        if element.text:
+            found.setdefault(element.text, float(element.attrib["y"]))
+    return found
+
+
+@engines
+@pytest.mark.parametrize("x_data", [True, False])
+def test_the_first_column_reads_x1_w1_x2_w2_b_top_to_bottom(engine: str, x_data: bool) -> None:
+    """x₁ above w₁ (the slide's order) with x data leaves or ordinary Nodes, as laid out."""
+    heights = text_heights(draw(lecture_logreg(x_data=x_data), engine=engine).svg())
+    column = [heights[text] for text in SLIDE_COLUMN]
+    assert column == sorted(column) and len(set(column)) == len(column), heights
+
+
+PAGE = """<!doctype html><html><body>{svg}
+<script>
+window.addEventListener("load", function () {{
+  var tops = {{}};
+  document.querySelectorAll("svg text").forEach(function (t) {{
+    if (!(t.textContent in tops)) tops[t.textContent] = t.getBoundingClientRect().top;
+  }});
+  var pre = document.createElement("pre");
+  pre.id = "result";
+  pre.textContent = JSON.stringify(tops);
+  document.body.appendChild(pre);
+}});
+</script></body></html>"""
+
+
+@needs_chromium
+@pytest.mark.skipif(shutil.which("dot") is None, reason="dot not installed")
+def test_a_browser_shows_x1_above_w1_when_x_is_an_ordinary_node(tmp_path: Path) -> None:
+    """What a notebook shows (the SVG in Chromium): x₁, w₁, x₂, w₂, b down the first column."""
+    svg = draw(lecture_logreg(x_data=False), engine="dot")._repr_mimebundle_()["image/svg+xml"]
+    page = tmp_path / "column.html"
+    page.write_text(PAGE.format(svg=svg[svg.index("<svg") :]), encoding="utf-8")
+    result = dump_dom(page, tmp_path / "profile")
+    match = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
+    assert match, result.stderr[-2000:]
+    tops = json.loads(html.unescape(match.group(1)))
+    column = [tops[text] for text in SLIDE_COLUMN]
+    assert column == sorted(column) and len(set(column)) == len(column), tops

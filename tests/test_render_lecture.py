@@ -21,6 +21,7 @@ import pytest
 from render_helpers import lecture_logreg, three_abc
 
 from microgrand import Node, bce_with_logits, engine
+from microgrand.lecture_view import is_data
 from microgrand.notation import formula_term, show
 from microgrand.ops import TABLE
 from microgrand.render import (
@@ -109,6 +110,42 @@ def test_formulas_only_as_on_the_slide() -> None:
         "da = −y/a + (1−y)/(1−a)",
     ]
     assert "0.2" not in source and "0.5498" not in source
+
+
+@pytest.mark.parametrize("x_data", [True, False])
+@pytest.mark.parametrize("data_first", [False, True])
+def test_inputs_read_x1_w1_x2_w2_b_whether_x_is_data_or_a_node(
+    x_data: bool, data_first: bool
+) -> None:
+    """The slide's column, top to bottom, however the learner writes it: x data or ordinary
+    Nodes, w₁x₁ or x₁w₁ (the box reads as written)."""
+    x1, x2 = (Node(v, name, requires_grad=not x_data) for v, name in ((2.0, "x1"), (-1.0, "x2")))
+    w1, w2, b = Node(0.3, "w1"), Node(0.5, "w2"), Node(0.1, "b")
+    y = Node(1.0, "y")  # an ordinary Node too: it wants a gradient (dy)
+    z = (x1 * w1 + x2 * w2 + b) if data_first else (w1 * x1 + w2 * x2 + b)
+    a = z.named("z").sigmoid().named("a")
+    L = (-(y * a.log() + (1 - y) * (1 - a).log())).named("L")
+    L.backward()
+    source = draw(L).source
+    assert labels(source)[:6] == ["x₁ = 2", "w₁ = 0.3", "x₂ = −1", "w₂ = 0.5", "b = 0.1", "y = 1"]
+    box = "z = x₁w₁ + x₂w₂ + b\\n0.2" if data_first else "z = w₁x₁ + w₂x₂ + b\\n0.2"
+    assert box in labels(source)
+    reds = red_labels(draw(L, values=False, grads=False).source)
+    assert reds[:-3] == (
+        ["dw₁ = x₁·dz", "dw₂ = x₂·dz", "db = dz"]
+        if x_data
+        else ["dx₁ = w₁·dz", "dw₁ = x₁·dz", "dx₂ = w₂·dz", "dw₂ = x₂·dz", "db = dz"]
+    )
+
+
+def test_which_inputs_are_the_lectures_data() -> None:
+    """Data first in an op: requires_grad=False, or a Node named as the course names data."""
+    for name in ("x", "x1", "x₁", "x_1", "x[1]", "X", "y", "y₁"):
+        assert is_data(Node(1.0, name)), name
+    for name in ("w1", "b", "xi", "max", "yhat", "a", "xα", "x 1", "x1b"):
+        assert not is_data(Node(1.0, name)), name
+    assert not is_data(Node(1.0))
+    assert is_data(Node(1.0, "w", requires_grad=False))
 
 
 def test_y_as_a_data_leaf_is_an_input_without_red_arrow() -> None:
