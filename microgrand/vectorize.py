@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from microgrand.array_ops import FLOAT64, RAISE, ArrayFormError
+from microgrand.array_ops import BLAS_MOST, FLOAT64, RAISE, ArrayFormError
 from microgrand.checks import short, to_float
 from microgrand.engine import DATA
 
@@ -62,15 +62,65 @@ def _make(compiled: Compiled, pattern: tuple[bool, ...], *, in_place: bool = Tru
     return made
 
 
-def prepare(
-    compiled: Compiled, args: Sequence[object]
-) -> tuple[list[Any], tuple[bool, ...], int | None]:
+Prepared = tuple[list[Any], tuple[bool, ...], int | None]
+
+
+def prepare(compiled: Compiled, args: Sequence[object]) -> Prepared:
     """Check each argument; floats become numpy float64 (so numpy checks them too).
 
     Returns the values, which of them are arrays, and m (None when none is). The common
-    case (1-d float64 arrays and floats) is checked inline; anything else, and every
-    error, goes through `_check_array` and `to_float`, which word the errors.
+    case (1-d float64 arrays of one length, all finite, labels in [0, 1], and floats)
+    passes here with few passes over the examples (`_all_finite`); anything else goes
+    through `_prepare_checked`, which looks at the arguments in order and raises the
+    first problem in the words of `_check_array` and `to_float`.
     """
+    p = compiled._plan
+    labels = p.label_positions
+    values: list[Any] = []
+    unchecked: list[Any] = []  # arrays whose finiteness is still to be checked
+    m: int | None = None
+    for i, arg in enumerate(args):
+        if arg.__class__ is np.ndarray:
+            if arg.ndim != 1 or arg.dtype is not FLOAT64 or not len(arg):
+                return _prepare_checked(compiled, args)
+            if m is not None and len(arg) != m:
+                return _prepare_checked(compiled, args)
+            m = len(arg)
+            if i not in labels:  # a label's check, min >= 0 and max <= 1, fails on nan
+                unchecked.append(arg)
+            values.append(arg)
+        elif arg.__class__ is float and arg - arg == 0.0:
+            values.append(np.float64(arg))
+        else:
+            return _prepare_checked(compiled, args)
+    if m is None or not _all_finite(unchecked):
+        return _prepare_checked(compiled, args)
+    for position in labels:
+        label = values[position]
+        if not (label.min() >= 0.0 and label.max() <= 1.0):
+            return _prepare_checked(compiled, args)
+    return values, tuple(v.__class__ is np.ndarray for v in values), m
+
+
+def _all_finite(arrays: list[Any]) -> bool:
+    """True only if every element of every array is finite (False may be wrong: then
+    `_prepare_checked` looks element by element). Two arrays at a time: their dot product
+    is inf or nan when an element of either is (inf·0 and inf - inf are nan, nan spreads),
+    and for up to `BLAS_MOST` examples np.dot is quicker than one sum per array."""
+    if not arrays:
+        return True
+    if len(arrays[0]) > BLAS_MOST:
+        return all(_finite(a) for a in arrays)
+    pairs = zip(arrays[::2], [*arrays[1::2], arrays[-1]], strict=False)  # odd: a·a
+    try:
+        return all(math.isfinite(np.dot(a, b)) for a, b in pairs)
+    except FloatingPointError:  # numpy checks its dot products under errstate too
+        return False
+
+
+def _prepare_checked(compiled: Compiled, args: Sequence[object]) -> Prepared:
+    """`prepare` one argument after the other, each error in the words of `_check_array`
+    and `to_float`."""
     p = compiled._plan
     values: list[Any] = []
     pattern: list[bool] = []

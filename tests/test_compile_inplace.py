@@ -254,3 +254,53 @@ def test_a_user_array_form_that_returns_its_input_is_never_written_into(same: op
         assert bits(mine) == bits(theirs)
     (source,) = f.array_sources.values()
     assert "out=t1" not in source and "same(x, out=" not in source
+
+
+# --- the inputs' checks: few passes over the examples, the same errors ---------------------
+
+
+def bce_graph() -> Compiled:
+    x1, x2, y = (Node(0.5, name, requires_grad=False) for name in ("x1", "x2", "y"))
+    w1, w2, b = Node(0.3, "w1"), Node(-0.2, "w2"), Node(0.1, "b")
+    z = (w1 * x1 + w2 * x2 + b).named("z")
+    return microgrand.compile(microgrand.bce_with_logits(z, y).named("L"), [x1, x2, y, w1, w2, b])
+
+
+def checked(f: Compiled, args: list[Any]) -> tuple[str, Any]:
+    """What the one-argument-after-the-other check gives (the errors' wording)."""
+    with np.errstate(**RAISE):
+        return outcome(lambda: vectorize._prepare_checked(f, args))
+
+
+@pytest.mark.parametrize("m", [5, 12_000])  # dot products of pairs; one sum per array
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 1, 2])
+@pytest.mark.parametrize("partner", [0.0, 1.0, -np.inf, np.nan])
+def test_a_value_that_is_not_finite_is_the_same_error(
+    m: int, bad: float, where: int, partner: float
+) -> None:
+    """Arrays are checked two at a time (x1·x2 is inf or nan when an element of either
+    is): whatever the other array holds at that example (0, where inf·0 is nan; an inf
+    of the other sign; nan), the error names the input and the example, as before."""
+    f = bce_graph()
+    columns = [np.full(m, 0.5) for _ in range(3)]
+    columns[where][m - 2] = bad
+    columns[1 if where == 0 else 0][m - 2] = partner
+    args = [*columns, 0.3, -0.2, 0.1]
+    want = checked(f, args)
+    assert want[0] == "ValueError" and f"example {m - 2} is" in want[1], want
+    assert outcome(lambda: f(*args)) == want
+
+
+def test_the_quick_check_passes_what_the_careful_one_passes() -> None:
+    f = bce_graph()
+    rng = np.random.default_rng(5)
+    for m in (1, 7, 10_000, 10_001):
+        X1, X2 = rng.normal(size=m) * 1e200, rng.normal(size=m)  # x1·x1 overflows: a false alarm
+        Y = (rng.random(m) < 0.5).astype(float)
+        for args in ([X1, X2, Y, 0.3, -0.2, 0.1], [X1, 0.5, 1.0, X2, -0.2, 0.1]):
+            with np.errstate(**RAISE):
+                fast = vectorize.prepare(f, args)
+                careful = vectorize._prepare_checked(f, args)
+            assert fast[1:] == careful[1:]
+            assert all(bits(a) == bits(b) for a, b in zip(fast[0], careful[0], strict=True))
