@@ -37,7 +37,6 @@ numpy is imported when the first array is passed, never by ``import microgrand``
 
 from __future__ import annotations
 
-import builtins
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
@@ -308,7 +307,7 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
             that root does not depend on is allowed: its gradient is 0.0.
         RuntimeError: the graph is stale (a leaf was set after a node was made from it).
     """
-    from microgrand import codegen, generated
+    from microgrand import codegen, generated, parts
     from microgrand.engine import ancestors
 
     if not isinstance(root, Node):
@@ -322,7 +321,7 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
     fname = f"{p.names[root]}_and_grads"
     scalar_source = generated.source(p, fname)
     namespace = generated.namespace(p, arrays=False)
-    builtins.exec(builtins.compile(scalar_source, f"<compiled {fname}>", "exec"), namespace)
+    parts.define(scalar_source, f"<compiled {fname}>", namespace)
     result = type("Result", (Result,), _keys(p))
     namespace["result"] = result  # a tuple subclass: made in C, no Python __init__
     cls = type(

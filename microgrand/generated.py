@@ -28,31 +28,19 @@ _ONE_CHECK_ROWS = 100
 
 def source(p: Plan, fname: str) -> str:
     """The float function, with its checks, as source text."""
-    root = p.names[p.root]
+    from microgrand import parts
+
+    if parts.is_long(p):
+        return parts.float_source(p, fname)
     params = ", ".join(p.params)
-    forward = [p.inline.get(i, line) for i, line in enumerate(p.forward)]
-    body = ["# forward", *forward]
-    if p.backward:
-        body += [f"# backward: d<v> is d{root}/d<v>", *p.backward, *_copies(p, p.grads)]
+    body = statements(p)
     if not p.forward and not p.backward:
         body.append("pass  # the root is a leaf: nothing to compute")
     returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
-    frozen = [
-        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
-    ]
-    head = f"def {fname}(self, {params + ', ' if params else ''}reduce='sum'):"
-    dispatch = " is ".join(["float", *(f"{name}.__class__" for name in p.params)])
-    condition = [f"not {dispatch}"] if p.params else []
-    condition += ["reduce != 'sum'", *(f"not 0.0 <= {y} <= 1.0" for y in p.labels)]
     terms = [f"{name} - {name}" for name in dict.fromkeys(p.checked)]
     rows = [" + ".join(terms[i : i + 6]) for i in range(0, len(terms), 6)]
     scalar = [
-        head,
-        f'    """{root} and its gradients on floats, the engine\'s arithmetic in its order."""',
-        *(f"    {line}" for line in frozen),
-        "    # Not all floats (ints, arrays, bad values) or a label out of [0, 1]: self.general",
-        f"    if {' or '.join(condition)}:",
-        f"        return self.general({params + ', ' if params else ''}reduce=reduce)",
+        *float_head(p, fname),
         "    try:",
         *(f"        {line}" for line in body),
         "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
@@ -61,13 +49,7 @@ def source(p: Plan, fname: str) -> str:
     if len(rows) > _ONE_CHECK_ROWS:
         # One expression of 100,000 terms is too deep for Python's compiler (RecursionError):
         # a long graph (tanh after tanh) sums its checks one row at a time.
-        scalar += [
-            "    # Strict numerics: an inf or nan in any of these makes the sum nan.",
-            f"    finite = {rows[0]}",
-            *(f"    finite += {row}" for row in rows[1:]),
-            "    if finite != 0.0:",
-            f"        return self.fail({params})",
-        ]
+        scalar += [f"    {line}" for line in finite_check(p.checked, f"return self.fail({params})")]
     elif rows:
         # One addition per value first: inf or nan makes the sum times 0.0 nan. Only then
         # (or when finite values add up past the largest float) the exact test, x - x.
@@ -87,7 +69,57 @@ def source(p: Plan, fname: str) -> str:
     return "\n".join(scalar) + "\n"
 
 
-def _copies(p: Plan, grads: dict[Node, str]) -> list[str]:
+def statements(p: Plan) -> list[str]:
+    """The float version's statements: forward, then backward (with comments)."""
+    root = p.names[p.root]
+    forward = [p.inline.get(i, line) for i, line in enumerate(p.forward)]
+    body = ["# forward", *forward]
+    if p.backward:
+        body += [f"# backward: d<v> is d{root}/d<v>", *p.backward, *copies(p, p.grads)]
+    return body
+
+
+def float_head(p: Plan, fname: str) -> list[str]:
+    """The float function's first lines: up to the call of self.general for anything but
+    floats (ints, arrays, bad values) or a label out of [0, 1]."""
+    params = ", ".join(p.params)
+    root = p.names[p.root]
+    head = f"def {fname}(self, {params + ', ' if params else ''}reduce='sum'):"
+    dispatch = " is ".join(["float", *(f"{name}.__class__" for name in p.params)])
+    condition = [f"not {dispatch}"] if p.params else []
+    condition += ["reduce != 'sum'", *(f"not 0.0 <= {y} <= 1.0" for y in p.labels)]
+    return [
+        head,
+        f'    """{root} and its gradients on floats, the engine\'s arithmetic in its order."""',
+        *(f"    {line}" for line in frozen_comments(p)),
+        "    # Not all floats (ints, arrays, bad values) or a label out of [0, 1]: self.general",
+        f"    if {' or '.join(condition)}:",
+        f"        return self.general({params + ', ' if params else ''}reduce=reduce)",
+    ]
+
+
+def frozen_comments(p: Plan) -> list[str]:
+    """One comment per leaf that is not an input."""
+    return [
+        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
+    ]
+
+
+def finite_check(names: list[str], failure: str) -> list[str]:
+    """A check that each of these floats is finite, summed one row at a time (the sum of
+    x - x is 0.0 for finite values, nan as soon as one is inf or nan), then `failure`."""
+    terms = [f"{name} - {name}" for name in dict.fromkeys(names)]
+    rows = [" + ".join(terms[i : i + 6]) for i in range(0, len(terms), 6)]
+    return [
+        "# Strict numerics: an inf or nan in any of these makes the sum nan.",
+        f"finite = {rows[0]}",
+        *(f"finite += {row}" for row in rows[1:]),
+        "if finite != 0.0:",
+        f"    {failure}",
+    ]
+
+
+def copies(p: Plan, grads: dict[Node, str]) -> list[str]:
     """Comments for the gradients that are another's number (db = dz): not computed twice."""
     lines = []
     for node, expr in grads.items():
@@ -109,14 +141,15 @@ def array_source(
     are made at all. Returns the source and whether the function returns the root's
     negation (`_summed_root`): then the caller negates the root's sum.
     """
+    from microgrand import parts
+
     back = plan_backward(p, arrays)
+    if parts.is_long(p):  # written in parts, without the rewrites below
+        return parts.array_source(p, fname, back), False
     root = p.names[p.root]
     used = _identifiers([*p.forward[:-1], *back.lines])
     forward, negated = _summed_root(p, arrays, used)
     returned = [negated or root, *(p.names[n] for n in p.named), *back.grads.values()]
-    frozen = [
-        f"# {k} = {v!r} is not an input: frozen at its traced value" for k, v in p.frozen.items()
-    ]
     # A returned gradient may be an expression of a name (-dt5): keep what it uses.
     kept = {n.id for r in returned for n in ast.walk(ast.parse(r)) if isinstance(n, ast.Name)}
     keep = {*kept, *p.params}
@@ -125,16 +158,9 @@ def array_source(
     if in_place:
         groups, header = _in_place(p, statements, arrays, keep, used)
     steps = _with_deletes(groups, keep=keep)
-    slow = [
-        f"# {name} runs its float function once per example (Python speed): "
-        f"define_op({name!r}, ..., array=...) gives it a numpy form"
-        for name, op in p.helpers.items()
-        if not op.builtin and op.array is None
-    ]
     lines = [
-        f"def {fname}({', '.join([*p.params, 'examples'])}):",
-        f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
-        *(f"    {line}" for line in [*frozen, *slow, *header]),
+        *array_head(p, fname),
+        *(f"    {line}" for line in header),
         "    # forward",
         *(f"    {line}" for step in steps[: len(forward)] for line in step),
     ]
@@ -148,9 +174,25 @@ def array_source(
             f"    # backward: d<v> is d{root}/d<v> (for scalars: summed over the examples)"
         )
         backward = [line for step in steps[len(forward) :] for line in step]
-        lines += [f"    {line}" for line in [*backward, *_copies(p, back.grads)]]
+        lines += [f"    {line}" for line in [*backward, *copies(p, back.grads)]]
     lines.append(f"    return ({', '.join(returned)},)")
     return "\n".join(lines) + "\n", negated is not None
+
+
+def array_head(p: Plan, fname: str) -> list[str]:
+    """The numpy version's first lines: signature, docstring, frozen leaves, slow ops."""
+    root = p.names[p.root]
+    slow = [
+        f"# {name} runs its float function once per example (Python speed): "
+        f"define_op({name!r}, ..., array=...) gives it a numpy form"
+        for name, op in p.helpers.items()
+        if not op.builtin and op.array is None
+    ]
+    return [
+        f"def {fname}({', '.join([*p.params, 'examples'])}):",
+        f'    """{root} and its gradients on numpy arrays (run under np.errstate: raise)."""',
+        *(f"    {line}" for line in [*frozen_comments(p), *slow]),
+    ]
 
 
 def _in_place(

@@ -10,7 +10,6 @@ call (1-d float64, one length m, finite; labels in [0, 1]).
 
 from __future__ import annotations
 
-import builtins
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ Made = tuple[Any, str, tuple[int, ...], bool]  # function, source, `_kinds`, roo
 def _make(compiled: Compiled, pattern: tuple[bool, ...], *, in_place: bool = True) -> Made:
     """Generate and compile the numpy version for inputs given as arrays per `pattern`
     (`in_place=False`: without writing into dead temporaries, the reference for tests)."""
-    from microgrand import generated
+    from microgrand import generated, parts
 
     p = compiled._plan
     arrays = {leaf for leaf, is_array in zip(p.inputs, pattern, strict=True) if is_array}
@@ -55,7 +54,7 @@ def _make(compiled: Compiled, pattern: tuple[bool, ...], *, in_place: bool = Tru
     scope = generated.namespace(p, arrays=True)
     fname = f"{p.names[p.root]}_and_grads_arrays"
     source, negated = generated.array_source(p, fname, arrays, in_place=in_place)
-    builtins.exec(builtins.compile(source, f"<compiled {fname}>", "exec"), scope)
+    parts.define(source, f"<compiled {fname}>", scope)
     made = (scope[fname], source, _kinds(compiled, arrays), negated)
     if in_place:
         compiled._arrays[pattern] = made

@@ -1,19 +1,115 @@
-"""`microgrand.compile` on long graphs, and the code writer's shortcuts that make it fast.
+"""`microgrand.compile` on long graphs: code in parts (`microgrand.parts`), and the code
+writer's shortcuts that make it fast.
 
-The writer's own printer (`codegen_exprs.unparse`) must give `ast.unparse`'s text, so that
+A long chain compiles and runs bit for bit as the engine, on arrays within 4 ulp, and an
+overflow deep in it is named as the engine names it. The parts are checked on every op and
+on random graphs by running test_compile's tests with parts of three statements. The
+writer's own printer (`codegen_exprs.unparse`) must give `ast.unparse`'s text, so that
 generated code stays exactly what it was (the snapshots in tests/snapshots/compiled-*.txt).
+The long test prints one progress line (`pytest -s`).
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import time
 
+import numpy as np
 import pytest
+import test_compile as compile_tests
 from hypothesis import given
 from hypothesis import strategies as st
 
+import microgrand
+from microgrand import Node, parts
 from microgrand.codegen_exprs import key, unparse
+
+# --- a long chain ---------------------------------------------------------------------
+
+STEPS = 50_000  # c -> c * K + D, and every 500th step a tanh: about 100,000 nodes
+K, D = 1.0 + 1e-6, 0.5
+DEEP = 40_000  # the step whose node is named "deep" (times s: an overflow for s = 1e308)
+
+
+def long_chain(x0: float, s0: float) -> tuple[Node, Node, Node, Node]:
+    """The root, the leaves x and s, and the node named "deep"."""
+    x, s = Node(x0, "x"), Node(s0, "s")
+    c = deep = x
+    for step in range(STEPS):
+        c = c * K + D
+        if step % 500 == 499:
+            c = (c * 1e-3).tanh() * 1e3
+        if step == DEEP:
+            deep = c.named("deep")
+            c = deep * s
+    return c.named("L"), x, s, deep
+
+
+@pytest.mark.slow
+def test_a_long_chain_compiles_in_parts_and_equals_the_engine() -> None:
+    start = time.perf_counter()
+    L, x, s, _ = long_chain(0.5, 1.0)
+    f = microgrand.compile(L, [x, s])
+    assert "    _part2(_live)\n" in f.source and "\ndef _part2(_live):\n" in f.source
+    out = f(0.25, 0.5)
+    fresh, fx, fs, deep = long_chain(0.25, 0.5)
+    fresh.backward()
+    assert compile_tests.same(out.value, fresh.value)
+    assert compile_tests.same(out.grads[x], fx.grad) and compile_tests.same(out.grads[s], fs.grad)
+    assert compile_tests.same(out.values["deep"], deep.value)
+    assert compile_tests.same(out.grads["deep"], deep.grad)
+    # Each example on arrays: within 4 ulp of the engine's (numpy's tanh is not glibc's).
+    xs, ss = np.array([0.25, -1.0, 3.0]), np.array([0.5, 1.0, 2.0])
+    arrays = f(xs, ss)
+    total = 0.0
+    for i in range(3):
+        if i:
+            fresh, fx, fs, deep = long_chain(xs[i], ss[i])
+            fresh.backward()
+        total += fresh.value
+        assert compile_tests.close(arrays.values["deep"][i], deep.value)
+        assert compile_tests.close(arrays.grads["x"][i], fx.grad)
+        assert compile_tests.close(arrays.grads["s"][i], fs.grad)
+        assert compile_tests.close(arrays.grads["deep"][i], deep.grad)
+    assert abs(arrays.value - total) <= 1e-12 * abs(total)  # J: the sum over the examples
+    # An overflow deep in the chain: the engine's error, naming the node, and the example.
+    with pytest.raises(OverflowError, match=r"^mul: the result inf .*'deep' = .*'s' = 1e\+308"):
+        f(0.5, 1e308)
+    with pytest.raises(OverflowError, match=r"^example 1 of 2: mul: .*'deep' = .*'s' = 1e\+308"):
+        f(np.array([0.5, 0.5]), np.array([1.0, 1e308]))
+    print(
+        f"[compile big] {len(f._order):,} nodes: compiled, floats, arrays and errors checked "
+        f"in {time.perf_counter() - start:.1f} s",
+        flush=True,
+    )
+
+
+# --- every op and random graphs, in parts of three statements ---------------------------------
+
+
+@pytest.fixture
+def tiny_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parts, "LONG", 0)
+    monkeypatch.setattr(parts, "PART", 3)
+
+
+@pytest.mark.usefixtures("tiny_parts")
+@pytest.mark.parametrize("name", compile_tests.OP_NAMES)
+def test_every_op_in_parts_equals_the_engine(name: str) -> None:
+    compile_tests.test_every_op_compiled_equals_the_engine_bit_for_bit(name=name)
+    compile_tests.test_every_op_on_arrays_is_within_4_ulp_of_each_example(name=name)
+
+
+@pytest.mark.usefixtures("tiny_parts")
+def test_random_graphs_in_parts_equal_the_engine() -> None:
+    x = Node(0.5, "x")
+    assert "_part2" in microgrand.compile(x.tanh() * 2.0, [x]).source
+    compile_tests.test_random_graphs_compiled_equal_the_engine()
+    compile_tests.test_random_graphs_on_arrays_match_each_example()
+
+
+# --- the code writer's printer and keys -------------------------------------------------
 
 NAMES = st.sampled_from(["x", "t1", "dz", "a"])
 NUMBERS = st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e-7, 1e300, float("inf"), float("nan")])
