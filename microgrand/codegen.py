@@ -25,12 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from microgrand.codegen_exprs import (
+    flat,
     key,
     leads_with_minus,
     literal,
     literal_value,
     negate,
     negated_name,
+    renamed,
     sum_over_examples,
     times,
     unparse,
@@ -269,6 +271,7 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     lines: list[str] = []
     order = sorted(p.computed, key=lambda n: n._stamp, reverse=True)
     folds = _foldable(p, order, wants)
+    templates: dict[object, ast.expr] = {}
     # The engine's order: newest node first (stamps), each node's inputs x then y.
     for node in order:
         if node not in wants or node not in grad:
@@ -277,7 +280,7 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
         for slot, parent in enumerate(node.parents):
             if parent not in wants:
                 continue
-            partial, reused = _reuse(p, _partial(p, node, op, slot))
+            partial, reused = _reuse(p, _partial(p, node, op, slot, templates))
             note = "".join(f"  # {p.said[name]}" for name in reused)
             product = times(grad[node], partial)
             if arrays is not None and node in arrays and parent not in arrays:
@@ -358,7 +361,7 @@ def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
     Also returns the names used so, for a comment that shows what they are.
 
     `_partial` makes a fresh tree for each call, so it is changed in place (a copy of it,
-    and `ast.dump` for each subexpression, were half of compiling a 100,000-node chain).
+    and `ast.dump` for each subexpression, were half of writing a 100,000-node chain's code).
     Recursion is over the formula's syntax, never over the graph.
     """
     reused: list[str] = []
@@ -368,7 +371,9 @@ def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
     def swap(item: ast.expr) -> ast.expr:
         if isinstance(item, ast.Name | ast.Constant):
             return item
-        name = p.reuse.get(key(item))
+        # A forward statement computes one op of names and literals: only such an
+        # expression can be one (the key of a larger one is not worth computing).
+        name = p.reuse.get(key(item)) if flat(item) else None
         if name is not None:
             reused.append(name)
             return ast.Name(name)
@@ -383,13 +388,29 @@ def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
     return swap(expr), list(dict.fromkeys(reused))
 
 
-def _partial(p: Plan, node: Node, op: Op, slot: int) -> ast.expr:
-    """d node / d its input number `slot`, from the op's derivative term tree."""
+def _partial(p: Plan, node: Node, op: Op, slot: int, templates: dict[object, ast.expr]) -> ast.expr:
+    """d node / d its input number `slot`, from the op's derivative term tree.
+
+    The expression depends on the names of node and its inputs only as names: it is
+    written once per op, slot and constant inputs (whose values are folded in), with
+    placeholders for the names (`templates`), then copied with this node's names.
+    """
     variables = {"out": node, "x": node._p0, "y": node._p1}
-    return _code(p, op.derivatives[slot], variables)
+    constants = tuple(
+        repr(v.value) if v is not None and v._op is CONSTANT else None for v in variables.values()
+    )
+    template = templates.get((op, slot, constants))
+    if template is None:
+        operands = {
+            k: ast.Name(f"<{k}>") if v is None or v._op is not CONSTANT else literal(v.value)
+            for k, v in variables.items()
+        }
+        template = templates[op, slot, constants] = _code(p, op.derivatives[slot], operands)
+    names = {f"<{k}>": p.names[v] for k, v in variables.items() if v in p.names}
+    return renamed(template, names)
 
 
-def _code(p: Plan, term: Term, variables: dict[str, Node | None]) -> ast.expr:
+def _code(p: Plan, term: Term, operands: dict[str, ast.expr]) -> ast.expr:
     """A term tree as a Python expression, computing what the engine's partials compute
     (`formula.compile_partials`): the same operators and functions, constants folded.
 
@@ -398,9 +419,8 @@ def _code(p: Plan, term: Term, variables: dict[str, Node | None]) -> ast.expr:
     if isinstance(term, Num):
         return literal(term.value)
     if isinstance(term, Var):
-        # The ignore below: a formula uses y only in a two-input op's derivatives
-        return operand(p, variables[term.name])  # type: ignore[arg-type]
-    args = [_code(p, a, variables) for a in term.args]
+        return operands[term.name]
+    args = [_code(p, a, operands) for a in term.args]
     name = term.function
     values = [literal_value(a) for a in args]
     if all(v is not None for v in values):  # all numbers: compute it now, the same way

@@ -113,6 +113,40 @@ def key(expr: ast.expr) -> object:
     return ast.dump(expr)
 
 
+def flat(expr: ast.expr) -> bool:
+    """One operation of names and literals (what a forward statement computes)."""
+    if isinstance(expr, ast.BinOp):
+        return _atom(expr.left) and _atom(expr.right)
+    if isinstance(expr, ast.UnaryOp):
+        return _atom(expr.operand)
+    if isinstance(expr, ast.Call):
+        return all(_atom(arg) for arg in expr.args)
+    return False
+
+
+def _atom(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Name | ast.Constant) or is_literal(expr)
+
+
+def renamed(expr: ast.expr, names: dict[str, str]) -> ast.expr:
+    """A copy of expr (names, numbers, operators, calls) with names replaced per `names`.
+
+    Recursion is over one expression's syntax, never over the graph.
+    """
+    if isinstance(expr, ast.Name):
+        return ast.Name(names.get(expr.id, expr.id))
+    if isinstance(expr, ast.Constant):
+        return ast.Constant(expr.value)
+    if isinstance(expr, ast.BinOp):
+        return ast.BinOp(renamed(expr.left, names), expr.op, renamed(expr.right, names))
+    if isinstance(expr, ast.UnaryOp):
+        return ast.UnaryOp(expr.op, renamed(expr.operand, names))
+    if isinstance(expr, ast.Call):
+        args = [renamed(arg, names) for arg in expr.args]
+        return ast.Call(renamed(expr.func, names), args, expr.keywords)
+    raise TypeError(f"renamed: {ast.dump(expr)} is not generated code")
+
+
 def uses(expr: ast.expr, names: set[str]) -> bool:
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(expr))
 
