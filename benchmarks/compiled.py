@@ -12,7 +12,9 @@ Workloads (`benchmarks/vector_workloads.py`):
 - the vectorized step at m = 10,000 (J and dw1, dw2, db) vs the numpy closed form;
 - the per-example cost of the vectorized step at m = 1,000, 10,000 and 100,000;
 - 1,000 training steps at m = 10,000 end to end (tracing and compiling included);
-- ``microgrand.train`` on iris, 1,000 epochs.
+- ``microgrand.train`` on iris, 1,000 epochs;
+- compiling a 1,000,000-node chain (20,000 with --quick): time and peak memory of each step
+  (`benchmarks/long_compile.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import long_compile  # noqa: E402
 from benchmarks import run as r  # noqa: E402
 from benchmarks import vector_workloads as v  # noqa: E402
 from benchmarks import workloads as w  # noqa: E402
@@ -207,6 +210,7 @@ class Measured:
     steps: int
     micrograd: float | None
     iris: list[float]
+    chain: dict[str, Any]
 
     @property
     def workloads(self) -> list[r.Workload]:
@@ -220,20 +224,24 @@ def measure(peers: dict[str, Any], quick: bool) -> Measured:
     sizes = (1_000, 10_000) if quick else (1_000, 10_000, 100_000)
     rounds = 3 if quick else 11
     budget = 0.02 if quick else 0.05
-    r.say("[1/5] one example, compiled")
+    r.say("[1/6] one example, compiled")
     one = one_example(rounds, 0.02 if quick else 0.1)
-    r.say(f"[2/5] vectorized step, m = {', '.join(f'{m:,}' for m in sizes)}")
+    r.say(f"[2/6] vectorized step, m = {', '.join(f'{m:,}' for m in sizes)}")
     flats = [vectorized(peers if m == m_main else {}, m, rounds, budget) for m in sizes]
     main_step = next((f for f in flats if f.per == m_main), None)
     if main_step is None:
         main_step = vectorized(peers, m_main, rounds, budget)
-    r.say(f"[3/5] micrograd's step at m = {m_main:,} (best of 2)")
+    r.say(f"[3/6] micrograd's step at m = {m_main:,} (best of 2)")
     slow = micrograd_step(peers, m_main)
     steps = 100 if quick else 1_000
-    r.say(f"[4/5] {steps:,} training steps at m = {m_main:,}, end to end")
+    r.say(f"[4/6] {steps:,} training steps at m = {m_main:,}, end to end")
     train = training(peers, m_main, steps, 2 if quick else 3)
-    r.say("[5/5] microgrand.train on iris, 1,000 epochs")
-    return Measured(one, flats, main_step, train, m_main, steps, slow, iris(3 if quick else 7))
+    r.say("[5/6] microgrand.train on iris, 1,000 epochs")
+    iris_times = iris(3 if quick else 7)
+    nodes = 20_000 if quick else 1_000_000
+    r.say(f"[6/6] compiling a {nodes:,}-node chain, y = y * 1.0000001 + 0.1 (child process)")
+    chain = long_compile.measure(nodes)
+    return Measured(one, flats, main_step, train, m_main, steps, slow, iris_times, chain)
 
 
 def targets(run: Measured) -> list[r.Target]:
@@ -294,13 +302,20 @@ def main(argv: list[str] | None = None) -> int:
     r.say(f"TARGETS, judged on wall-clock medians of same-round ratios{note}")
     r.print_targets(found)
     r.say()
+    r.say("A LONG CHAIN, compiled (benchmarks/long_compile.py): each step, and the peak so far")
+    for line in long_compile.lines(run.chain):
+        r.say(line)
+    r.say()
     failed = [(wl.key, e) for wl in run.workloads for e in wl.entries if e.failure]
     for key, entry in failed:
         r.say(f"  CHECK FAILED {entry.system} ({key}): {entry.failure}")
     if not failed:
         r.say("  CHECK OK: every system's J and gradients match the closed form (rel 1e-9)")
+    chain_ok = long_compile.checked(run.chain)
+    if not chain_ok:
+        r.say("  CHECK FAILED the long chain: see its lines above")
     r.say(f"total time {time.perf_counter() - t_start:.0f} s; load {os.getloadavg()[0]:.2f}")
-    if failed:
+    if failed or not chain_ok:
         return 1
     return 1 if args.strict and any(t.verdicts["wall"] is False for t in found) else 0
 

@@ -101,6 +101,7 @@ def test_compiled_benchmark_quick_run_checks_every_system() -> None:
     )
     assert "CHECK OK: every system's J and gradients match the closed form" in output, output
     assert "CHECK FAILED" not in output and "TARGETS" in output
+    assert "floats vs the engine's backward(): bit for bit; arrays vs floats: within" in output
     output = run_python(
         [
             str(ROOT / "benchmarks" / "compiled.py"),
