@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from microgrand.codegen_exprs import (
-    flat,
     key,
     leads_with_minus,
     literal,
@@ -280,7 +279,7 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
         for slot, parent in enumerate(node.parents):
             if parent not in wants:
                 continue
-            partial, reused = _reuse(p, _partial(p, node, op, slot, templates))
+            partial, reused = _partial(p, node, op, slot, templates)
             note = "".join(f"  # {p.said[name]}" for name in reused)
             product = times(grad[node], partial)
             if arrays is not None and node in arrays and parent not in arrays:
@@ -355,41 +354,13 @@ def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
     }
 
 
-def _reuse(p: Plan, expr: ast.expr) -> tuple[ast.expr, list[str]]:
-    """expr with each subexpression that the forward pass computed replaced by its name
-    (a sigmoid's ``a * (1.0 - a)`` is ``a * t7`` when ``t7 = 1.0 - a``): the same number.
-    Also returns the names used so, for a comment that shows what they are.
-
-    `_partial` makes a fresh tree for each call, so it is changed in place (a copy of it,
-    and `ast.dump` for each subexpression, were half of writing a 100,000-node chain's code).
-    Recursion is over the formula's syntax, never over the graph.
-    """
-    reused: list[str] = []
-    if not p.reuse:
-        return expr, reused
-
-    def swap(item: ast.expr) -> ast.expr:
-        if isinstance(item, ast.Name | ast.Constant):
-            return item
-        # A forward statement computes one op of names and literals: only such an
-        # expression can be one (the key of a larger one is not worth computing).
-        name = p.reuse.get(key(item)) if flat(item) else None
-        if name is not None:
-            reused.append(name)
-            return ast.Name(name)
-        if isinstance(item, ast.BinOp):
-            item.left, item.right = swap(item.left), swap(item.right)
-        elif isinstance(item, ast.UnaryOp):
-            item.operand = swap(item.operand)
-        elif isinstance(item, ast.Call):
-            item.args = [swap(arg) for arg in item.args]
-        return item
-
-    return swap(expr), list(dict.fromkeys(reused))
-
-
-def _partial(p: Plan, node: Node, op: Op, slot: int, templates: dict[object, ast.expr]) -> ast.expr:
-    """d node / d its input number `slot`, from the op's derivative term tree.
+def _partial(
+    p: Plan, node: Node, op: Op, slot: int, templates: dict[object, ast.expr]
+) -> tuple[ast.expr, list[str]]:
+    """d node / d its input number `slot`, from the op's derivative term tree, with each
+    subexpression that the forward pass computed replaced by its name (a sigmoid's
+    ``a * (1.0 - a)`` is ``a * t7`` when ``t7 = 1.0 - a``): the same number. Also returns
+    the names used so, for a comment that shows what they are.
 
     The expression depends on the names of node and its inputs only as names: it is
     written once per op, slot and constant inputs (whose values are folded in), with
@@ -407,7 +378,8 @@ def _partial(p: Plan, node: Node, op: Op, slot: int, templates: dict[object, ast
         }
         template = templates[op, slot, constants] = _code(p, op.derivatives[slot], operands)
     names = {f"<{k}>": p.names[v] for k, v in variables.items() if v in p.names}
-    return renamed(template, names)
+    reused: list[str] = []
+    return renamed(template, names, p.reuse, reused), list(dict.fromkeys(reused))
 
 
 def _code(p: Plan, term: Term, operands: dict[str, ast.expr]) -> ast.expr:

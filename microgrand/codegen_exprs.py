@@ -97,19 +97,20 @@ def negate(expr: ast.expr) -> ast.expr:
     return ast.UnaryOp(ast.USub(), expr)
 
 
-def key(expr: ast.expr) -> object:
+def key(expr: ast.expr, names: dict[str, str] | None = None) -> object:
     """A hashable value equal for two expressions exactly when their `ast.dump` is (for
-    the nodes generated code holds), made several times faster than `ast.dump`."""
+    the nodes generated code holds), made several times faster than `ast.dump`; with
+    `names`, the key of the expression with its names replaced per `names`."""
     if isinstance(expr, ast.Name):
-        return expr.id
+        return names.get(expr.id, expr.id) if names else expr.id
     if isinstance(expr, ast.Constant):
         return (ast.Constant, repr(expr.value))  # repr: 0.0 and -0.0, 1 and 1.0 differ
     if isinstance(expr, ast.BinOp):
-        return (type(expr.op), key(expr.left), key(expr.right))
+        return (type(expr.op), key(expr.left, names), key(expr.right, names))
     if isinstance(expr, ast.UnaryOp):
-        return (type(expr.op), key(expr.operand))
+        return (type(expr.op), key(expr.operand, names))
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and not expr.keywords:
-        return (ast.Call, expr.func.id, *(key(arg) for arg in expr.args))
+        return (ast.Call, key(expr.func, names), *(key(arg, names) for arg in expr.args))
     return ast.dump(expr)
 
 
@@ -128,21 +129,38 @@ def _atom(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Name | ast.Constant) or is_literal(expr)
 
 
-def renamed(expr: ast.expr, names: dict[str, str]) -> ast.expr:
-    """A copy of expr (names, numbers, operators, calls) with names replaced per `names`.
+def renamed(
+    expr: ast.expr,
+    names: dict[str, str],
+    known: dict[object, str] | None = None,
+    found: list[str] | None = None,
+) -> ast.expr:
+    """A copy of expr (names, numbers, operators, calls) with names replaced per `names`,
+    and each subexpression whose `key` is in `known` replaced by the name it maps to (and
+    that name appended to `found`), outermost first. Numbers are shared: generated code
+    never changes an expression in place.
 
-    Recursion is over one expression's syntax, never over the graph.
+    Only an expression of one op of names and literals (`flat`) is looked up: `known` holds
+    what forward statements compute, one op each. Recursion is over one expression's
+    syntax, never over the graph.
     """
     if isinstance(expr, ast.Name):
         return ast.Name(names.get(expr.id, expr.id))
     if isinstance(expr, ast.Constant):
-        return ast.Constant(expr.value)
+        return expr
+    if known and flat(expr):
+        name = known.get(key(expr, names))
+        if name is not None:
+            if found is not None:
+                found.append(name)
+            return ast.Name(name)
     if isinstance(expr, ast.BinOp):
-        return ast.BinOp(renamed(expr.left, names), expr.op, renamed(expr.right, names))
+        left = renamed(expr.left, names, known, found)
+        return ast.BinOp(left, expr.op, renamed(expr.right, names, known, found))
     if isinstance(expr, ast.UnaryOp):
-        return ast.UnaryOp(expr.op, renamed(expr.operand, names))
+        return ast.UnaryOp(expr.op, renamed(expr.operand, names, known, found))
     if isinstance(expr, ast.Call):
-        args = [renamed(arg, names) for arg in expr.args]
+        args = [renamed(arg, names, known, found) for arg in expr.args]
         return ast.Call(renamed(expr.func, names), args, expr.keywords)
     raise TypeError(f"renamed: {ast.dump(expr)} is not generated code")
 

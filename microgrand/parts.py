@@ -129,29 +129,7 @@ def _split(
         names that no statement assigns (inputs and frozen leaves: the driver checks them).
     """
     steps = [*lines, last]
-    where = dict.fromkeys(given, 0)  # name -> the part that assigned it last, so far
-    handed: dict[tuple[int, int], dict[str, None]] = {}  # (from, to) -> names
-    seen_last: dict[str, int] = {}  # name -> the last step that uses or assigns it
-    local: set[str] = set()
-    for i, step in enumerate(steps):
-        part = i // PART + 1
-        if i % PART == 0:
-            local = set()
-        code = step.partition("#")[0]  # generated code holds no strings: # starts a comment
-        match = _ASSIGNMENT.match(code)
-        used = [n for n in _NAME.findall(code[match.end() if match else 0 :]) if n in where]
-        if match and match.group(2):  # x += ... reads x
-            used.append(match.group(1))
-        for name in used:
-            seen_last[name] = i
-            if name not in local:
-                handed.setdefault((where[name], part), {})[name] = None
-                local.add(name)
-        if match:
-            target = match.group(1)
-            where[target] = part
-            seen_last[target] = i
-            local.add(target)
+    where, handed, seen_last = _flow(steps, given)
     dead: dict[int, list[str]] = {}
     if deletes:
         for name, i in seen_last.items():
@@ -182,6 +160,40 @@ def _split(
             body.append("pass  # comments only")
         parts.append(body)
     return out.get(0, []), parts, checks.get(0, [])
+
+
+def _flow(
+    steps: list[str], given: Sequence[str]
+) -> tuple[dict[str, int], dict[tuple[int, int], dict[str, None]], dict[str, int]]:
+    """Which values each part takes over from which earlier part.
+
+    Returns the part that assigns each name last (0: the driver's `given`), the names each
+    pair of parts (from, to) hands over, and the last step that uses or assigns each name.
+    """
+    where = dict.fromkeys(given, 0)  # name -> the part that assigned it last, so far
+    handed: dict[tuple[int, int], dict[str, None]] = {}
+    seen_last: dict[str, int] = {}
+    find, assignment = _NAME.findall, _ASSIGNMENT.match
+    for part, start in enumerate(range(0, len(steps), PART), start=1):
+        local: set[str] = set()  # names this part has, so far
+        for i in range(start, min(start + PART, len(steps))):
+            code = steps[i].partition("#")[0]  # generated code holds no strings
+            match = assignment(code)
+            used = find(code, match.end()) if match else find(code)
+            if match and match.group(2):  # x += ... reads x
+                used.append(match.group(1))
+            for name in used:
+                if name in where:
+                    seen_last[name] = i
+                    if name not in local:
+                        handed.setdefault((where[name], part), {})[name] = None
+                        local.add(name)
+            if match:
+                target = match.group(1)
+                where[target] = part
+                seen_last[target] = i
+                local.add(target)
+    return where, handed, seen_last
 
 
 def _names(names: dict[str, None]) -> str:
