@@ -123,6 +123,13 @@ class _Names:
         self.used: set[str] = set(RESERVED) | set(TABLE)  # op names are function names
         self.counter = 0
 
+    def __deepcopy__(self, memo: dict[int, object]) -> _Names:
+        # The names are strings: a copy of the set is a deep copy (copy.deepcopy's walk of
+        # a million-node graph's names took half a second).
+        twin = _Names.__new__(_Names)
+        twin.used, twin.counter = set(self.used), self.counter
+        return twin
+
     def take(self, wanted: str | None) -> str:
         if wanted is not None and _safe(wanted):
             name, k = wanted, 1
@@ -343,13 +350,15 @@ def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
             for parent in node.parents:
                 if parent in wants:
                     arrivals[parent] = arrivals.get(parent, 0) + 1
+    # The ignore below: a computed node's op slot holds its Op row
+    ops = {node._op for node in order}
+    constant = {op: all(isinstance(d, Num) for d in op.derivatives) for op in ops}  # type: ignore[union-attr]
     return {
         node
         for node in order
         if node not in returned
         and arrivals.get(node, 0) == 1
-        # The ignore below: a computed node's op slot holds its Op row
-        and all(isinstance(d, Num) for d in node._op.derivatives)  # type: ignore[union-attr]
+        and constant[node._op]
         and sum(1 for parent in node.parents if parent in wants) <= 1
     }
 
@@ -366,18 +375,23 @@ def _partial(
     written once per op, slot and constant inputs (whose values are folded in), with
     placeholders for the names (`templates`), then copied with this node's names.
     """
-    variables = {"out": node, "x": node._p0, "y": node._p1}
-    constants = tuple(
-        repr(v.value) if v is not None and v._op is CONSTANT else None for v in variables.values()
-    )
-    template = templates.get((op, slot, constants))
+    x, y = node._p0, node._p1
+    x_value = repr(x._v) if x is not None and x._op is CONSTANT else None
+    y_value = repr(y._v) if y is not None and y._op is CONSTANT else None
+    template = templates.get((op, slot, x_value, y_value))
     if template is None:
+        variables = {"out": node, "x": x, "y": y}
         operands = {
             k: ast.Name(f"<{k}>") if v is None or v._op is not CONSTANT else literal(v.value)
             for k, v in variables.items()
         }
-        template = templates[op, slot, constants] = _code(p, op.derivatives[slot], operands)
-    names = {f"<{k}>": p.names[v] for k, v in variables.items() if v in p.names}
+        template = _code(p, op.derivatives[slot], operands)
+        templates[op, slot, x_value, y_value] = template
+    names = {"<out>": p.names[node]}
+    if x_value is None and x is not None:
+        names["<x>"] = p.names[x]
+    if y_value is None and y is not None:
+        names["<y>"] = p.names[y]
     reused: list[str] = []
     return renamed(template, names, p.reuse, reused), list(dict.fromkeys(reused))
 
