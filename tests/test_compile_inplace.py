@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
-from test_compile import Recipe, build, outcome, recipes
+from test_compile import Recipe, build, outcome, recipes, ulps
 from user_ops import forget
 
 import microgrand
-from microgrand import Node, inplace, ops, vectorize
+from microgrand import Node, array_ops, inplace, ops, vectorize
 from microgrand.array_ops import RAISE
 from microgrand.compile import Compiled
 
@@ -304,3 +304,41 @@ def test_the_quick_check_passes_what_the_careful_one_passes() -> None:
                 careful = vectorize._prepare_checked(f, args)
             assert fast[1:] == careful[1:]
             assert all(bits(a) == bits(b) for a, b in zip(fast[0], careful[0], strict=True))
+
+
+# --- sigmoid on arrays without a pass to find the minimum --------------------------------
+
+EDGE = [-800.0, -745.0, -709.9, -709.78, -709.7, -709.0, -708.0, -30.0, -1e-300, 0.0, 30.0]
+
+
+def test_compiled_sigmoid_falls_back_to_two_branches_where_exp_overflows() -> None:
+    """Under errstate(over="raise") sigmoid computes 1 / (1 + e^-x) at once; where e^-x
+    overflows (x < -709.78) numpy raises and the two branches are computed. Either way
+    within 4 ulp of the engine's two-branch sigmoid, element by element, and the same
+    numbers as the checked version (`array_ops.sigmoid`, for callers outside errstate)."""
+    z = Node(0.5, "z", requires_grad=False)
+    w = Node(1.0, "w")
+    f = microgrand.compile((w * z).sigmoid().named("a"), [z, w])
+    for values in (EDGE, EDGE[5:], [-709.9], [3.0]):
+        Z = np.array(values)
+        out = f(Z, 1.0)
+        want = np.array([ops.sigmoid(v) for v in values])
+        assert out.value == sum(want) or ulps(out.value, sum(want)) <= 4
+        assert np.isfinite(out.grads["w"])  # d sigmoid(wz)/dw, summed: no error at the edge
+        with np.errstate(**RAISE):
+            fast = array_ops.sigmoid_raising(Z)
+        checked = array_ops.sigmoid(Z)
+        assert ulps(fast, want) <= 4 and ulps(checked, want) <= 4
+    with np.errstate(**RAISE):
+        assert array_ops.sigmoid_raising(np.float64(-800.0)) == 0.0
+        assert array_ops.sigmoid_raising(np.float64(-709.5)) == ops.sigmoid(-709.5)
+
+
+def test_the_checked_sigmoid_is_right_outside_errstate() -> None:
+    """network.predict calls array_ops.sigmoid with numpy's default errstate: below
+    x = -709.78 it must give the tiny two-branch value, not 1 / (1 + inf) = 0.0."""
+    with np.errstate(all="ignore"):
+        got = array_ops.sigmoid(np.array([-709.9, -745.0, 2.0]))
+        wrong = array_ops.sigmoid_raising(np.array([-709.9]))  # what errstate raise prevents
+    assert got[0] == ops.sigmoid(-709.9) > 0.0 and got[1] == ops.sigmoid(-745.0)
+    assert wrong[0] == 0.0 != got[0]
