@@ -36,9 +36,9 @@ SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 COMMUTATIVE = (ast.Add, ast.Mult)  # a + b is b + a exactly, as a * b is b * a
 TEMPORARY = "_"  # provisional names of the steps a compound expression becomes start with it
 HEADER = [
-    "# A temporary array that is not used again lends its memory to the next result",
-    "# (out=..., or x *= y): fewer new arrays, the same numbers. Inputs and the arrays",
-    "# returned are never written into.",
+    "# A temporary array that is not used again lends its memory to the next result:",
+    "# out=... names it, and t *= ... writes into t. Fewer new arrays, the same numbers;",
+    "# inputs and the arrays returned are never written into.",
 ]
 
 
