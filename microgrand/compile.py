@@ -166,7 +166,8 @@ class Compiled:
     Attributes:
         source: the generated function as Python source (what runs on floats).
         array_sources: the numpy versions made so far, one per set of inputs given as
-            arrays: the same forward statements; backward sums scalar gradients as it goes.
+            arrays: the same forward statements; backward sums scalar gradients as it goes;
+            results go into temporaries that are not used again (`microgrand.inplace`).
         inputs: the traced input leaves, in call order.
         root: the traced root.
     """
