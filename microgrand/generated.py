@@ -149,7 +149,7 @@ def array_source(
     root = p.names[p.root]
     used = _identifiers([*p.forward[:-1], *back.lines])
     forward, negated = _summed_root(p, arrays, used)
-    returned = [negated or root, *(p.names[n] for n in p.named), *back.grads.values()]
+    returned = owned(p, [negated or root, *(p.names[n] for n in p.named), *back.grads.values()])
     # A returned gradient may be an expression of a name (-dt5): keep what it uses.
     kept = {n.id for r in returned for n in ast.walk(ast.parse(r)) if isinstance(n, ast.Name)}
     keep = {*kept, *p.params}
@@ -177,6 +177,12 @@ def array_source(
         lines += [f"    {line}" for line in [*backward, *copies(p, back.grads)]]
     lines.append(f"    return ({', '.join(returned)},)")
     return "\n".join(lines) + "\n", negated is not None
+
+
+def owned(p: Plan, returned: list[str]) -> list[str]:
+    """The returned expressions, an input's own name as a copy: the caller's array must not
+    come back as a result (d(x·y)/dy is x), where changing the result would change the data."""
+    return [f"{r}.copy()" if r in p.params else r for r in returned]
 
 
 def array_head(p: Plan, fname: str) -> list[str]:

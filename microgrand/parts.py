@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from types import CodeType
 from typing import TYPE_CHECKING, Any
 
-from microgrand.generated import array_head, copies, finite_check, float_head, statements
+from microgrand.generated import array_head, copies, finite_check, float_head, owned, statements
 
 if TYPE_CHECKING:
     from microgrand.codegen import BackwardPlan, Plan
@@ -75,7 +75,7 @@ def array_source(p: Plan, fname: str, back: BackwardPlan) -> str:
     """The numpy function of a long graph (see `generated.array_source`): the driver, then
     its parts, each value deleted after its last use."""
     root = p.names[p.root]
-    returned = [p.names[p.root], *(p.names[n] for n in p.named), *back.grads.values()]
+    returned = owned(p, [p.names[p.root], *(p.names[n] for n in p.named), *back.grads.values()])
     body = ["# forward", *p.forward]
     if back.lines:
         body.append(f"# backward: d<v> is d{root}/d<v> (for scalars: summed over the examples)")

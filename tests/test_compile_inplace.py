@@ -128,6 +128,23 @@ def test_inputs_are_never_written() -> None:
     assert bits(X1) == bits(before[0])
 
 
+@pytest.mark.parametrize("length", [3, 6_000])  # the driver and parts of a long graph too
+def test_a_result_is_never_the_callers_own_array(length: int) -> None:
+    # d(x·y)/dy is x: returned as is, the caller's X would come back as a gradient, and
+    # changing that gradient would change the data.
+    x, y = Node(1.0, "x"), Node(2.0, "y")
+    J = x * y
+    for _ in range(length - 3):
+        J = J + 0.0
+    f = microgrand.compile(J.named("J"), [x, y])
+    X, Y = np.arange(1.0, 4.0), np.arange(4.0, 7.0)
+    out = f(X, Y)
+    assert out.grads["y"] is not X and out.grads["x"] is not Y
+    assert bits(out.grads["y"]) == bits(X) and bits(out.grads["x"]) == bits(Y)
+    out.grads["y"][:] = 0.0
+    assert bits(X) == bits(np.arange(1.0, 4.0))
+
+
 def test_the_lecture_graph_writes_in_place_and_reads_well() -> None:
     """The numpy version of the lecture graph makes few arrays: each dead temporary takes
     the next result, compound gradients become in-place steps, and L's negation is left
