@@ -269,8 +269,12 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
             A scalar node's gradient then sums its products over the examples as they
             arrive: ``dw1 = dot(dz, x1)`` (the lecture's X dZᵀ), ``db = total(dz)``.
     """
-    names = copy.deepcopy(p.namer or _Names())  # the same names for every version
     wants = _wants_grad(p)
+    if arrays is not None and p.namer is not None and wants <= arrays:
+        # Every node that takes a gradient holds m examples: nothing is summed over the
+        # examples, so the statements are the float version's, written already.
+        return BackwardPlan(p.backward, p.grads, [])
+    names = copy.deepcopy(p.namer or _Names())  # the same names for every version
     grad: dict[Node, ast.expr] = {p.root: ast.Constant(1.0)}
     own: set[Node] = set()  # nodes whose gradient is a variable of their own
     array_names = {p.names[n] for n in arrays or ()}
