@@ -291,7 +291,7 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
             if parent not in wants:
                 continue
             partial, reused = _partial(p, node, op, slot, templates)
-            note = "".join(f"  # {p.said[name]}" for name in reused)
+            note = "".join(f"  # {p.said[name]}" for name in reused) if reused else ""
             product = times(grad[node], partial)
             if arrays is not None and node in arrays and parent not in arrays:
                 product = sum_over_examples(product, array_names)
