@@ -62,11 +62,11 @@ def float_source(p: Plan, fname: str) -> str:
         *(f"    {line}" for line in handed),
         "    try:",
         *(f"        _part{j}(_live)" for j in range(1, len(parts))),
-        f"        outputs = _part{len(parts)}(_live)",
+        f"        _outputs = _part{len(parts)}(_live)",
         "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
         f"        {failure}",
         *(f"    {line}" for line in (finite_check(unchecked, failure) if unchecked else [])),
-        "    return result(outputs)",
+        "    return result(_outputs)",
     ]
     return _text(driver, parts)
 

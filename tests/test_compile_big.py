@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import time
 
 import numpy as np
@@ -107,6 +108,29 @@ def test_random_graphs_in_parts_equal_the_engine() -> None:
     assert "_part2" in microgrand.compile(x.tanh() * 2.0, [x]).source
     compile_tests.test_random_graphs_compiled_equal_the_engine()
     compile_tests.test_random_graphs_on_arrays_match_each_example()
+
+
+@pytest.mark.usefixtures("tiny_parts")
+def test_names_the_parts_use_are_a_users_names_too() -> None:
+    names = ["outputs", "_live", "live", "finite", "result", "self", "reduce", "part1", "_part1"]
+    leaves = [Node(0.1 * (i + 1), name) for i, name in enumerate(names)]
+    total = leaves[0].tanh()  # an input a tanh reads is checked by the driver
+    for leaf in leaves[1:]:
+        total = (total * leaf).tanh() + leaf
+    f = microgrand.compile(total, leaves)
+    assert "_part2(_live)" in f.source
+    args = [0.2 * (i + 1) for i in range(len(names))]
+    out = f(*args)
+    fresh = [Node(v, name) for v, name in zip(args, names, strict=True)]
+    root = fresh[0].tanh()
+    for leaf in fresh[1:]:
+        root = (root * leaf).tanh() + leaf
+    root.backward()
+    assert compile_tests.same(out.value, root.value)
+    for traced, leaf in zip(leaves, fresh, strict=True):
+        assert compile_tests.same(out.grads[traced], leaf.grad)
+    with pytest.raises(ValueError, match="input outputs"):
+        f(math.nan, *args[1:])
 
 
 # --- the code writer's printer and keys -------------------------------------------------
