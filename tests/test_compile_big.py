@@ -133,6 +133,25 @@ def test_names_the_parts_use_are_a_users_names_too() -> None:
         f(math.nan, *args[1:])
 
 
+@pytest.mark.usefixtures("tiny_parts")
+def test_each_part_keeps_its_line_numbers_in_the_source() -> None:
+    """Parts are compiled one at a time; a traceback still points at .source's lines."""
+    x = Node(0.5, "x")
+    f = microgrand.compile((x.tanh() * 2.0).exp().tanh(), [x])
+    lines = f.source.splitlines()
+    scope = f.__call__.__globals__
+    parts_seen = 0
+    for name, value in scope.items():
+        if name.startswith("_part"):
+            first = value.__code__.co_firstlineno
+            assert lines[first - 1] == f"def {name}(_live):"
+            end = lines.index("", first) if "" in lines[first:] else len(lines)
+            numbers = {n for _, _, n in value.__code__.co_lines() if n is not None}
+            assert max(numbers) == end  # its last statement, line for line
+            parts_seen += 1
+    assert parts_seen >= 3
+
+
 # --- the code writer's printer and keys -------------------------------------------------
 
 NAMES = st.sampled_from(["x", "t1", "dz", "a"])
