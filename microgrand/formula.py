@@ -207,6 +207,12 @@ def evaluate(
         return number(term.value)
     if isinstance(term, Var):
         return variables[term.name]
+    if term.function == "pow" and term.args[1] == Num(2.0) and isinstance(term.args[0], Var):
+        # v**2 is v * v, as the engine's partials write it (`_python`): C's pow() may be
+        # one ulp off the product (tanh's 1 - out**2 at x = 3.5554...), and a gradient
+        # graph must give the numbers backward() gives.
+        square = variables[term.args[0].name]
+        return apply("mul", (square, square))
     return apply(term.function, tuple(evaluate(a, variables, apply, number) for a in term.args))
 
 

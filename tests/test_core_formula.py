@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import microgrand
 from microgrand import formula, ops, parse
 from microgrand.formula import Call, Num, Var
 from microgrand.node import Node
@@ -194,3 +195,13 @@ def test_evaluate_builds_whatever_apply_makes() -> None:
     assert isinstance(slope, Node)
     assert slope.value == out.value * (1.0 - out.value)
     assert {slope.op, *(p.op for p in slope.parents)} >= {"mul", "sub"}
+
+
+def test_a_square_in_a_formula_is_the_engines_product_bit_for_bit() -> None:
+    # C's pow(out, 2) is one ulp off out * out here: the gradient graph of tanh must still
+    # give the number backward() gives (hypothesis found x = 3.555417592139797).
+    x = Node(3.555417592139797, "x")
+    t = x.tanh()
+    t.backward()
+    (first,) = microgrand.grad(t, [x], create_graph=True)
+    assert isinstance(first, Node) and first.value == x.grad
