@@ -57,7 +57,8 @@ def test_random_graphs_in_place_give_the_same_numbers(
     reduce: str,
 ) -> None:
     """Any mix of array and float inputs: every value and gradient bit for bit as the code
-    without reuse, the inputs unchanged, and an earlier Result unchanged by a later call."""
+    without reuse, the inputs unchanged, no two entries of the Result one array (nor an
+    input), and an earlier Result unchanged by a later call."""
     steps, values, grads = recipe
     traced = outcome(lambda: build(steps, values, grads))
     assume(traced[0] == "ok")
@@ -81,6 +82,7 @@ def test_random_graphs_in_place_give_the_same_numbers(
     (source,) = f.array_sources.values()
     event("writes in place" if IN_PLACE.search(source) else "makes every array anew")
     result = got[1]
+    assert_owns_its_arrays(result, args)
     assert len(result) == len(want[1])
     for mine, theirs in zip(result, want[1], strict=True):
         assert bits(mine) == bits(theirs)
@@ -143,6 +145,37 @@ def test_a_result_is_never_the_callers_own_array(length: int) -> None:
     assert bits(out.grads["y"]) == bits(X) and bits(out.grads["x"]) == bits(Y)
     out.grads["y"][:] = 0.0
     assert bits(X) == bits(np.arange(1.0, 4.0))
+
+
+def assert_owns_its_arrays(result: Any, args: Sequence[Any]) -> None:
+    """No array of a Result shares memory with another of its entries or with an input:
+    writing into one (g *= 0) must change nothing else."""
+    entries = [(i, e) for i, e in enumerate(result) if isinstance(e, np.ndarray)]
+    inputs = [(f"input {k}", a) for k, a in enumerate(args) if isinstance(a, np.ndarray)]
+    for n, (i, entry) in enumerate(entries):
+        for j, other in [*entries[n + 1 :], *inputs]:
+            assert not np.shares_memory(entry, other), (i, j)
+
+
+@pytest.mark.parametrize("length", [0, 6_000])  # the driver and parts of a long graph too
+def test_no_two_entries_of_a_result_are_one_array(length: int) -> None:
+    """A name returned twice is one array twice: db = dz (both d(w·x + b)/dz), du = z and
+    dz = u (d(z·u)/du and d(z·u)/dz, u and z named). Zeroing one zeroed the other."""
+    x, w, b = Node(0.5, "x"), Node(0.3, "w"), Node(0.1, "b")
+    z = (w * x + b).named("z")
+    u = (w - x).named("u")
+    args = [np.arange(1.0, 4.0), np.arange(4.0, 7.0), np.arange(7.0, 10.0)]
+    for L in (z.tanh(), z * u):
+        for _ in range(length):
+            L = L + 0.0
+        f = microgrand.compile(L.named("L"), [x, w, b])
+        out = f(*args)
+        assert_owns_its_arrays(out, args)
+        kept = {k: np.copy(v) for k, v in out.values.items()}
+        kept_db = np.copy(out.grads["b"])
+        out.grads["z"][:] = 0.0  # as a learner's g *= 0 would
+        assert all(bits(out.values[k]) == bits(v) for k, v in kept.items())
+        assert bits(out.grads["b"]) == bits(kept_db)
 
 
 def test_the_lecture_graph_writes_in_place_and_reads_well() -> None:
