@@ -44,7 +44,9 @@ SECOND_TITLE = "Second derivatives: grad of grad vs the lecture's Hessian vs sec
 @dataclass(frozen=True, slots=True)
 class Row:
     """One quantity three ways; `finite_difference` is None for L (a value, not a slope)
-    and where no finite difference can be trusted, `note` then saying why.
+    and where no finite difference can be trusted, `note` then saying why. Where autograd or
+    the lecture's formula leaves the range of floats, that value is nan, shown as "—"
+    (`missing_row`: `missing` is true, `note` says why, no finite difference is taken).
 
     `max_diff` is the largest difference between any two of the values there are.
     """
@@ -57,6 +59,11 @@ class Row:
     max_diff: float
     note: str = ""
 
+    @property
+    def missing(self) -> bool:
+        """True for a row whose autograd or lecture value left the range of floats."""
+        return math.isnan(self.autograd) or math.isnan(self.closed_form)
+
 
 def make_row(
     quantity: str, formula: str, autograd: float, closed: float, fd: float | NoStepError | None
@@ -66,6 +73,11 @@ def make_row(
     values = [autograd, closed] + ([] if value is None else [value])
     note = str(fd) if isinstance(fd, NoStepError) else ""
     return Row(quantity, formula, autograd, closed, value, max(values) - min(values), note)
+
+
+def missing_row(quantity: str, formula: str, autograd: float, closed: float, note: str) -> Row:
+    """A row where autograd or the lecture's formula (nan) left the range of floats."""
+    return Row(quantity, formula, autograd, closed, None, math.nan, note)
 
 
 def _difference(order: list[Node], node: Node, eps: float) -> float | NoStepError:
@@ -99,24 +111,24 @@ class _Table:
 class Comparison(_Table):
     """The rows of `compare` and the graph they were read from (grads filled in).
 
-    `second` holds the second-derivative rows, or is empty with `second_note` saying why
-    (at a within ~1e-154 of 0 or 1, a² and so d²L/da² leave the range of floats).
+    `second` holds the second-derivative rows (a row of a quantity too large for a float,
+    as d²L/da² at a within ~1e-154 of 0 or 1, has no values and a note saying so).
     """
 
     rows: tuple[Row, ...]
     graph: LectureGraph
     second: tuple[Row, ...] = ()
-    second_note: str = ""
 
     @property
     def max_formula_diff(self) -> float:
         """The largest |autograd - formula| over the first-derivative rows."""
-        return max(abs(r.autograd - r.closed_form) for r in self.rows)
+        return _max_formula_diff(self.rows)
 
     @property
     def max_second_formula_diff(self) -> float:
-        """The largest |grad of grad - the lecture's formula| over the second derivatives."""
-        return max((abs(r.autograd - r.closed_form) for r in self.second), default=math.nan)
+        """The largest |grad of grad - the lecture's formula| over the second derivatives
+        (nan when there are none)."""
+        return _max_formula_diff(self.second)
 
     @property
     def max_second_numeric_diff(self) -> float:
@@ -132,8 +144,6 @@ class Comparison(_Table):
             text += f"\n\n{SECOND_TITLE}:\n" + "\n".join(
                 [_text(_cells(self.second)), *_footnotes(self.second)]
             )
-        elif second and self.second_note:
-            text += f"\n\n{SECOND_TITLE}: not shown: {self.second_note}."
         return text
 
     def __str__(self) -> str:
@@ -144,8 +154,6 @@ class Comparison(_Table):
         if self.second:
             html += f"<p>{escape(SECOND_TITLE)}</p>" + tables.html(_cells(self.second))
             html += _footnotes_html(self.second)
-        elif self.second_note:
-            html += f"<p>{escape(f'{SECOND_TITLE}: not shown: {self.second_note}.')}</p>"
         return html
 
     @property
@@ -163,9 +171,16 @@ class Comparison(_Table):
         return _cells(self.second)
 
 
+def _max_formula_diff(rows: tuple[Row, ...]) -> float:
+    differences = [abs(r.autograd - r.closed_form) for r in rows if not r.missing]
+    return max(differences) if differences else math.nan
+
+
 def _max_numeric_diff(rows: tuple[Row, ...]) -> float:
     differences = [
-        abs(r.autograd - r.finite_difference) for r in rows if r.finite_difference is not None
+        abs(r.autograd - r.finite_difference)
+        for r in rows
+        if not r.missing and r.finite_difference is not None
     ]
     return max(differences) if differences else math.nan
 
@@ -186,9 +201,11 @@ def _footnotes(rows: tuple[Row, ...]) -> list[str]:
     """One line per reason: which rows have no finite difference, and why."""
     lines = []
     for note, mark in _notes(rows).items():
-        which = ", ".join(r.quantity for r in rows if r.note == note)
-        lines.append(f"{mark} no finite difference for {which}: {note}.")
-    if lines:
+        which = [r for r in rows if r.note == note]
+        names = ", ".join(r.quantity for r in which)
+        what = f"{names}:" if which[0].missing else f"no finite difference for {names}:"
+        lines.append(f"{mark} {what} {note}.")
+    if any(r.note and not r.missing for r in rows):
         lines.append("  Autograd and the lecture's formula need no step: their columns stand.")
     return lines
 
@@ -202,7 +219,12 @@ def _cells(rows: tuple[Row, ...]) -> list[list[str]]:
     cells = [list(HEADER)]
     marks = _notes(rows)
     for r in rows:
-        fd, fd_diff = "—" + marks.get(r.note, ""), "—"
+        mark = "—" + marks.get(r.note, "")
+        if r.missing:
+            values = [mark if math.isnan(v) else number(v) for v in (r.autograd, r.closed_form)]
+            cells.append([r.quantity, r.formula, *values, "—", "—", "—"])
+            continue
+        fd, fd_diff = mark, "—"
         if r.finite_difference is not None:
             fd = number(r.finite_difference)
             fd_diff = tables.difference(abs(r.autograd - r.finite_difference))
@@ -420,14 +442,4 @@ def compare(
     ]
     from microgrand.second_comparison import second_rows  # it builds on this module
 
-    try:
-        second = second_rows(graph, order, (x1, x2, w1, w2, b, y))
-    except (ArithmeticError, ValueError) as error:
-        # The first table stands; only the second derivatives leave the range of floats.
-        a = graph.a.value
-        note = (
-            f"at a = {a:.4g}, d²L/da² = y/a² + (1-y)/(1-a)² is too large for a float "
-            f"({type(error).__name__}: {error})"
-        )
-        return Comparison(tuple(rows), graph, (), note)
-    return Comparison(tuple(rows), graph, second)
+    return Comparison(tuple(rows), graph, second_rows(graph, order, (x1, x2, w1, w2, b, y)))

@@ -311,6 +311,15 @@ def hessian_m_examples(
     return tuple(tuple(value / m for value in row) for row in H)
 
 
+def _over_square(y: float, u: float) -> float:
+    """y/u²; where u² rounds to 0, inf (0 for y = 0) instead of a ZeroDivisionError, so that
+    the term of a label of 0 stays 0 and a term too large for floats is inf, as in `*`."""
+    square = u * u
+    if square == 0.0:
+        return math.inf if y else 0.0
+    return y / square
+
+
 def second_derivatives(
     x1: float, x2: float, w1: float, w2: float, b: float, y: float
 ) -> dict[str, float]:
@@ -318,12 +327,13 @@ def second_derivatives(
 
     ``d2a`` is ∂²L/∂a² = y/a² + (1-y)/(1-a)² (the derivative of da), ``d2z`` is
     ∂²L/∂z² = a(1-a) (the derivative of dz = a - y), and ``d2w1``, ``dw1dw2``, ``dw1db``,
-    ``d2w2``, ``dw2db``, ``d2b`` are the entries of `hessian_one_example`.
+    ``d2w2``, ``dw2db``, ``d2b`` are the entries of `hessian_one_example`. As everywhere in
+    float arithmetic, an entry too large for a float is inf (d2a at a below ~1e-154).
     """
     a = sigmoid(w1 * x1 + w2 * x2 + b)
     H = hessian_one_example(x1, x2, w1, w2, b, y)
     return {
-        "d2a": y / (a * a) + (1.0 - y) / ((1.0 - a) * (1.0 - a)),
+        "d2a": _over_square(y, a) + _over_square(1.0 - y, 1.0 - a),
         "d2z": a * (1.0 - a),
         "d2w1": H[0][0],
         "dw1dw2": H[0][1],

@@ -9,8 +9,10 @@ differences of the graph's own forward pass.
 
 from __future__ import annotations
 
+import math
+
 from microgrand import lecture
-from microgrand.comparison import Row, make_row
+from microgrand.comparison import Row, make_row, missing_row
 from microgrand.finite_differences import NoStepError, second_difference
 from microgrand.gradients import grad
 from microgrand.logreg import LectureGraph
@@ -33,25 +35,33 @@ SECOND = (
 def second_rows(
     graph: LectureGraph, order: list[Node], point: tuple[float, ...], eps: float = 1e-4
 ) -> tuple[Row, ...]:
-    """The second-derivative rows: grad of grad, the lecture's formula, second differences."""
+    """The second-derivative rows: grad of grad, the lecture's formula, second differences.
+
+    Where grad of grad overflows (at a within ~1e-154 of 0 or 1 the graph of da holds
+    values like y/a²) or the lecture's formula is too large for a float, that value is "—"
+    with the reason, in that row only: the other rows and columns stand.
+    """
     nodes = graph._asdict()
     closed = lecture.second_derivatives(*point)
-    hessian_entries = {}
-    params = [graph.w1, graph.w2, graph.b]
-    for name, first in zip(
-        ("w1", "w2", "b"), grad(graph.L, params, create_graph=True), strict=True
-    ):
-        row = grad(first, params, allow_unused=True)
-        hessian_entries.update(
-            {(name, other): h for other, h in zip(("w1", "w2", "b"), row, strict=True)}
-        )
+    firsts: dict[str, Node] = {}
     rows = []
     for label, formula, key, u, v in SECOND:
-        if u == v and u in ("a", "z"):
-            (first,) = grad(graph.L, nodes[u], create_graph=True)
-            autograd = grad(first, nodes[u], allow_unused=True)[0]
-        else:
-            autograd = hessian_entries[(u, v)]
+        reasons = []
+        try:
+            if u not in firsts:
+                (firsts[u],) = grad(graph.L, nodes[u], create_graph=True)
+            (autograd,) = grad(firsts[u], nodes[v], allow_unused=True)
+        except OverflowError as error:
+            autograd = math.nan
+            reasons.append(f"grad of grad overflowed ({error})")
+        lecture_value = closed[key]
+        if math.isinf(lecture_value):
+            lecture_value = math.nan
+            where = ", ".join(f"{n} = {nodes[n].value:.4g}" for n in dict.fromkeys(("a", u, v)))
+            reasons.append(f"the lecture's {formula} is too large for a float at {where}")
+        if reasons:
+            rows.append(missing_row(label, formula, autograd, lecture_value, "; ".join(reasons)))
+            continue
         fd: float | NoStepError
         try:
             fd = second_difference(order, nodes[u], nodes[v], eps, rounding_check=True)

@@ -283,3 +283,10 @@ def test_drawings_of_a_gradient_graph_write_gradients_as_explain_does() -> None:
     first = str(draw(g.L).source)
     assert "d(L)" not in first and "dL/d" not in first
     assert re.search(r'label="dz = a − y', first), first
+
+
+def test_second_derivatives_of_the_lecture_beyond_floats_are_inf_not_an_error() -> None:
+    """d2a = y/a² + (1-y)/(1-a)²: where a² rounds to 0, a label of 0 leaves 1/(1-a)², and
+    a label of 1 gives inf (as float arithmetic says overflow), not ZeroDivisionError."""
+    assert lecture.second_derivatives(2.0, -1.0, 0.0, 0.0, -700.0, 0.0)["d2a"] == 1.0
+    assert lecture.second_derivatives(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)["d2a"] == math.inf

@@ -96,17 +96,54 @@ def test_a_step_that_rounds_away_inside_the_graph_is_not_shown() -> None:
     assert lecture.max_numeric_diff < 1e-9 and lecture.max_second_numeric_diff < 1e-6
 
 
-def test_second_derivatives_too_large_for_floats_are_said_and_the_first_table_stays() -> None:
-    table = compare(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)  # a = 9.9e-305: a² underflows
-    assert table.second == () and "too large for a float" in table.second_note
+def test_a_second_derivative_too_large_for_floats_is_a_dash_in_its_row_only() -> None:
+    """a = 9.9e-305, y = 1: grad of grad overflows (the graph of da holds y/a²) and the
+    lecture's y/a² is beyond floats. Once the whole second table was dropped, with the
+    formula's text copied into the message; now each row says what it lacks, and the
+    lecture's values that exist stand."""
+    from microgrand.second_comparison import SECOND
+
+    table = compare(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)
     assert len(table.rows) == 6 and table.rows[1].finite_difference is not None
-    assert table.text().endswith(
-        "Second derivatives: grad of grad vs the lecture's Hessian vs second differences: "
-        "not shown: at a = 9.86e-305, d²L/da² = y/a² + (1-y)/(1-a)² is too large for a float "
-        "(ZeroDivisionError: float division by zero)."
-    )
-    assert "not shown" in table._repr_html_()
+    assert [r.quantity for r in table.second] == [row[0] for row in SECOND]
+    d2a, d2z = table.second[0], table.second[1]
+    assert d2a.missing and math.isnan(d2a.autograd) and math.isnan(d2a.closed_form)
+    assert d2a.note.startswith("grad of grad overflowed (grad: the gradient of 'a' is inf")
+    assert f"the lecture's {SECOND[0][1]} is too large for a float at a = 9.86e-305" in d2a.note
+    assert d2z.missing and d2z.closed_form == table.graph.a.value * (1 - table.graph.a.value)
+    text = table.text()
+    assert "not shown" not in text
+    d2a_line = next(line for line in text.splitlines() if line.startswith("d²L/da² "))
+    assert d2a_line.split()[-5:] == ["—¹", "—¹", "—", "—", "—"], d2a_line
+    d2z_line = next(line for line in text.splitlines() if line.startswith("d²L/dz² "))
+    assert d2z_line.split()[-5:] == ["—²", "9.86e-305", "—", "—", "—"], d2z_line
+    assert "\n¹ d²L/da²: grad of grad overflowed" in text
+    assert "d²L/da²" in table._repr_html_() and "¹ d²L/da²: grad of grad" in table._repr_html_()
     assert math.isnan(table.max_second_numeric_diff)
+    assert math.isnan(table.max_second_formula_diff)
+
+
+def test_second_derivatives_stand_where_only_the_lecture_formula_divided_by_zero() -> None:
+    """a = 9.9e-305, y = 0: d²L/da² = 0/a² + 1/(1-a)² = 1. The lecture's y/(a·a) once
+    raised ZeroDivisionError (a² rounds to 0) and the whole table read "too large"."""
+    table = compare(2.0, -1.0, 0.0, 0.0, -700.0, 0.0)
+    assert len(table.second) == 8 and not any(r.missing for r in table.second)
+    d2a = table.second[0]
+    assert d2a.autograd == 1.0 and d2a.closed_form == 1.0
+    assert table.max_second_formula_diff == 0.0
+
+
+def test_a_bug_in_the_second_table_is_raised_not_called_an_overflow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from microgrand import lecture
+
+    def broken(*point: float) -> dict[str, float]:
+        raise ValueError("a bug in the closed form")
+
+    monkeypatch.setattr(lecture, "second_derivatives", broken)
+    with pytest.raises(ValueError, match=r"^a bug in the closed form$"):
+        compare(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)
 
 
 def test_finite_difference_says_why_there_is_no_step() -> None:
