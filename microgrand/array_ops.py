@@ -166,11 +166,19 @@ def form(name: str, function: Callable[..., float], arity: int) -> Callable[...,
 
 def user_form(name: str, array: Callable[..., Array]) -> Callable[..., Array]:
     """A user's array form as compiled code calls it: numpy floats in (never Python
-    floats, which do not raise on overflow), and one finite float64 per element out."""
+    floats, which do not raise on overflow), and one finite float64 per element out.
+
+    Under compiled code's errstate numpy raises inside the user's function (exp(800)): it
+    runs again without raising, and its first element that is not finite is the
+    `ArrayFormError` (op, example, input); if every element is finite (1/exp(800) is 0.0,
+    an overflow on the way), that result stands."""
 
     def run(*args: Array) -> Array:
         args = tuple(a if a.__class__ is np.ndarray else np.float64(a) for a in args)
-        out = array(*args)
+        try:
+            out = array(*args)
+        except ArithmeticError as error:
+            out = _without_raising(name, array, args, error)
         shape = max(a.shape for a in args)  # (m,) if any input holds m examples, else ()
         if out.__class__ is not np.ndarray or out.dtype is not FLOAT64 or out.shape != shape:
             try:
@@ -185,9 +193,23 @@ def user_form(name: str, array: Callable[..., Array]) -> Callable[..., Array]:
     return run
 
 
+def _without_raising(
+    name: str, array: Callable[..., Array], args: tuple[Array, ...], error: ArithmeticError
+) -> Array:
+    """The user's array form under ``errstate(all="ignore")``, after it raised `error`."""
+    try:
+        with np.errstate(all="ignore"):
+            return array(*args)
+    except ArithmeticError:  # raised by the user's own code, not numpy's errstate
+        raise ArrayFormError(
+            f"{name}: array= raised {type(error).__name__} ({error}) on the arrays"
+        ) from None
+
+
 class ArrayFormError(FloatingPointError):
-    """A user's array form gave inf or nan. If the float forward fails on that example too,
-    that error is the one reported (it names the node); if not, the array form is wrong."""
+    """A user's array form gave inf or nan (or raised even without numpy's errstate). If
+    the float forward fails on that example too, that error is the one reported (it names
+    the node); if not, the array form is wrong."""
 
 
 def _not_finite(name: str, args: tuple[Array, ...], out: Array) -> str:

@@ -238,6 +238,68 @@ def test_an_array_form_wrong_only_where_the_check_did_not_look(grow: ops.Op) -> 
         f(np.array([1.0, 150.0, 200.0]), 1.0)
 
 
+@pytest.fixture
+def soft(request: pytest.FixtureRequest) -> Iterator[ops.Op]:
+    """softplus under another name, with the array form given by the test's parameter."""
+    yield microgrand.define_op("soft", softplus, "sigmoid(x)", array=request.param)
+    forget("soft")
+
+
+def soft_of(w_x: tuple[float, float] = (1.0, 0.5)) -> tuple[Node, list[Node]]:
+    w, x = Node(w_x[0], "w"), Node(w_x[1], "x", requires_grad=False)
+    return ops.TABLE["soft"].function(w * x).named("J"), [x, w]
+
+
+@pytest.mark.parametrize("soft", [lambda x: np.log1p(np.exp(x))], indirect=True)
+def test_an_array_form_that_raises_under_errstate_is_blamed(soft: ops.Op) -> None:
+    """log1p(exp(x)) overflows past x = 709.78 where softplus is finite. Under compiled
+    code's errstate numpy raises inside the user's function: the error names the op, the
+    first example where it is not finite and its input (was: 'FloatingPointError on the
+    arrays (overflow encountered in exp), though each example alone is computed without
+    one', with neither)."""
+    f = microgrand.compile(*soft_of())
+    with pytest.raises(
+        ValueError,
+        match=r"^soft: array= gave inf for example 1 \(its input 800\.0\), but its forward "
+        r"function gives a finite number there: the op's array form \(define_op's array=\) "
+        "disagrees",
+    ):
+        f(np.array([0.0, 800.0, 900.0]), 1.0)
+    assert close(f(np.array([0.0, 1.0]), 1.0).value, softplus(0.0) + softplus(1.0))
+
+
+def _over_on_the_way(x: Any) -> Any:
+    return np.log1p(1.0 / np.exp(-x))  # at x = -800: exp(800) overflows, log1p(1/inf) is 0
+
+
+@pytest.mark.parametrize("soft", [_over_on_the_way], indirect=True)
+def test_an_array_form_finite_after_an_overflow_on_the_way_is_taken(soft: ops.Op) -> None:
+    """An array form that raises under errstate but gives a finite number for every
+    example without it (1/(1 + exp(800)) is 0.0) gives that number, as numpy means it."""
+    f = microgrand.compile(*soft_of())
+    X = np.array([0.5, -800.0])
+    out = f(X, 1.0)
+    assert close(out.value, softplus(0.5) + softplus(-800.0))
+    assert close(out.grads["w"], 0.5 * microgrand.ops.sigmoid(0.5))
+
+
+def _refuses_large_inputs(x: Any) -> Any:
+    if np.max(x) > 100.0:
+        raise ZeroDivisionError("my own error")  # the user's code, not numpy's errstate
+    return softplus_array(x)
+
+
+@pytest.mark.parametrize("soft", [_refuses_large_inputs], indirect=True)
+def test_an_array_form_that_raises_an_arithmetic_error_itself_is_blamed(soft: ops.Op) -> None:
+    f = microgrand.compile(*soft_of())
+    with pytest.raises(
+        ValueError,
+        match=r"^soft: array= raised ZeroDivisionError \(my own error\) on the arrays, but its "
+        r"forward function gives a finite number there: the op's array form",
+    ):
+        f(np.array([0.0, 800.0]), 1.0)
+
+
 def _short_for_long_inputs(x: Any) -> Any:
     out = np.expm1(x)
     return out[:-1] if np.size(x) > 50 else out
