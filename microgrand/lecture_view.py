@@ -273,9 +273,11 @@ class Lecture:
         if node.op in ("mul", "div") and id(node) not in self.names:
             # A folded product or quotient keeps its shape (one level, over its operands as
             # written): a·a reads a², and the quotient's derivative −out/y reads y/a², not
-            # y/a/a, as the course writes them.
-            x, y = (self._written(p) for p in node.parents)
-            if node.op == "mul" and x == y and x[0] != "num":
+            # y/a/a, as the course writes them. A square is one node twice, not two nodes
+            # that print alike (two nodes named a are a·a).
+            first, second = node.parents
+            x, y = self._written(first), self._written(second)
+            if node.op == "mul" and first is second and x[0] != "num":
                 return ("pow", x, ("num", 2.0))
             quotient = ("div", x, y)
             if node.op == "div" and show(quotient)[0] == written[1]:

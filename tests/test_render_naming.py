@@ -90,6 +90,21 @@ def test_a_folded_square_and_quotient_read_as_powers_in_red_labels() -> None:
     assert "dx = x² + x² + x² = 6.75" in labels(K, "lecture")
 
 
+def test_two_nodes_with_one_name_folded_into_a_box_are_not_a_square() -> None:
+    """A folded product is a square only when it is one node twice: two distinct nodes
+    both named a (1.5 and 2.5) read a·a, not a² (which would mean 1.5² = 2.25, not 3.75)."""
+    a, other = Node(1.5, "a"), Node(2.5, "a")
+    K = (a * other * a).named("K")
+    K.backward()
+    drawn = labels(K, "lecture")
+    first = next(label for label in drawn if label.startswith("da = ") and "7.5" in label)
+    assert first.startswith("da = a·a + "), first  # the box a·a (3.75), then the path a·a
+    # one node twice still reads as a square: d(a·a·other)/d(other) is the box a·a = 2.25
+    same = (a * a * other).named("K")
+    same.backward()
+    assert "da = a² = 2.25" in labels(same, "lecture")
+
+
 def test_what_drawings_write_for_a_power_microgrand_draw_reads() -> None:
     """``a**b`` as drawn is what ``microgrand draw`` accepts, and means the same."""
     root = microgrand.parse.build(["J = a**b + a**2", "a=1.5", "b=0.5"])
