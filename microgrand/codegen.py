@@ -46,6 +46,7 @@ from microgrand.ops import (
     BCE_WITH_LOGITS,
     DIV,
     FORMULA_FUNCTIONS,
+    LOG,
     MUL,
     NEG,
     POW,
@@ -207,7 +208,8 @@ def _forward(p: Plan, computed: list[Node]) -> None:
         else:
             helper = POWER if op is POW else _helper(p, op)
             expr = ast.Call(ast.Name(helper), args, [])
-            consumers_squash.update(node.parents)
+            if op is not LOG:  # log(inf) is inf, log(nan) nan, log(-inf) raises: no squash
+                consumers_squash.update(node.parents)
         label = node._p1
         if op is BCE_WITH_LOGITS and label in inputs and p.names[label] not in p.labels:
             p.labels.append(p.names[label])
@@ -222,9 +224,17 @@ def _forward(p: Plan, computed: list[Node]) -> None:
             p.said[p.names[node]] = p.forward[-1]
     # inf and nan spread through +, -, *, / and into the root; only an op that can squash
     # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
-    # The ignore below: computed nodes hold Op rows
-    silent = [*p.inputs, *(n for n in computed if n._op.name not in SAFE)]  # type: ignore[union-attr]
-    checked = [p.root, *(n for n in silent if n in consumers_squash)]
+    # Such a value starts at an input or an op that is not SAFE, and passes on through -x
+    # and log(x) too (t = x * y; sigmoid(-t) squashes the overflow of t through the -).
+    silent = set(p.inputs)
+    for node in computed:
+        # The ignore below: computed nodes hold Op rows
+        if node._op.name not in SAFE or (  # type: ignore[union-attr]
+            node._op in (NEG, LOG) and node._p0 in silent
+        ):
+            silent.add(node)
+    squashed = silent & consumers_squash
+    checked = [p.root, *(n for n in [*p.inputs, *computed] if n in squashed)]
     p.checked = list(dict.fromkeys(p.names[n] for n in checked if n._op is not CONSTANT))
 
 

@@ -147,7 +147,8 @@ def central_difference(
 # function is called by its name there, so an op called `result` or `float` would replace
 # them (a wrong sum for `total`, every float call sent down the slow path for `float`).
 CODE_NAMES = frozenset(
-    {"self", "reduce", "result", "dot", "total", "examples", "finite", "float", "power", "np"}
+    {"reduce", "result", "dot", "total", "examples", "finite", "float", "power", "np"}
+    | {"general", "fail"}  # the compiled object's slow paths, called from the float code
 )
 _RESERVED = frozenset({"out", "x", "y", *HELPERS})
 # Where the formulas are checked against central differences: away from 0 (relu's kink,

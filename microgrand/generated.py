@@ -43,13 +43,13 @@ def source(p: Plan, fname: str) -> str:
         *float_head(p, fname),
         "    try:",
         *(f"        {line}" for line in body),
-        "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
-        f"        return self.fail({params})",
+        "    except (ArithmeticError, ValueError):  # the engine names the node: fail",
+        f"        return fail({params})",
     ]
     if len(rows) > _ONE_CHECK_ROWS:
         # One expression of 100,000 terms is too deep for Python's compiler (RecursionError):
         # a long graph (tanh after tanh) sums its checks one row at a time.
-        scalar += [f"    {line}" for line in finite_check(p.checked, f"return self.fail({params})")]
+        scalar += [f"    {line}" for line in finite_check(p.checked, f"return fail({params})")]
     elif rows:
         # One addition per value first: inf or nan makes the sum times 0.0 nan. Only then
         # (or when finite values add up past the largest float) the exact test, x - x.
@@ -63,7 +63,7 @@ def source(p: Plan, fname: str) -> str:
             "    ) * 0.0 != 0.0 and (",
             *(f"        {'+ ' if i else ''}{row}" for i, row in enumerate(rows)),
             "    ) != 0.0:",
-            f"        return self.fail({params})",
+            f"        return fail({params})",
         ]
     scalar.append(f"    return result(({returned}))")
     return "\n".join(scalar) + "\n"
@@ -80,11 +80,11 @@ def statements(p: Plan) -> list[str]:
 
 
 def float_head(p: Plan, fname: str) -> list[str]:
-    """The float function's first lines: up to the call of self.general for anything but
+    """The float function's first lines: up to the call of `general` for anything but
     floats (ints, arrays, bad values) or a label out of [0, 1]."""
     params = ", ".join(p.params)
     root = p.names[p.root]
-    head = f"def {fname}(self, {params + ', ' if params else ''}reduce='sum'):"
+    head = f"def {fname}({params + ', ' if params else ''}reduce='sum'):"
     dispatch = " is ".join(["float", *(f"{name}.__class__" for name in p.params)])
     condition = [f"not {dispatch}"] if p.params else []
     condition += ["reduce != 'sum'", *(f"not 0.0 <= {y} <= 1.0" for y in p.labels)]
@@ -92,9 +92,9 @@ def float_head(p: Plan, fname: str) -> list[str]:
         head,
         f'    """{root} and its gradients on floats, the engine\'s arithmetic in its order."""',
         *(f"    {line}" for line in frozen_comments(p)),
-        "    # Not all floats (ints, arrays, bad values) or a label out of [0, 1]: self.general",
+        "    # Not all floats (ints, arrays, bad values) or a label out of [0, 1]: general",
         f"    if {' or '.join(condition)}:",
-        f"        return self.general({params + ', ' if params else ''}reduce=reduce)",
+        f"        return general({params + ', ' if params else ''}reduce=reduce)",
     ]
 
 

@@ -17,7 +17,7 @@ statement that copies a value as slowly as the statement that computed it.
 
 - **Floats**: each part checks the values it made last whose finiteness the short version
   checks (`generated.finite_check`) and raises FloatingPointError, which the driver's
-  ``except`` turns into ``self.fail``: the engine re-runs the example and names the node.
+  ``except`` turns into ``fail``: the engine re-runs the example and names the node.
 - **Arrays**: each part deletes a value after its last use, as the short version does, and
   a part's other locals go when it returns.
 """
@@ -53,7 +53,7 @@ def float_source(p: Plan, fname: str) -> str:
     params = ", ".join(p.params)
     returned = ", ".join(p.outputs) + ("," if len(p.outputs) == 1 else "")
     body = statements(p)
-    failure = f"return self.fail({params})"
+    failure = f"return fail({params})"
     handed, parts, unchecked = _split(body, p.params, f"return ({returned})", p.checked)
     driver = [
         *float_head(p, fname),
@@ -63,7 +63,7 @@ def float_source(p: Plan, fname: str) -> str:
         "    try:",
         *(f"        _part{j}(_live)" for j in range(1, len(parts))),
         f"        _outputs = _part{len(parts)}(_live)",
-        "    except (ArithmeticError, ValueError):  # the engine names the node: self.fail",
+        "    except (ArithmeticError, ValueError):  # the engine names the node: fail",
         f"        {failure}",
         *(f"    {line}" for line in (finite_check(unchecked, failure) if unchecked else [])),
         "    return result(_outputs)",

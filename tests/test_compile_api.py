@@ -338,6 +338,21 @@ def test_an_overflow_the_output_squashes_is_still_an_error() -> None:
         f(800.0)
 
 
+@pytest.mark.parametrize("through", ["neg", "log"])
+def test_an_overflow_squashed_after_a_negation_or_a_log_is_still_an_error(through: str) -> None:
+    """t = x·y overflows; sigmoid(-t) and sigmoid(log t) are finite again: the float code
+    gave 0.0 and 1.0 for sigmoid(-t) where the engine refuses the product (found by hand:
+    -t and log t pass the inf on without a check of their own)."""
+    x, y = Node(1.0, "x"), Node(1.0, "y")
+    t = (x * y).named("t")
+    u = -t if through == "neg" else t.log()
+    f = microgrand.compile(u.sigmoid().named("v"), [x, y])
+    with pytest.raises(OverflowError, match=r"^mul: the result inf"):
+        f(1e200, 1e200)
+    with pytest.raises(OverflowError, match=r"^example 1 of 2: mul: the result inf"):
+        f(np.array([1.0, 1e200]), np.array([1.0, 1e200]))
+
+
 def test_sum_over_the_examples_that_overflows() -> None:
     x = Node(1.0, "x")
     f = microgrand.compile((x * 1e308).named("J"), [x])
