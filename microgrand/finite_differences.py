@@ -18,7 +18,7 @@ import math
 from microgrand.checks import describe
 from microgrand.define import ATOL, RTOL
 from microgrand.node import Node
-from microgrand.ops import TABLE
+from microgrand.ops import Op
 
 _TRIES = 30  # second differences: shrinks by 4, from 1e-4 down to about 1e-22
 # Once a step had to shrink, the edge is within a few steps of the value: the difference is
@@ -44,16 +44,18 @@ class NoStepError(ValueError):
 def recompute(order: list[Node], replaced: dict[Node, float]) -> float:
     """The value of the last node of `order` (a graph, parents first, as `engine.ancestors`
     gives it) with some nodes' values replaced and every other computed node recomputed by
-    the op table's forward rules: finite differences without building a new graph."""
+    the forward rule of each node's own op row: finite differences without building a new
+    graph. The row is the node's, not the table's by name: an op defined again since (a
+    notebook cell run twice) leaves a graph built before it with the old forward."""
     values: dict[int, float] = {id(node): value for node, value in replaced.items()}
     for current in order:
         if id(current) in values:
             continue
-        if current.op is None:
+        if current.is_leaf:
             values[id(current)] = current.value
         else:
-            inputs = (values[id(p)] for p in current.parents)
-            values[id(current)] = TABLE[current.op].forward(*inputs)
+            op: Op = current._op  # type: ignore[assignment]  # a computed node holds its Op row
+            values[id(current)] = op.forward(*(values[id(p)] for p in current.parents))
     return values[id(order[-1])]
 
 

@@ -156,6 +156,27 @@ def test_a_users_op_may_be_defined_again() -> None:
         forget("twice")
 
 
+def test_finite_differences_of_a_graph_built_before_a_redefinition_use_the_old_forward() -> None:
+    """compare's third column re-runs a graph's forward pass: with the op row the graph's
+    nodes hold, not the row the table holds now under that name."""
+    from microgrand.engine import ancestors
+    from microgrand.finite_differences import finite_difference, recompute
+
+    microgrand.define_op("cubed", lambda x: x**3, "3 * x**2")
+    x = Node(2.0, "x")
+    old = x.cubed()  # type: ignore[attr-defined]  # a method define_op adds at run time
+    microgrand.define_op("cubed", lambda x: x**3 + 10.0 * x, "3 * x**2 + 10")
+    try:
+        order = ancestors(old)
+        assert recompute(order, {x: 3.0}) == 27.0  # the new forward would give 57
+        old.backward()
+        slope = finite_difference(order, x)
+        assert math.isclose(slope, 12.0, rel_tol=1e-6), slope  # d(x³)/dx at 2, not 22
+        assert math.isclose(slope, x.grad, rel_tol=1e-6)
+    finally:
+        forget("cubed")
+
+
 @pytest.mark.parametrize(
     ("forward", "derivatives", "error", "message"),
     [
