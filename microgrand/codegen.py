@@ -364,8 +364,8 @@ def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
             for parent in node.parents:
                 if parent in wants:
                     arrivals[parent] = arrivals.get(parent, 0) + 1
-    # The ignore below: a computed node's op slot holds its Op row
     ops = {node._op for node in order}
+    # The ignore below: a computed node's op slot holds its Op row
     constant = {op: all(isinstance(d, Num) for d in op.derivatives) for op in ops}  # type: ignore[union-attr]
     return {
         node

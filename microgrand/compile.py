@@ -167,7 +167,9 @@ class Compiled:
         source: the generated function as Python source (what runs on floats).
         array_sources: the numpy versions made so far, one per set of inputs given as
             arrays: the same forward statements; backward sums scalar gradients as it goes;
-            results go into temporaries that are not used again (`microgrand.inplace`).
+            in a short graph's code results go into temporaries that are not used again
+            (`microgrand.inplace`); a graph of more than 5,000 statements is written in
+            parts (`microgrand.parts`), without that rewrite.
         inputs: the traced input leaves, in call order.
         root: the traced root.
     """

@@ -195,11 +195,12 @@ def define_op(
             with `microgrand.compile` and run on arrays of m examples. Without it they call
             `forward` once per example, in Python: correct, but tens of times slower (34x
             for softplus at m = 10,000; the generated code says so in a comment). It is
-            checked against
-            `forward` at the points the formulas are checked at (as one array, and as
-            numpy floats), and must return one finite float64 per element; in compiled
-            code it runs under numpy's ``errstate(over/invalid/divide="raise")``, so an
-            overflow is reported like any other, naming the node and the first example.
+            checked against `forward` at the points the formulas are checked at (as one
+            array, and as numpy floats), and must return one finite float64 per element;
+            in compiled code it runs under numpy's
+            ``errstate(over/invalid/divide="raise")``, so an overflow is reported like any
+            other, naming the node and the first example (or the array form, where
+            `forward` is finite there).
 
     Raises:
         ValueError: the name is taken or invalid, a formula does not parse, it disagrees

@@ -47,8 +47,9 @@ def source(p: Plan, fname: str) -> str:
         f"        return fail({params})",
     ]
     if len(rows) > _ONE_CHECK_ROWS:
-        # One expression of 100,000 terms is too deep for Python's compiler (RecursionError):
-        # a long graph (tanh after tanh) sums its checks one row at a time.
+        # One expression of 2,000 terms is already too deep for Python's compiler
+        # (RecursionError): a graph that checks more than 600 values (longer than 5,000
+        # statements it is written in parts) sums its checks one row at a time.
         scalar += [f"    {line}" for line in finite_check(p.checked, f"return fail({params})")]
     elif rows:
         # One addition per value first: inf or nan makes the sum times 0.0 nan. Only then
@@ -136,10 +137,12 @@ def array_source(
 
     Each temporary is deleted after its last use, so that numpy reuses its memory for the
     next one instead of asking the OS for more (for 100,000 examples a temporary is 800 KB,
-    and fresh pages cost more than the arithmetic on them); with `in_place` (the default)
-    results are written into dead temporaries (`microgrand.inplace`), so that fewer arrays
-    are made at all. Returns the source and whether the function returns the root's
-    negation (`_summed_root`): then the caller negates the root's sum.
+    and fresh pages cost more than the arithmetic on them). In a short graph's code, with
+    `in_place` (the default), results are written into dead temporaries
+    (`microgrand.inplace`), so that fewer arrays are made at all; a long graph's
+    (`parts.is_long`) is written in parts without that rewrite, whatever `in_place` says.
+    Returns the source and whether the function returns the root's negation
+    (`_summed_root`): then the caller negates the root's sum.
     """
     from microgrand import parts
 

@@ -260,7 +260,7 @@ def _namer(steps: list[Step], fresh: Callable[[], str]) -> Callable[[str], str]:
         if not name.startswith(TEMPORARY):
             return name
         if name not in names:
-            # The ignore below: a chain of temporaries ends in a statement's name or a fresh one
+            # A chain of temporaries ends in a statement's name or a fresh one.
             names[name] = final(continues[name]) if name in continues else fresh()
         return names[name]
 
