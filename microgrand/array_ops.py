@@ -171,7 +171,8 @@ def user_form(name: str, array: Callable[..., Array]) -> Callable[..., Array]:
     Under compiled code's errstate numpy raises inside the user's function (exp(800)): it
     runs again without raising, and its first element that is not finite is the
     `ArrayFormError` (op, example, input); if every element is finite (1/exp(800) is 0.0,
-    an overflow on the way), that result stands."""
+    an overflow on the way), that result stands. A result that is (a view of) an input is
+    copied."""
 
     def run(*args: Array) -> Array:
         args = tuple(a if a.__class__ is np.ndarray else np.float64(a) for a in args)
@@ -187,6 +188,10 @@ def user_form(name: str, array: Callable[..., Array]) -> Callable[..., Array]:
                 raise TypeError(f"{name}: {problem}") from None
         if not _all_finite(out):
             raise ArrayFormError(_not_finite(name, args, out))
+        if any(np.may_share_memory(out, a) for a in args):
+            # Its input itself or a view of it (allowed: it changes nothing): else a Result
+            # could hold one array as two entries, or the caller's own array.
+            return out.copy()
         return out
 
     run.__name__ = name

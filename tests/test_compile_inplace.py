@@ -306,6 +306,21 @@ def test_a_user_array_form_that_returns_its_input_is_never_written_into(same: op
     assert "out=t1" not in source and "same(x, out=" not in source
 
 
+def test_a_user_array_form_that_returns_its_input_gives_a_result_of_its_own(
+    same: ops.Op,
+) -> None:
+    """v = same(u) and s = same(x) named: v was u's array, s the caller's X (and ds = v,
+    du = s...): no entry of the Result is another's array or an input."""
+    x, w = Node(0.5, "x"), Node(2.0, "w")
+    u = (w * x).named("u")
+    J = (same.function(u).named("v") * same.function(x).named("s")).named("J")
+    f = microgrand.compile(J, [x, w])
+    args = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 2.0, 3.0])]
+    out = f(*args)
+    assert_owns_its_arrays(out, args)
+    assert bits(out.values["v"]) == bits(out.values["u"]) and bits(out.values["s"]) == bits(args[0])
+
+
 # --- the inputs' checks: few passes over the examples, the same errors ---------------------
 
 
