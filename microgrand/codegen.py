@@ -21,7 +21,7 @@ import ast
 import builtins
 import copy
 import keyword
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from microgrand.codegen_exprs import (
@@ -31,36 +31,31 @@ from microgrand.codegen_exprs import (
     literal_value,
     negate,
     negated_name,
-    renamed,
     sum_over_examples,
     times,
     unparse,
     uses,
 )
+from microgrand.codegen_terms import BINARY, POWER, call_name, partial_expr, safe_name
 from microgrand.define import CODE_NAMES
 from microgrand.engine import CONSTANT, DATA, PARAMETER
-from microgrand.formula import HELPERS, Num, Term, Var
+from microgrand.formula import Num
 from microgrand.node import Node
 from microgrand.ops import (
-    ADD,
     BCE_WITH_LOGITS,
     DIV,
     FORMULA_FUNCTIONS,
     LOG,
-    MUL,
     NEG,
     POW,
     SIGMOID,
-    SUB,
     TABLE,
     Op,
 )
 
-BINARY = {ADD.name: ast.Add(), SUB.name: ast.Sub(), MUL.name: ast.Mult(), DIV.name: ast.Div()}
 # Ops whose result is finite whenever their inputs are, or which raise (math.exp overflow):
 # values they make need no check. +, -, *, / and user ops can overflow without a word.
 SAFE = {"neg", "exp", "log", "sigmoid", "tanh", "step", "relu", "pow", "bce_with_logits"}
-POWER = "power"  # the helper for a fractional exponent (a negative base is an error)
 # Names the generated code uses for itself: besides the functions, ``result`` makes the
 # Result, ``dot`` and ``total`` sum over the examples, ``examples`` is m, ``finite`` sums
 # a long graph's finiteness checks.
@@ -132,7 +127,7 @@ class _Names:
         return twin
 
     def take(self, wanted: str | None) -> str:
-        if wanted is not None and _safe(wanted):
+        if wanted is not None and safe_name(wanted):
             name, k = wanted, 1
             while name in self.used:
                 k += 1
@@ -145,11 +140,6 @@ class _Names:
             if name not in self.used:
                 self.used.add(name)
                 return name
-
-
-def _safe(name: str) -> bool:
-    # ASCII only: Python folds identifiers with NFKC, so "z₁" would become the name "z1".
-    return name.isascii() and name.isidentifier() and not name.startswith("_")
 
 
 def plan(root: Node, inputs: Sequence[Node], order: list[Node]) -> Plan:
@@ -206,7 +196,7 @@ def _forward(p: Plan, computed: list[Node]) -> None:
             # The ignore below: a computed node has a first input
             consumers_squash.add(node._p0)  # type: ignore[arg-type]
         else:
-            helper = POWER if op is POW else _helper(p, op)
+            helper = POWER if op is POW else call_name(p, op)
             expr = ast.Call(ast.Name(helper), args, [])
             if op is not LOG:  # log(inf) is inf, log(nan) nan, log(-inf) raises: no squash
                 consumers_squash.update(node.parents)
@@ -236,17 +226,6 @@ def _forward(p: Plan, computed: list[Node]) -> None:
     squashed = silent & consumers_squash
     checked = [p.root, *(n for n in [*p.inputs, *computed] if n in squashed)]
     p.checked = list(dict.fromkeys(p.names[n] for n in checked if n._op is not CONSTANT))
-
-
-def _helper(p: Plan, op: Op) -> str:
-    """The code name of a function-call op: its own name (reserved for it), checked."""
-    if not _safe(op.name):
-        raise ValueError(f"compile: the op name {op.name!r} is not a Python identifier")
-    known = p.helpers.get(op.name)
-    if known is not None and known is not op:
-        raise ValueError(f"compile: two different ops are called {op.name!r}")
-    p.helpers[op.name] = op
-    return op.name
 
 
 def _wants_grad(p: Plan) -> set[Node]:
@@ -300,7 +279,7 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
         for slot, parent in enumerate(node.parents):
             if parent not in wants:
                 continue
-            partial, reused = _partial(p, node, op, slot, templates)
+            partial, reused = partial_expr(p, node, op, slot, templates)
             note = "".join(f"  # {p.said[name]}" for name in reused) if reused else ""
             product = times(grad[node], partial)
             if arrays is not None and node in arrays and parent not in arrays:
@@ -375,80 +354,3 @@ def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
         and constant[node._op]
         and sum(1 for parent in node.parents if parent in wants) <= 1
     }
-
-
-def _partial(
-    p: Plan, node: Node, op: Op, slot: int, templates: dict[object, ast.expr]
-) -> tuple[ast.expr, list[str]]:
-    """d node / d its input number `slot`, from the op's derivative term tree, with each
-    subexpression that the forward pass computed replaced by its name (a sigmoid's
-    ``a * (1.0 - a)`` is ``a * t7`` when ``t7 = 1.0 - a``): the same number. Also returns
-    the names used so, for a comment that shows what they are.
-
-    The expression depends on the names of node and its inputs only as names: it is
-    written once per op, slot and constant inputs (whose values are folded in), with
-    placeholders for the names (`templates`), then copied with this node's names.
-    """
-    x, y = node._p0, node._p1
-    x_value = repr(x._v) if x is not None and x._op is CONSTANT else None
-    y_value = repr(y._v) if y is not None and y._op is CONSTANT else None
-    template = templates.get((op, slot, x_value, y_value))
-    if template is None:
-        variables = {"out": node, "x": x, "y": y}
-        operands = {
-            k: ast.Name(f"<{k}>") if v is None or v._op is not CONSTANT else literal(v.value)
-            for k, v in variables.items()
-        }
-        template = _code(p, op.derivatives[slot], operands)
-        templates[op, slot, x_value, y_value] = template
-    names = {"<out>": p.names[node]}
-    if x_value is None and x is not None:
-        names["<x>"] = p.names[x]
-    if y_value is None and y is not None:
-        names["<y>"] = p.names[y]
-    reused: list[str] = []
-    return renamed(template, names, p.reuse, reused), list(dict.fromkeys(reused))
-
-
-def _code(p: Plan, term: Term, operands: dict[str, ast.expr]) -> ast.expr:
-    """A term tree as a Python expression, computing what the engine's partials compute
-    (`formula.compile_partials`): the same operators and functions, constants folded.
-
-    Recursion is over the formula's syntax (a line of text), never over the graph.
-    """
-    if isinstance(term, Num):
-        return literal(term.value)
-    if isinstance(term, Var):
-        return operands[term.name]
-    args = [_code(p, a, operands) for a in term.args]
-    name = term.function
-    values = [literal_value(a) for a in args]
-    if all(v is not None for v in values):  # all numbers: compute it now, the same way
-        try:
-            result = _function(name)(*values)
-        except (ArithmeticError, ValueError):
-            result = None
-        if isinstance(result, float) and result - result == 0.0:
-            return literal(result)
-    if name in BINARY:
-        return ast.BinOp(args[0], BINARY[name], args[1])
-    if name == "neg":
-        return ast.UnaryOp(ast.USub(), args[0])
-    if name == "pow":
-        base, exponent = term.args
-        if exponent == Num(2.0) and isinstance(base, Var):
-            return ast.BinOp(args[0], ast.Mult(), args[0])  # as the engine: x * x, not x**2
-        whole = values[1] is not None and values[1].is_integer()
-        if whole:
-            return ast.BinOp(args[0], ast.Pow(), args[1])
-        return ast.Call(ast.Name(POWER), args, [])
-    if name in TABLE:
-        _helper(p, TABLE[name])
-    return ast.Call(ast.Name(name), args, [])
-
-
-def _function(name: str) -> Callable[..., float]:
-    """The float function the engine's partials call for op or helper `name`."""
-    if name in HELPERS:
-        return HELPERS[name]
-    return TABLE[name].forward

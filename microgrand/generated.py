@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from microgrand import inplace
-from microgrand.codegen import POWER, Plan, _Names, plan_backward
+from microgrand.codegen import Plan, _Names, plan_backward
+from microgrand.codegen_terms import POWER
 from microgrand.engine import DATA
 from microgrand.node import Node
 from microgrand.ops import FORMULA_FUNCTIONS, NEG
