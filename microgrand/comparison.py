@@ -122,27 +122,27 @@ class Comparison(_Table):
     @property
     def max_formula_diff(self) -> float:
         """The largest |autograd - formula| over the first-derivative rows."""
-        return _max_formula_diff(self.rows)
+        return tables.max_formula_diff(self.rows)
 
     @property
     def max_second_formula_diff(self) -> float:
         """The largest |grad of grad - the lecture's formula| over the second derivatives
         (nan when there are none)."""
-        return _max_formula_diff(self.second)
+        return tables.max_formula_diff(self.second)
 
     @property
     def max_second_numeric_diff(self) -> float:
         """The largest |grad of grad - second difference| over the second derivatives
         (nan when no second difference could be taken)."""
-        return _max_numeric_diff(self.second)
+        return tables.max_numeric_diff(self.second)
 
     def text(self, *, second: bool = True) -> str:
         """The table as text, with its footnotes; with `second`, the second-derivative
         table under it."""
-        text = "\n".join([_text(self.table()), *_footnotes(self.rows)])
+        text = "\n".join([_text(self.table()), *tables.footnotes(self.rows)])
         if second and self.second:
             text += f"\n\n{SECOND_TITLE}:\n" + "\n".join(
-                [_text(_cells(self.second)), *_footnotes(self.second)]
+                [_text(tables.cells(HEADER, self.second)), *tables.footnotes(self.second)]
             )
         return text
 
@@ -150,96 +150,27 @@ class Comparison(_Table):
         return self.text()
 
     def _repr_html_(self) -> str:
-        html = tables.html(self.table()) + _footnotes_html(self.rows)
+        html = tables.html(self.table()) + tables.footnotes_html(self.rows)
         if self.second:
-            html += f"<p>{escape(SECOND_TITLE)}</p>" + tables.html(_cells(self.second))
-            html += _footnotes_html(self.second)
+            html += f"<p>{escape(SECOND_TITLE)}</p>" + tables.html(
+                tables.cells(HEADER, self.second)
+            )
+            html += tables.footnotes_html(self.second)
         return html
 
     @property
     def max_numeric_diff(self) -> float:
         """The largest |autograd - finite difference| over the derivative rows (nan when
         no finite difference could be taken)."""
-        return _max_numeric_diff(self.rows)
+        return tables.max_numeric_diff(self.rows)
 
     def table(self) -> list[list[str]]:
         """The first-derivative rows as text cells, header first."""
-        return _cells(self.rows)
+        return tables.cells(HEADER, self.rows)
 
     def second_table(self) -> list[list[str]]:
         """The second-derivative rows as text cells, header first."""
-        return _cells(self.second)
-
-
-def _max_formula_diff(rows: tuple[Row, ...]) -> float:
-    differences = [abs(r.autograd - r.closed_form) for r in rows if not r.missing]
-    return max(differences) if differences else math.nan
-
-
-def _max_numeric_diff(rows: tuple[Row, ...]) -> float:
-    differences = [
-        abs(r.autograd - r.finite_difference)
-        for r in rows
-        if not r.missing and r.finite_difference is not None
-    ]
-    return max(differences) if differences else math.nan
-
-
-_MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
-
-
-def _notes(rows: tuple[Row, ...]) -> dict[str, str]:
-    """Each distinct reason for a missing finite difference -> its footnote mark."""
-    notes: dict[str, str] = {}
-    for r in rows:
-        if r.note and r.note not in notes:
-            notes[r.note] = _MARKS[min(len(notes), len(_MARKS) - 1)]
-    return notes
-
-
-def _footnotes(rows: tuple[Row, ...]) -> list[str]:
-    """One line per reason: which rows have no finite difference, and why."""
-    lines = []
-    for note, mark in _notes(rows).items():
-        which = [r for r in rows if r.note == note]
-        names = ", ".join(r.quantity for r in which)
-        what = f"{names}:" if which[0].missing else f"no finite difference for {names}:"
-        lines.append(f"{mark} {what} {note}.")
-    if any(r.note and not r.missing for r in rows):
-        lines.append("  Autograd and the lecture's formula need no step: their columns stand.")
-    return lines
-
-
-def _footnotes_html(rows: tuple[Row, ...]) -> str:
-    lines = _footnotes(rows)
-    return f"<p><small>{'<br>'.join(escape(line) for line in lines)}</small></p>" if lines else ""
-
-
-def _cells(rows: tuple[Row, ...]) -> list[list[str]]:
-    cells = [list(HEADER)]
-    marks = _notes(rows)
-    for r in rows:
-        mark = "—" + marks.get(r.note, "")
-        if r.missing:
-            values = [mark if math.isnan(v) else number(v) for v in (r.autograd, r.closed_form)]
-            cells.append([r.quantity, r.formula, *values, "—", "—", "—"])
-            continue
-        fd, fd_diff = mark, "—"
-        if r.finite_difference is not None:
-            fd = number(r.finite_difference)
-            fd_diff = tables.difference(abs(r.autograd - r.finite_difference))
-        cells.append(
-            [
-                r.quantity,
-                r.formula,
-                number(r.autograd),
-                number(r.closed_form),
-                fd,
-                tables.difference(abs(r.autograd - r.closed_form)),
-                fd_diff,
-            ]
-        )
-    return cells
+        return tables.cells(HEADER, self.second)
 
 
 BATCH_FORMULAS = {
@@ -409,6 +340,13 @@ def compare(
         # The ignore below: not numbers: sequences, which compare_examples checks
         return compare_examples(x1, x2, w1, w2, b, y)  # type: ignore[arg-type]
     x1, x2, y = (to_float(v, f"compare: {n}") for n, v in (("x1", x1), ("x2", x2), ("y", y)))
+    return _compare_one_example(x1, x2, w1, w2, b, y, eps)
+
+
+def _compare_one_example(
+    x1: float, x2: float, w1: float, w2: float, b: float, y: float, eps: float
+) -> Comparison:
+    """`compare` on one example (its inputs checked): the two tables."""
     graph = lecture_graph(x1, x2, w1, w2, b, y)
     graph.L.backward()
     oracle = lecture.one_example(x1, x2, w1, w2, b, y)
