@@ -22,12 +22,12 @@ from typing import overload
 from microgrand import lecture, tables
 from microgrand.checks import to_float
 from microgrand.engine import ancestors
-from microgrand.finite_differences import NoStepError, finite_difference, recompute
+from microgrand.finite_differences import NoStepError, finite_difference
 from microgrand.logreg import LectureGraph, compiled_loss, lecture_graph
 from microgrand.node import Node
 from microgrand.notation import number
 
-__all__ = ["Comparison", "NoStepError", "Row", "compare", "finite_difference", "recompute"]
+__all__ = ["Comparison", "Row", "compare"]
 
 FORMULAS = {
     "L": "-(y log a + (1-y) log(1-a))",
