@@ -10,10 +10,11 @@ they fold numbers exactly and cancel nothing that could be undefined (``a⁻¹·
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from microgrand.formula import HELPERS
-from microgrand.ops import FORMULA_FUNCTIONS
+from microgrand.ops import TABLE
 
 __all__ = [
     "ONE",
@@ -171,14 +172,26 @@ def t_pow(a: Typeset, b: Typeset) -> Typeset:
     return ("pow", a, b)
 
 
-# Piecewise-constant functions, whose value of a number is written as that number (0 or 1)
-_STEPS = {**HELPERS, "step": FORMULA_FUNCTIONS["step"]}
+def _piecewise_constant(function: str) -> Callable[[float], float] | None:
+    """The function's forward if it is piecewise constant, read off the op table (a
+    one-input op whose derivative is the number 0, as ``step``), or a helper (``is_zero``);
+    else None."""
+    if function in HELPERS:
+        return HELPERS[function]
+    op = TABLE.get(function)
+    return op.forward if op is not None and op.fixed == (0.0,) else None
 
 
 def t_call(function: str, *args: Typeset) -> Typeset:
     """function(args); a step of a number is that number (``is_zero(2)`` is 0)."""
-    if function in _STEPS and args[0][0] == "num":
-        return ("num", _STEPS[function](args[0][1]))
+    constant = _piecewise_constant(function)
+    if constant is not None and args[0][0] == "num":
+        try:
+            value = constant(args[0][1])
+        except (ArithmeticError, ValueError):  # a user's op, outside its domain: as written
+            return ("call", function, *args)
+        if isinstance(value, float) and _finite(value):
+            return ("num", value)
     if function == "is_zero":
         # pow's slope y·x**(y − 1 + is_zero(y)) adds it only so that the slope at y = 0 is
         # 0 (also at x = 0): formulas are written as the textbook writes them, y·x**(y − 1).

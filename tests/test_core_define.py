@@ -177,6 +177,22 @@ def test_finite_differences_of_a_graph_built_before_a_redefinition_use_the_old_f
         forget("cubed")
 
 
+def test_a_users_piecewise_constant_op_of_a_number_reads_as_its_value() -> None:
+    """Which functions are piecewise constant is read off the op table (derivative 0, as
+    step), not listed by hand: a user's sign of a number is written as that number."""
+    from microgrand import typeset
+
+    microgrand.define_op("sign_of", lambda x: 1.0 if x > 0 else -1.0, "0")
+    try:
+        assert typeset.t_call("sign_of", ("num", 3.0)) == ("num", 1.0)
+        assert typeset.t_call("step", ("num", -2.0)) == ("num", 0.0)
+        assert typeset.t_call("is_zero", ("num", 2.0)) == ("num", 0.0)
+        assert typeset.t_call("tanh", ("num", 0.5)) == ("call", "tanh", ("num", 0.5))
+    finally:
+        forget("sign_of")
+    assert typeset.t_call("sign_of", ("num", 3.0)) == ("call", "sign_of", ("num", 3.0))
+
+
 @pytest.mark.parametrize(
     ("forward", "derivatives", "error", "message"),
     [
