@@ -249,9 +249,11 @@ def _summed_root(p: Plan, arrays: set[Node], used: set[str]) -> tuple[list[str],
 
 
 # A name in a generated line (each line is a statement with an optional "  # " note, and
-# holds no strings): a regular expression finds them all far faster than a parse.
+# holds no strings): a regular expression finds them all far faster than a parse. TARGET
+# matches an assignment's target, and its operator when it is augmented (d *= e reads d).
+# `parts` reads the lines with these too.
 IDENTIFIER = re.compile(r"\b[^\W\d]\w*")
-TARGET = re.compile(r"(\w+) [-+*/]?= ")
+TARGET = re.compile(r"(\w+) ([-+*/]?)= ")
 
 
 def _identifiers(lines: list[str]) -> set[str]:

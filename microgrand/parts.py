@@ -25,12 +25,20 @@ statement that copies a value as slowly as the statement that computed it.
 from __future__ import annotations
 
 import builtins
-import re
 from collections.abc import Sequence
 from types import CodeType
 from typing import TYPE_CHECKING, Any
 
-from microgrand.generated import array_head, copies, finite_check, float_head, owned, statements
+from microgrand.generated import (
+    IDENTIFIER,
+    TARGET,
+    array_head,
+    copies,
+    finite_check,
+    float_head,
+    owned,
+    statements,
+)
 
 if TYPE_CHECKING:
     from microgrand.codegen import BackwardPlan, Plan
@@ -38,8 +46,6 @@ if TYPE_CHECKING:
 LONG = 5_000  # statements above which the code is split (the lecture's graph has 27)
 PART = 2_000  # statements per part
 
-_NAME = re.compile(r"\b[A-Za-z_]\w*")
-_ASSIGNMENT = re.compile(r"(\w+) ([-+]?)= ")  # x = ..., x += ..., x -= ...
 _SEPARATOR = "\n\n\n"  # between the functions of a source text
 
 
@@ -173,14 +179,14 @@ def _flow(
     where = dict.fromkeys(given, 0)  # name -> the part that assigned it last, so far
     handed: dict[tuple[int, int], dict[str, None]] = {}
     seen_last: dict[str, int] = {}
-    find, assignment = _NAME.findall, _ASSIGNMENT.match
+    find, assignment = IDENTIFIER.findall, TARGET.match
     for part, start in enumerate(range(0, len(steps), PART), start=1):
         local: set[str] = set()  # names this part has, so far
         for i in range(start, min(start + PART, len(steps))):
             code = steps[i].partition("#")[0]  # generated code holds no strings
             match = assignment(code)
             used = find(code, match.end()) if match else find(code)
-            if match and match.group(2):  # x += ... reads x
+            if match and match.group(2):  # x += ..., x *= ... read x
                 used.append(match.group(1))
             for name in used:
                 if name in where:

@@ -134,6 +134,38 @@ def test_names_the_parts_use_are_a_users_names_too() -> None:
 
 
 @pytest.mark.usefixtures("tiny_parts")
+def test_parts_read_statements_as_the_short_code_does() -> None:
+    """The parts find names and assignments with the short code's own patterns: d *= e
+    (as `inplace` writes) reads and assigns d, and a non-ASCII name is a name. With their
+    own pattern (+= and -= only, ASCII names), part 3 got part 1's d, and never got é."""
+    lines = [
+        "d = x * 2.0",
+        "é = x + 1.0",
+        "e = d * é",
+        "d *= e",  # part 2 changes d (a float: a new one)
+        "p = x - 1.0",
+        "q = p * 3.0",
+        "r = d + q + é",  # part 3 reads d as part 2 left it
+    ]
+    handed, bodies, _ = parts._split(lines, ["x"], "return r")
+    driver = [
+        "def run(x):",
+        "    _live = {}",
+        *(f"    {line}" for line in handed),
+        *(f"    _part{j}(_live)" for j in range(1, len(bodies))),
+        f"    return _part{len(bodies)}(_live)",
+    ]
+    assert len(bodies) == 3
+    scope: dict[str, object] = {}
+    parts.define(parts._text(driver, bodies), "<parts>", scope)
+    straight: dict[str, float] = {"x": 0.75}
+    exec("\n".join(lines), {}, straight)
+    run = scope["run"]
+    assert callable(run)
+    assert run(0.75) == straight["r"]
+
+
+@pytest.mark.usefixtures("tiny_parts")
 def test_each_part_keeps_its_line_numbers_in_the_source() -> None:
     """Parts are compiled one at a time; a traceback still points at .source's lines."""
     x = Node(0.5, "x")
