@@ -26,7 +26,6 @@ from microgrand.chain_text import ASCII, ATOM, UNICODE, layout
 from microgrand.labels import NAME_LIMIT, clean_text, d, display_name
 from microgrand.node import Node
 from microgrand.notation import ONE, ZERO, Typeset, show, t_add, t_mul, tree_term
-from microgrand.ops import TABLE
 
 DEFAULT_MAX_PATHS = 64
 _EXPRESSION_LIMIT = 40  # longer sub-expressions print as "…": the numbers carry the meaning
@@ -302,7 +301,7 @@ class _Text:
         product: Typeset | None = ONE
         value = 1.0
         for node, index in stretch:
-            op = TABLE[node.op or ""]
+            op = engine.op_row(node)
             parents = node.parents
             value *= op.partial_of[index](node.value, *(p.value for p in parents))
             if product is None or len(show(product, ascii=self.ascii)[0]) > _FACTOR_LIMIT:

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from microgrand.engine import op_row
 from microgrand.labels import clean_text, fmt, fmt_constant
 from microgrand.layout import DotSource, Sizer
 from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, Lecture
 from microgrand.notation import Typeset, formula_term, show, wrap_formula
-from microgrand.ops import TABLE, op_partial
+from microgrand.ops import op_partial
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -294,7 +295,7 @@ def ops_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSo
         if node.is_constant:
             continue
         if not node.is_leaf:
-            op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
+            op = op_row(node)
             op_id = new_id()
             dot.node(op_id, escape_label(op.symbol), shape="ellipse")
             for i, parent in enumerate(node.parents):
@@ -358,7 +359,7 @@ def _local_label(node: Node, i: int, model: Lecture, values: bool) -> str:
     """The local derivative on an edge of the ops view: ``∂ = a(1 − a) = 0.2475``, each
     node written as the lecture view writes it (never as a bare x or y, which could be
     read as the user's x or y)."""
-    op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
+    op = op_row(node)
     variables = {"out": model.term(node)}
     for letter, parent in zip("xy", node.parents, strict=False):
         variables[letter] = model.term(parent)

@@ -33,6 +33,13 @@ class Kind:
         return self.label
 
 
+def op_row(node: Node) -> Op:
+    """The op row a computed node was made with. Not the table's row by that name now: a
+    user's op defined again (a notebook cell run twice) leaves graphs built before it with
+    their old row, for backward, finite differences, explain and drawings alike."""
+    return node._op  # type: ignore[return-value]  # a computed node's op slot holds its Op row
+
+
 PARAMETER = Kind("parameter")  # a user's leaf that gets a gradient
 DATA = Kind("data")  # a user's leaf marked requires_grad=False (x, y of the lecture)
 CONSTANT = Kind("constant")  # a number combined with a node: immutable, no gradient

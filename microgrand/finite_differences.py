@@ -17,8 +17,8 @@ import math
 
 from microgrand.checks import describe
 from microgrand.define import ATOL, RTOL
+from microgrand.engine import op_row
 from microgrand.node import Node
-from microgrand.ops import Op
 
 _TRIES = 30  # second differences: shrinks by 4, from 1e-4 down to about 1e-22
 # Once a step had to shrink, the edge is within a few steps of the value: the difference is
@@ -54,8 +54,7 @@ def recompute(order: list[Node], replaced: dict[Node, float]) -> float:
         if current.is_leaf:
             values[id(current)] = current.value
         else:
-            op: Op = current._op  # type: ignore[assignment]  # a computed node holds its Op row
-            values[id(current)] = op.forward(*(values[id(p)] for p in current.parents))
+            values[id(current)] = op_row(current).forward(*(values[id(p)] for p in current.parents))
     return values[id(order[-1])]
 
 

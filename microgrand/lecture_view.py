@@ -32,7 +32,7 @@ from microgrand.notation import (
     t_add,
     t_mul,
 )
-from microgrand.ops import TABLE, op_partial
+from microgrand.ops import op_partial
 
 if TYPE_CHECKING:
     from microgrand.node import Node
@@ -196,7 +196,7 @@ class Lecture:
         for node in self.graph.order:
             if node.is_leaf:
                 continue
-            op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
+            op = _engine.op_row(node)
             text, prec = apply_template(op, [self.operand(p) for p in node.parents])
             if len(text) > 4 * LABEL_LINE_LIMIT:  # long folds are cut when shown anyway
                 text = text[: 4 * LABEL_LINE_LIMIT]
@@ -232,7 +232,7 @@ class Lecture:
         stack: list[tuple[Node, Typeset | None, float]] = [(box, ONE, 1.0)]
         while stack:
             node, term, number = stack.pop()
-            op = TABLE[node.op]  # type: ignore[index]  # a computed node: op is a name
+            op = _engine.op_row(node)
             values = [p.value for p in node.parents]
             partials = [op_partial(op, i, node.value, values) for i in range(op.arity)]
             variables: dict[str, Typeset] = {}

@@ -177,6 +177,25 @@ def test_finite_differences_of_a_graph_built_before_a_redefinition_use_the_old_f
         forget("cubed")
 
 
+def test_explain_and_drawings_of_a_graph_built_before_a_redefinition_use_the_old_row() -> None:
+    """explain once said dK/dx = 3x² + 10 = 22 (the new row, by name) where backward() gave
+    12: every reader of a graph takes the row its nodes hold."""
+    microgrand.define_op("cubed", lambda x: x**3, "3 * x**2")
+    x = Node(2.0, "x")
+    old = x.cubed().named("K")  # type: ignore[attr-defined]  # a method define_op adds
+    old.backward()
+    microgrand.define_op("cubed", lambda x: x**3 + 10.0 * x, "3 * x**2 + 10")
+    try:
+        explained = explain(old, x)
+        assert explained.value == x.grad == 12.0
+        assert "10" not in str(explained)
+        for view in ("lecture", "ops"):
+            source = str(draw(old, view=view).source)
+            assert "+ 10" not in source and "= 12" in source, view
+    finally:
+        forget("cubed")
+
+
 def test_a_users_piecewise_constant_op_of_a_number_reads_as_its_value() -> None:
     """Which functions are piecewise constant is read off the op table (derivative 0, as
     step), not listed by hand: a user's sign of a number is written as that number."""
