@@ -184,17 +184,11 @@ def array_source(
 
 
 def owned(p: Plan, returned: list[str]) -> list[str]:
-    """The returned expressions, each array a Result's own: an input's name, or a name
-    returned before (db = dz; du = z where z is named), comes back as a copy. Else changing
-    one entry would change the caller's data (d(x·y)/dy is x) or another entry. An
-    expression (-dt5) makes a new array each time."""
-    seen = set(p.params)
-    out = []
-    for r in returned:
-        out.append(f"{r}.copy()" if r in seen else r)
-        if IDENTIFIER.fullmatch(r):
-            seen.add(r)
-    return out
+    """The returned expressions, an input's own name as a copy: the caller's array must not
+    come back as a result (d(x·y)/dy is x), where changing the result would change the data.
+    (A name returned twice, db = dz, is one array twice: `vectorize.finish` copies it, as
+    only there is it known to be an array; dt1 = -(0.0 * 0.0) is a Python float.)"""
+    return [f"{r}.copy()" if r in p.params else r for r in returned]
 
 
 def array_head(p: Plan, fname: str) -> list[str]:
