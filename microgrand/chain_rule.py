@@ -25,7 +25,8 @@ from microgrand import engine
 from microgrand.chain_text import ASCII, ATOM, UNICODE, layout
 from microgrand.labels import NAME_LIMIT, clean_text, d, display_name
 from microgrand.node import Node
-from microgrand.notation import ONE, ZERO, Typeset, show, t_add, t_mul, tree_term
+from microgrand.notation import show, tree_term
+from microgrand.typeset import ONE, ZERO, Typeset, t_add, t_mul
 
 DEFAULT_MAX_PATHS = 64
 _EXPRESSION_LIMIT = 40  # longer sub-expressions print as "…": the numbers carry the meaning

@@ -20,8 +20,9 @@ from microgrand.engine import op_row
 from microgrand.labels import clean_text, fmt, fmt_constant
 from microgrand.layout import DotSource, Sizer
 from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, Lecture
-from microgrand.notation import Typeset, formula_term, show, wrap_formula
+from microgrand.notation import formula_term, show, wrap_formula
 from microgrand.ops import op_partial
+from microgrand.typeset import Typeset
 
 if TYPE_CHECKING:
     from microgrand.node import Node

@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from microgrand.notation import ONE, Typeset, t_add, t_call, t_div, t_neg, t_sub
+from microgrand.typeset import ONE, Typeset, t_add, t_call, t_div, t_neg, t_sub
 
 if TYPE_CHECKING:
     from microgrand.node import Node

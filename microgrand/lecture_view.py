@@ -23,16 +23,9 @@ from typing import TYPE_CHECKING
 from microgrand import engine as _engine
 from microgrand.labels import LABEL_LINE_LIMIT, display_name, fmt_constant, gradient_name
 from microgrand.lecture_loss import LossLabels, recognize
-from microgrand.notation import (
-    ONE,
-    Typeset,
-    apply_template,
-    formula_term,
-    show,
-    t_add,
-    t_mul,
-)
+from microgrand.notation import apply_template, formula_term, show
 from microgrand.ops import op_partial
+from microgrand.typeset import ONE, Typeset, t_add, t_mul
 
 if TYPE_CHECKING:
     from microgrand.node import Node

@@ -4,7 +4,7 @@ The drawings show formulas in the lecture's notation (``z = w₁x₁ + w₂x₂ 
 ``dz = a − y``, ``da = −y/a + (1−y)/(1−a)``). This module turns the op table's templates
 and derivative formulas into that text: a formula is parsed (with `ast`, never evaluated)
 into a small tree of terms, simplified the way a person would (``1·x`` is ``x``, ``0 + x``
-is ``x``: the builders of `microgrand.typeset`, re-exported here), and printed with just
+is ``x``: the builders of `microgrand.typeset`), and printed with just
 the parentheses that precedence needs and with multiplication by juxtaposition. Names,
 numbers and safe user text are `microgrand.labels`' job (re-exported here, where callers
 have always found them). It works on text only: it knows nothing of graphs or of Graphviz.
@@ -27,8 +27,6 @@ from microgrand.labels import (
 )
 from microgrand.ops import FORMULA_FUNCTIONS, Op, function_ops
 from microgrand.typeset import (
-    ONE,
-    ZERO,
     Typeset,
     t_add,
     t_call,
@@ -43,9 +41,6 @@ __all__ = [
     "FORMULA_LINE",
     "LABEL_LINE_LIMIT",
     "NAME_LIMIT",
-    "ONE",
-    "ZERO",
-    "Typeset",
     "apply_template",
     "clean_text",
     "display_name",
@@ -55,13 +50,6 @@ __all__ = [
     "number",
     "power_text",
     "show",
-    "t_add",
-    "t_call",
-    "t_div",
-    "t_mul",
-    "t_neg",
-    "t_pow",
-    "t_sub",
     "tree_term",
     "wrap_formula",
 ]

@@ -224,17 +224,21 @@ def _nan_above_100(x: Any) -> Any:
     return np.where(x > 100.0, np.nan, np.expm1(np.minimum(x, 100.0)))
 
 
+def disagrees(op: str, got: str, example: int, value: str) -> str:
+    """The start of the error that blames an op's array form at one example."""
+    return (
+        rf"^{op}: array= gave {got} for example {example} \(its input {re.escape(value)}\), "
+        r"but its forward function gives a finite number there: the op's array form "
+        r"\(define_op's array=\) disagrees"
+    )
+
+
 @pytest.mark.parametrize("grow", [_nan_above_100], indirect=True)
 def test_an_array_form_wrong_only_where_the_check_did_not_look(grow: ops.Op) -> None:
     """nan where the float forward is finite: the error blames the array form, and says
     the example and its input."""
     f = microgrand.compile(*grow_graph())
-    with pytest.raises(
-        ValueError,
-        match=r"^grow: array= gave nan for example 1 \(its input 150\.0\), but its forward "
-        r"function gives a finite number there: the op's array form \(define_op's array=\) "
-        "disagrees",
-    ):
+    with pytest.raises(ValueError, match=disagrees("grow", "nan", 1, "150.0")):
         f(np.array([1.0, 150.0, 200.0]), 1.0)
 
 
@@ -258,12 +262,7 @@ def test_an_array_form_that_raises_under_errstate_is_blamed(soft: ops.Op) -> Non
     arrays (overflow encountered in exp), though each example alone is computed without
     one', with neither)."""
     f = microgrand.compile(*soft_of())
-    with pytest.raises(
-        ValueError,
-        match=r"^soft: array= gave inf for example 1 \(its input 800\.0\), but its forward "
-        r"function gives a finite number there: the op's array form \(define_op's array=\) "
-        "disagrees",
-    ):
+    with pytest.raises(ValueError, match=disagrees("soft", "inf", 1, "800.0")):
         f(np.array([0.0, 800.0, 900.0]), 1.0)
     assert close(f(np.array([0.0, 1.0]), 1.0).value, softplus(0.0) + softplus(1.0))
 

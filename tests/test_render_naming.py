@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import microgrand
-from microgrand import chain_rule, notation
+from microgrand import chain_rule, notation, typeset
 from microgrand.node import Node
 from microgrand.render import draw
 
@@ -59,23 +59,23 @@ def test_a_factor_repeated_reads_as_a_power() -> None:
     """y/a/a is y/a², a·a is a², in both printers; only positive powers add up (a⁻¹·a is
     not 1 at a = 0, so it is left as written)."""
     a, y = ("atom", "a", 5), ("atom", "y", 5)
-    one_minus_a = notation.t_sub(notation.ONE, a)
+    one_minus_a = typeset.t_sub(typeset.ONE, a)
 
-    def both(term: notation.Typeset) -> tuple[str, str]:
+    def both(term: typeset.Typeset) -> tuple[str, str]:
         return notation.show(term)[0], notation.show(term, ascii=True)[0]
 
-    assert both(notation.t_div(notation.t_div(y, a), a)) == ("y/a²", "y/a**2")
-    assert both(notation.t_mul(a, a)) == ("a²", "a**2")
-    assert both(notation.t_mul(notation.t_mul(a, a), a)) == ("a³", "a**3")
-    assert both(notation.t_div(notation.t_neg(notation.t_div(y, a)), a)) == ("−y/a²", "-y/a**2")
-    inverse = notation.t_div(notation.ONE, one_minus_a)
-    assert both(notation.t_mul(inverse, inverse)) == ("1/(1−a)²", "1/(1 - a)**2")
-    assert both(notation.t_mul(a, notation.t_mul(a, one_minus_a))) == (
+    assert both(typeset.t_div(typeset.t_div(y, a), a)) == ("y/a²", "y/a**2")
+    assert both(typeset.t_mul(a, a)) == ("a²", "a**2")
+    assert both(typeset.t_mul(typeset.t_mul(a, a), a)) == ("a³", "a**3")
+    assert both(typeset.t_div(typeset.t_neg(typeset.t_div(y, a)), a)) == ("−y/a²", "-y/a**2")
+    inverse = typeset.t_div(typeset.ONE, one_minus_a)
+    assert both(typeset.t_mul(inverse, inverse)) == ("1/(1−a)²", "1/(1 - a)**2")
+    assert both(typeset.t_mul(a, typeset.t_mul(a, one_minus_a))) == (
         "a²(1 − a)",
         "a**2 * (1 - a)",
     )
-    assert both(notation.t_mul(notation.t_pow(a, ("num", -1.0)), a)) == ("a⁻¹·a", "a**(-1) * a")
-    assert both(notation.t_div(notation.t_div(y, a), y)) == ("y/a/y", "y/a/y")
+    assert both(typeset.t_mul(typeset.t_pow(a, ("num", -1.0)), a)) == ("a⁻¹·a", "a**(-1) * a")
+    assert both(typeset.t_div(typeset.t_div(y, a), y)) == ("y/a/y", "y/a/y")
 
 
 def test_a_folded_square_and_quotient_read_as_powers_in_red_labels() -> None:
