@@ -38,7 +38,7 @@ from microgrand.codegen_exprs import (
 )
 from microgrand.codegen_terms import BINARY, POWER, call_name, partial_expr, safe_name
 from microgrand.define import CODE_NAMES
-from microgrand.engine import CONSTANT, DATA, PARAMETER
+from microgrand.engine import CONSTANT, DATA, PARAMETER, op_row
 from microgrand.formula import Num
 from microgrand.node import Node
 from microgrand.ops import (
@@ -176,10 +176,18 @@ def operand(p: Plan, node: Node) -> ast.expr:
 
 
 def _forward(p: Plan, computed: list[Node]) -> None:
+    # inf and nan spread through +, -, *, / and into the root; only an op that can squash
+    # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
+    # Such a value starts at an input or an op that is not SAFE (`silent`), and passes on
+    # through -x and log(x) too (t = x * y; sigmoid(-t) squashes the overflow of t through
+    # the -).
     consumers_squash: set[Node] = set()
     inputs = set(p.inputs)
+    silent = set(p.inputs)
     for node in computed:
-        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
+        op = op_row(node)
+        if op.name not in SAFE or (op in (NEG, LOG) and node._p0 in silent):
+            silent.add(node)
         args = [operand(p, parent) for parent in node.parents]
         expr: ast.expr
         if op.name in BINARY:
@@ -212,17 +220,6 @@ def _forward(p: Plan, computed: list[Node]) -> None:
         p.forward.append(f"{p.names[node]} = {unparse(expr)}")
         if p.reuse.setdefault(key(expr), p.names[node]) == p.names[node]:
             p.said[p.names[node]] = p.forward[-1]
-    # inf and nan spread through +, -, *, / and into the root; only an op that can squash
-    # them back to a finite number (sigmoid(inf) = 1, 1 / inf = 0) needs its input checked.
-    # Such a value starts at an input or an op that is not SAFE, and passes on through -x
-    # and log(x) too (t = x * y; sigmoid(-t) squashes the overflow of t through the -).
-    silent = set(p.inputs)
-    for node in computed:
-        # The ignore below: computed nodes hold Op rows
-        if node._op.name not in SAFE or (  # type: ignore[union-attr]
-            node._op in (NEG, LOG) and node._p0 in silent
-        ):
-            silent.add(node)
     squashed = silent & consumers_squash
     checked = [p.root, *(n for n in [*p.inputs, *computed] if n in squashed)]
     p.checked = list(dict.fromkeys(p.names[n] for n in checked if n._op is not CONSTANT))
@@ -275,7 +272,7 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     for node in order:
         if node not in wants or node not in grad:
             continue
-        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
+        op = op_row(node)
         for slot, parent in enumerate(node.parents):
             if parent not in wants:
                 continue

@@ -43,7 +43,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from microgrand.checks import clean_name, describe, quote_name, short, to_float
-from microgrand.engine import CONSTANT, DATA, PARAMETER
+from microgrand.engine import CONSTANT, DATA, PARAMETER, op_row
 from microgrand.node import Node
 
 if TYPE_CHECKING:
@@ -285,8 +285,8 @@ def replay(compiled: Compiled, args: Iterable[float]) -> Node:
             made[node] = Node(value, node.name, requires_grad=node._op is PARAMETER)
         else:
             parents = [made[p] for p in node.parents]
-            # The ignore below: a computed node's op slot holds its Op row
-            method = _unary(node._op) if len(parents) == 1 else _binary(node._op)  # type: ignore[arg-type]
+            op = op_row(node)
+            method = _unary(op) if len(parents) == 1 else _binary(op)
             made[node] = method(*parents)
             made[node]._name = node._name
     return made[compiled.root]

@@ -23,10 +23,9 @@ from typing import Literal, overload
 
 from microgrand import checks, engine, formula
 from microgrand import gradient_terms as terms
-from microgrand.engine import CONSTANT, DATA
+from microgrand.engine import CONSTANT, DATA, op_row
 from microgrand.gradient_terms import Value
 from microgrand.node import Node, Number, constant
-from microgrand.ops import Op
 
 Nodes = Node | Sequence[Node]
 Weights = Node | Number | Sequence[Node | Number]
@@ -223,7 +222,7 @@ def _backward_floats(
         g = get(node, 0.0)
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad")
-        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
+        op = op_row(node)
         x: Node = node._p0  # type: ignore[assignment]  # a computed node has a first input
         y = node._p1
         use_x = x in needed
@@ -272,7 +271,7 @@ def _backward_graph(
         g = adjoint.get(node, 0.0)
         if g.__class__ is float and g == 0.0:
             continue
-        op: Op = node._op  # type: ignore[assignment]  # a computed node's op slot holds its Op row
+        op = op_row(node)
         x, y = node._p0, node._p1
         variables: dict[str, Value] | None = None
         for i, parent in enumerate((x, y)):
