@@ -168,6 +168,17 @@ def recipes(draw: st.DrawFn) -> tuple[Recipe, list[float], list[bool]]:
     return steps, values, grads
 
 
+def built(recipe: tuple[Recipe, list[float], list[bool]]) -> tuple[Node, list[Node]]:
+    """The drawn recipe's graph and leaves; hypothesis skips a recipe the engine refuses
+    to build, and one whose root is a leaf (nothing to compile)."""
+    steps, values, grads = recipe
+    traced = outcome(lambda: build(steps, values, grads))
+    assume(traced[0] == "ok")
+    graph: tuple[Node, list[Node]] = traced[1]
+    assume(graph[0]._p0 is not None)
+    return graph
+
+
 def build(
     recipe: Recipe, values: Sequence[float], grads: Sequence[bool]
 ) -> tuple[Node, list[Node]]:
@@ -198,11 +209,8 @@ def test_random_graphs_compiled_equal_the_engine(
     recipe: tuple[Recipe, list[float], list[bool]], new: list[float]
 ) -> None:
     """Same numbers bit for bit, or the same error with the same message."""
-    steps, values, grads = recipe
-    traced = outcome(lambda: build(steps, values, grads))
-    assume(traced[0] == "ok")
-    root, leaves = traced[1]
-    assume(root._p0 is not None)
+    steps, _, grads = recipe
+    root, leaves = built(recipe)
     f = microgrand.compile(root, leaves)
     args = new[: len(leaves)]
 
@@ -277,11 +285,8 @@ def test_random_graphs_on_arrays_match_each_example(
     difference (numpy's exp, log, tanh differ from glibc's now and then; a subtraction of
     nearly equal numbers or a division by a small one magnifies it), to 12 digits of the
     largest value or gradient in that example's graph."""
-    steps, values, grads = recipe
-    traced = outcome(lambda: build(steps, values, grads))
-    assume(traced[0] == "ok")
-    root, leaves = traced[1]
-    assume(root._p0 is not None)
+    steps, _, grads = recipe
+    root, leaves = built(recipe)
     f = microgrand.compile(root, leaves)
     examples = []
     for row in rows:

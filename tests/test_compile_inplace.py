@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, event, given
 from hypothesis import strategies as st
-from test_compile import Recipe, build, outcome, recipes, ulps
+from test_compile import Recipe, built, outcome, recipes, ulps
 from user_ops import forget
 
 import microgrand
@@ -59,11 +59,7 @@ def test_random_graphs_in_place_give_the_same_numbers(
     """Any mix of array and float inputs: every value and gradient bit for bit as the code
     without reuse, the inputs unchanged, no two entries of the Result one array (nor an
     input), and an earlier Result unchanged by a later call."""
-    steps, values, grads = recipe
-    traced = outcome(lambda: build(steps, values, grads))
-    assume(traced[0] == "ok")
-    root, leaves = traced[1]
-    assume(root._p0 is not None)
+    root, leaves = built(recipe)
     n = len(leaves)
     pattern = pattern[:n]
     assume(any(pattern))

@@ -79,6 +79,13 @@ def test_second_derivatives_of_each_op_match_finite_differences(
     name: str, data: st.DataObject
 ) -> None:
     args = data.draw(domain(name), label="args")
+    fn, values = on_varying_inputs(name, args)
+    assert_hessians_agree(fn, values)
+
+
+def on_varying_inputs(name: str, args: Sequence[float]) -> tuple[Callable[..., Node], list[float]]:
+    """Op `name` as a function of its inputs that may vary (a constant input, such as
+    bce's label, stays the number in `args`), and those inputs' values."""
     constants = CONSTANT_INPUTS.get(name, set())
     varying = [i for i in range(len(args)) if i not in constants]
 
@@ -88,7 +95,7 @@ def test_second_derivatives_of_each_op_match_finite_differences(
             full[i] = leaf
         return record_on(name, full)
 
-    assert_hessians_agree(fn, [args[i] for i in varying])
+    return fn, [args[i] for i in varying]
 
 
 def record_on(name: str, operands: list[Node | float]) -> Node:
@@ -101,16 +108,8 @@ def test_gradcheck_order_2_passes_on_each_op(name: str) -> None:
     args = {"pow": (1.7, 2.5), "bce_with_logits": (0.3, 0.25), "div": (0.3, -1.2)}.get(
         name, (0.3, -1.2)
     )[: ops.TABLE[name].arity]
-    constants = CONSTANT_INPUTS.get(name, set())
-    varying = [i for i in range(len(args)) if i not in constants]
-
-    def fn(*leaves: Node) -> Node:
-        full: list[Node | float] = list(args)
-        for i, leaf in zip(varying, leaves, strict=True):
-            full[i] = leaf
-        return record_on(name, full)
-
-    assert gradcheck(fn, [args[i] for i in varying], order=2) is True
+    fn, values = on_varying_inputs(name, args)
+    assert gradcheck(fn, values, order=2) is True
 
 
 # --- random graphs --------------------------------------------------------------------
