@@ -149,6 +149,7 @@ def central_difference(
 CODE_NAMES = frozenset(
     {"reduce", "result", "dot", "total", "examples", "finite", "float", "power", "np"}
     | {"general", "fail"}  # the compiled object's slow paths, called from the float code
+    | {"own"}  # the numpy code's copy of a returned array that is an input or returned twice
 )
 _RESERVED = frozenset({"out", "x", "y", *HELPERS})
 # Where the formulas are checked against central differences: away from 0 (relu's kink,

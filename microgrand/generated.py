@@ -184,11 +184,17 @@ def array_source(
 
 
 def owned(p: Plan, returned: list[str]) -> list[str]:
-    """The returned expressions, an input's own name as a copy: the caller's array must not
-    come back as a result (d(x·y)/dy is x), where changing the result would change the data.
-    (A name returned twice, db = dz, is one array twice: `vectorize.finish` copies it, as
-    only there is it known to be an array; dt1 = -(0.0 * 0.0) is a Python float.)"""
-    return [f"{r}.copy()" if r in p.params else r for r in returned]
+    """The returned expressions, each entry a value of its own: an input's name, or a name
+    returned a second time (db = dz; z as a value and as du's gradient), goes through `own`
+    (`array_ops.own`: a copy of an array, a number as it is). The caller's array must not
+    come back as a result (d(x·y)/dy is x), and no two entries may be one array: writing
+    into one would change the other."""
+    seen: set[str] = set()
+    out = []
+    for r in returned:
+        out.append(f"own({r})" if r in p.params or r in seen else r)
+        seen.add(r)
+    return out
 
 
 def array_head(p: Plan, fname: str) -> list[str]:
@@ -302,7 +308,7 @@ def namespace(p: Plan, *, arrays: bool) -> dict[str, Any]:
         for name, op in p.helpers.items():  # the rows this graph was traced with
             if op.array is not None:
                 scope[name] = array_ops.user_form(name, op.array)
-        scope["dot"], scope["total"] = array_ops.dot, np.add.reduce
+        scope["dot"], scope["total"], scope["own"] = array_ops.dot, np.add.reduce, array_ops.own
         scope["np"] = np  # the in-place code calls np.add(a, b, out=t), ...
         scope.update({k: np.float64(v) for k, v in p.frozen.items()})
     else:

@@ -176,13 +176,13 @@ def test_no_two_entries_of_a_result_are_one_array(length: int) -> None:
 
 def test_a_gradient_returned_twice_may_be_a_python_float() -> None:
     """step's derivative is 0: dt1 = -(0.0 * 0.0) is a float, returned as dx and dy, which
-    has no .copy() (a fix that wrote dt1.copy() broke such graphs)."""
+    has no .copy() (a fix that wrote dt1.copy() broke such graphs): own() passes it on."""
     x, y = Node(0.0, "x"), Node(0.0, "y")
     J = (-(x + y)).step().step()
     f = microgrand.compile(J, [x, y])
     args = [np.zeros(2), np.ones(2)]
     out = f(*args)
-    assert "return (t4, 1.0, dt1, dt1,)" in f.array_sources["x", "y"]
+    assert "return (t4, 1.0, dt1, own(dt1),)" in f.array_sources["x", "y"]
     assert bits(out.grads["x"]) == bits(np.full(2, -0.0)) == bits(out.grads["y"])
     assert_owns_its_arrays(out, args)
 
