@@ -189,7 +189,10 @@ def _check_array(arg: Any, what: str) -> Any:
             arg.dtype.kind, str(arg.dtype)
         )
         hint = "; convert with .astype(float)" if arg.dtype.kind in "iuf" else ""
-        raise TypeError(f"{what} is a {kind} array: compiled graphs take float64 arrays{hint}")
+        article = "an" if kind[0] in "aeiou" else "a"  # an integer, an object; a float32
+        raise TypeError(
+            f"{what} is {article} {kind} array: compiled graphs take float64 arrays{hint}"
+        )
     if arg.ndim != 1:
         raise ValueError(
             f"{what} has shape {arg.shape}: pass a 1-d array of m examples per input "
