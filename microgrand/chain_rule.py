@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from microgrand import engine
 from microgrand.chain_text import ASCII, ATOM, UNICODE, layout
-from microgrand.labels import NAME_LIMIT, clean_text, d, display_name
+from microgrand.labels import NAME_LIMIT, clean_text, d, display_name, distinct_names
+from microgrand.lecture_view import input_order
 from microgrand.node import Node
 from microgrand.notation import show, tree_term
 from microgrand.typeset import ONE, ZERO, Typeset, t_add, t_mul
@@ -112,10 +113,10 @@ def explain(root: Node, node: Node, *, max_paths: int = DEFAULT_MAX_PATHS) -> Ex
     """
     if not isinstance(root, Node) or not isinstance(node, Node):
         raise TypeError("explain(root, node): both arguments must be Nodes")
-    text, fancy = _Text(root, node, ascii=True), _Text(root, node, ascii=False)
     # The engine's walk, first: a stale graph is refused (as backward refuses it), even
     # for dL/dL. It only reads the graph: every grad stays as backward set it.
     order = engine.ancestors(root)
+    text, fancy = _Text(root, node, order, ascii=True), _Text(root, node, order, ascii=False)
     if node is root:
         label, pretty = text.label(root), fancy.label(root)
         line = f"d{label} = d{label}/d{label} = 1"
@@ -229,17 +230,27 @@ class _Text:
     """How nodes and local derivatives are written: term trees (`microgrand.notation`)
     printed in ASCII, the notation of the drawings for a terminal."""
 
-    def __init__(self, root: Node, node: Node, *, ascii: bool) -> None:
+    def __init__(self, root: Node, node: Node, order: list[Node], *, ascii: bool) -> None:
         self._terms: dict[int, Typeset] = {}
         self._ends = {id(root): "out", id(node): "node"}
         self.ascii = ascii
+        # Nodes that share a name are told apart as the drawings tell them apart (a₁, a₂,
+        # numbered in the lecture view's order): the same node reads the same in both.
+        named = [n for n in input_order(order) if n.name is not None]
+        named += [n for n in order if not n.is_leaf and n.name is not None]
+        shown = distinct_names([self._shown(n) for n in named], ascii=ascii)
+        self._names = {id(n): name for n, name in zip(named, shown, strict=True) if name}
+
+    def _shown(self, node: Node) -> str:
+        assert node.name is not None
+        return clean_text(node.name, NAME_LIMIT) if self.ascii else display_name(node.name)
 
     def name(self, node: Node) -> str:
         """A named node's label: as typed (ASCII), or as the drawings write it (x₁); either
         way made safe to show as the drawings make it (a name holding an escape sequence or
-        a newline must not drive the terminal), capped at the drawings' length."""
-        assert node.name is not None
-        return clean_text(node.name, NAME_LIMIT) if self.ascii else display_name(node.name)
+        a newline must not drive the terminal), capped at the drawings' length, and told
+        apart from another node of the same name (`labels.distinct_names`)."""
+        return self._names.get(id(node)) or self._shown(node)
 
     def label(self, node: Node) -> str:
         """The node's name, else its expression if short, else "out" (root) or "node"."""
@@ -260,7 +271,7 @@ class _Text:
                 stack.pop()
                 continue
             if current.name is not None:
-                memo[id(current)] = ("atom", self.name(current), ATOM)
+                memo[id(current)] = ("atom", self.name(current), ATOM, id(current))
             elif current.op is None:  # a constant, or an unnamed leaf: show what it holds
                 memo[id(current)] = ("num", current.value)
             else:
@@ -280,7 +291,7 @@ class _Text:
         else:
             term = ("call", name, *args)
         if len(show(term, ascii=self.ascii)[0]) > _EXPRESSION_LIMIT:
-            return ("atom", "…", ATOM)
+            return ("atom", "…", ATOM, id(node))  # one "…" is not another
         return term
 
     def factor(self, upper: Node, lower: Node, stretches: list[list[Edge]]) -> Factor:

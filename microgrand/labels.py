@@ -2,7 +2,8 @@
 
 Names get the lecture's subscripts (``x1`` is written ``x₁``); user text has its control
 characters, lone surrogates and bidi overrides made visible (`clean_text`: drawings,
-`explain` and notebooks show names through it); numbers have one formatter (`fmt`), in
+`explain` and notebooks show names through it; `distinct_names` tells apart nodes that
+share a name); numbers have one formatter (`fmt`), in
 Unicode for drawings and notebooks or ASCII for terminals. `gradient_name` is the one rule
 for how a gradient is written (``dw1``, or ``d(dz)/dw1`` when the root is a derivative).
 """
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 NAME_LIMIT = 40
 LABEL_LINE_LIMIT = 160
 
 # --- text: names and numbers -------------------------------------------------------
 
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUBSCRIPT_SIGNS = "₀₁₂₃₄₅₆₇₈₉"
+_SUBSCRIPTS = str.maketrans("0123456789", _SUBSCRIPT_SIGNS)
 _LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]+)([0-9]+)")
 # Bidirectional overrides can make a label read differently from its text: show them too.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -56,6 +59,44 @@ def display_name(name: str) -> str:
     if match:
         name = match.group(1) + match.group(2).translate(_SUBSCRIPTS)
     return clean_text(name, NAME_LIMIT)
+
+
+def distinct_names(names: Sequence[str | None], *, ascii: bool = False) -> list[str | None]:
+    """Shown names (one per distinct node, in drawing order) made distinct: nodes that
+    would print alike get an occurrence number, ``a₁`` and ``a₂`` (``a_1``, ``a_2`` in
+    ASCII), skipping any that another node's name already reads; ``x₁`` twice is ``x₁,₁``
+    and ``x₁,₂``, as the course joins two subscripts. None (no name) stays None.
+
+    A formula names a node by its text, so two nodes that read alike would read as one
+    (``a·a`` for two different a's looks like a²): the one rule for drawings and `explain`.
+    """
+    counts: dict[str, int] = {}
+    for name in names:
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
+    taken = set(counts)
+    numbered = {name: 0 for name, count in counts.items() if count > 1}
+    result: list[str | None] = []
+    for name in names:
+        if name is None or name not in numbered:
+            result.append(name)
+            continue
+        while True:
+            numbered[name] += 1
+            candidate = _occurrence(name, numbered[name], ascii)
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        result.append(candidate)
+    return result
+
+
+def _occurrence(name: str, k: int, ascii: bool) -> str:
+    """`name` with occurrence number k: a₂, x₁,₂ (a_2, x1_2 in ASCII)."""
+    if ascii:
+        return f"{name}_{k}"
+    joiner = "," if name[-1:] in _SUBSCRIPT_SIGNS else ""
+    return name + joiner + str(k).translate(_SUBSCRIPTS)
 
 
 # --- numbers: the one formatter, in Unicode (drawings, notebooks) or ASCII (terminals) ---

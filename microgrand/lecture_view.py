@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from microgrand import engine as _engine
-from microgrand.labels import LABEL_LINE_LIMIT, display_name, fmt_constant, gradient_name
+from microgrand.labels import (
+    LABEL_LINE_LIMIT,
+    display_name,
+    distinct_names,
+    fmt_constant,
+    gradient_name,
+)
 from microgrand.lecture_loss import LossLabels, recognize
 from microgrand.notation import apply_template, formula_term, show
 from microgrand.ops import op_partial
@@ -105,6 +111,27 @@ def is_data(node: Node) -> bool:
     )
 
 
+def input_order(order: list[Node]) -> list[Node]:
+    """The inputs (leaves that are not constants) of a graph in the engine's order (`order`,
+    as `engine.ancestors` gives it), in the order the lecture lists them: as they are first
+    used (x₁, w₁, x₂, w₂, b), the two inputs of one op with the data first, as the slide
+    does (x₁ above w₁), also when the learner left x₁ an ordinary Node (`is_data`)."""
+    first_use: dict[int, tuple[int, int]] = {}
+    for index, node in enumerate(order):
+        for position, parent in enumerate(node.parents):
+            first_use.setdefault(id(parent), (index, position))
+    unused = (-1, 0)  # only a root that is itself a leaf has no use
+    inputs = [n for n in order if n.is_leaf and not n.is_constant]
+    inputs.sort(
+        key=lambda n: (
+            first_use.get(id(n), unused)[0],
+            not is_data(n),
+            first_use.get(id(n), unused)[1],
+        )
+    )
+    return inputs
+
+
 class Lecture:
     """The lecture view's model: which nodes are inputs, which are boxes, and their text."""
 
@@ -122,22 +149,7 @@ class Lecture:
                 id(node) not in loss_inner and (node.name is not None or uses[id(node)] > 1)
             ):
                 self.boxes.append(node)
-        self.inputs = [n for n in graph.order if n.is_leaf and not n.is_constant]
-        # The lecture lists inputs in the order they are first used (x₁, w₁, x₂, w₂, b); the
-        # two inputs of one op with the data first, as the slide does (x₁ above w₁), also
-        # when the learner left x₁ an ordinary Node (`is_data`).
-        first_use: dict[int, tuple[int, int]] = {}
-        for index, node in enumerate(graph.order):
-            for position, parent in enumerate(node.parents):
-                first_use.setdefault(id(parent), (index, position))
-        unused = (-1, 0)  # only a root that is itself a leaf has no use
-        self.inputs.sort(
-            key=lambda n: (
-                first_use.get(id(n), unused)[0],
-                not is_data(n),
-                first_use.get(id(n), unused)[1],
-            )
-        )
+        self.inputs = input_order(graph.order)
         self.names = self._names()
         self.special = LossLabels(
             self.loss,
@@ -157,22 +169,29 @@ class Lecture:
                 self.box_users[id(node)] = self.box_users.get(id(node), 0) + 1
 
     def _names(self) -> dict[int, str]:
-        names: dict[int, str] = {}
-        taken = {n.name for n in self.graph.order if n.name is not None}
-        counter = 0
-        for node in [*self.inputs, *self.boxes]:
+        """Each drawn node's name: the user's (told apart when two nodes share one: a₁, a₂),
+        L for the lecture's unnamed loss, else a generated t₁, t₂, ..."""
+        drawn = [*self.inputs, *self.boxes]
+        shown: list[str | None] = []
+        for node in drawn:
             if node.name is not None:
-                names[id(node)] = display_name(node.name)
-                continue
-            if node is self.graph.root and self.loss is not None:
-                names[id(node)] = "L"
-                continue
-            while True:
+                shown.append(display_name(node.name))
+            elif node is self.graph.root and self.loss is not None:
+                shown.append("L")
+            else:
+                shown.append(None)
+        shown = distinct_names(shown)
+        taken = {n.name for n in self.graph.order if n.name is not None}
+        taken.update(name for name in shown if name is not None)
+        names: dict[int, str] = {}
+        counter = 0
+        for node, name in zip(drawn, shown, strict=True):
+            while name is None:
                 counter += 1
-                generated = f"t{counter}"
-                if generated not in taken:
-                    break
-            names[id(node)] = display_name(generated)
+                generated = display_name(f"t{counter}")
+                if f"t{counter}" not in taken and generated not in taken:
+                    name = generated
+            names[id(node)] = name
         return names
 
     def operand(self, node: Node) -> tuple[str, int, bool]:
@@ -278,11 +297,12 @@ class Lecture:
         return written
 
     def _written(self, node: Node) -> Typeset:
-        """A node as it is written inside a formula: a number, or its text as one atom."""
+        """A node as it is written inside a formula: a number, or its text as one atom,
+        keyed by the node (`typeset`: only the same node twice is a square)."""
         if node.is_constant:
             return ("num", node.value)
         text, prec, _ = self.operand(node)
-        return ("atom", text, prec)
+        return ("atom", text, prec, id(node))
 
     def gradient(self, node: Node) -> str:
         """How the drawing writes the gradient of the root with respect to node: ``da``, or

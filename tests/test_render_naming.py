@@ -92,17 +92,89 @@ def test_a_folded_square_and_quotient_read_as_powers_in_red_labels() -> None:
 
 def test_two_nodes_with_one_name_folded_into_a_box_are_not_a_square() -> None:
     """A folded product is a square only when it is one node twice: two distinct nodes
-    both named a (1.5 and 2.5) read a·a, not a² (which would mean 1.5² = 2.25, not 3.75)."""
+    both named a (1.5 and 2.5) are told apart (a₁, a₂) and their product reads a₁a₂,
+    never a² (which would mean 1.5² = 2.25 or 2.5², not 3.75)."""
     a, other = Node(1.5, "a"), Node(2.5, "a")
     K = (a * other * a).named("K")
     K.backward()
     drawn = labels(K, "lecture")
-    first = next(label for label in drawn if label.startswith("da = ") and "7.5" in label)
-    assert first.startswith("da = a·a + "), first  # the box a·a (3.75), then the path a·a
-    # one node twice still reads as a square: d(a·a·other)/d(other) is the box a·a = 2.25
+    assert "a₁ = 1.5" in drawn and "a₂ = 2.5" in drawn, drawn
+    assert any(label.startswith("K = a₁a₂·a₁") for label in drawn), drawn
+    # the box a₁a₂ (3.75), then the path a₁·a₂ (3.75): no square of either
+    assert "da₁ = a₁a₂ + a₁a₂ = 7.5" in drawn, drawn
+    assert "da₂ = a₁² = 2.25" in drawn, drawn  # one node twice still reads as a square
     same = (a * a * other).named("K")
     same.backward()
-    assert "da = a² = 2.25" in labels(same, "lecture")
+    assert "da₂ = a₁² = 2.25" in labels(same, "lecture")
+
+
+def test_nodes_that_share_a_name_are_told_apart_in_every_printer() -> None:
+    """Two different nodes named a: the drawings (both views) and explain (ASCII and
+    Unicode) give them one pair of names, a₁ and a₂, numbered in the lecture's order;
+    a sum of a₁ and a product never merges them into one term (K = a₁a₂ + a₁²)."""
+    first, second = Node(1.5, "a"), Node(2.5, "a")
+    K = (first * second + first**2).named("K")
+    K.backward()
+    lecture, ops = labels(K, "lecture"), labels(K, "ops")
+    assert any(label.startswith("K = a₁a₂ + a₁²") for label in lecture), lecture
+    assert "da₁ = 2a₁ + a₂ = 5.5" in lecture and "da₂ = a₁ = 1.5" in lecture, lecture
+    assert "a₁ = 1.5 │ grad 5.5" in ops and "a₂ = 2.5 │ grad 1.5" in ops, ops
+    explained = microgrand.explain(K, first)
+    assert explained.lines[:2] == ("da_1 = dK/da_1", "     = a_2 + 2 * a_1"), explained.lines
+    assert explained.unicode_lines[1] == "    = a₂ + 2a₁", explained.unicode_lines
+    assert str(microgrand.explain(K, second)).splitlines()[1] == "     = a_1"
+    # a gradient graph (create_graph) drawn: the same names again
+    (gradient,) = microgrand.grad(K, [first], create_graph=True)
+    drawn = labels(gradient.named("dK"), "lecture")
+    assert any(label.startswith("dK = 2a₁ + a₂") for label in drawn), drawn
+
+
+def test_distinct_names_numbers_only_names_shared_and_skips_names_taken() -> None:
+    """The one rule: shared names get occurrence numbers, skipping a name another node
+    already reads (a user's a1 is a₁); a name ending in a subscript is joined with a comma."""
+    from microgrand.labels import distinct_names
+
+    assert distinct_names(["a", "b", None, "a"]) == ["a₁", "b", None, "a₂"]
+    assert distinct_names(["a", "a₁", "a"]) == ["a₂", "a₁", "a₃"]
+    assert distinct_names(["x₁", "x₁"]) == ["x₁,₁", "x₁,₂"]
+    assert distinct_names(["a", "a_1", "a"], ascii=True) == ["a_2", "a_1", "a_3"]
+    assert distinct_names(["w", "b"]) == ["w", "b"]
+
+
+def test_a_generated_name_never_reads_like_a_told_apart_name() -> None:
+    """Two nodes named t and an unnamed box: t₁, t₂ are taken, so the box is t₃."""
+    first, second = Node(0.5, "t"), Node(-1.5, "t")
+    shared = first * second  # unnamed, used twice: a box with a generated name
+    J = (shared.tanh() + shared * 3).named("J")
+    J.backward()
+    drawn = labels(J, "lecture")
+    assert "t₁ = 0.5" in drawn and "t₂ = −1.5" in drawn, drawn
+    assert any(label.startswith("t₃ = t₁t₂") for label in drawn), drawn
+
+
+def test_atoms_that_print_alike_are_one_factor_only_when_keyed_alike() -> None:
+    """typeset merges a·a into a² only for one node: atoms keyed by different nodes stay
+    a product, whatever their text (two "…" of explain, two nodes named a)."""
+    one, other = ("atom", "a", 5, 1), ("atom", "a", 5, 2)
+    assert notation.show(typeset.t_mul(one, one))[0] == "a²"
+    assert notation.show(typeset.t_mul(one, other))[0] == "a·a"
+    y = ("atom", "y", 5)
+    assert notation.show(typeset.t_div(typeset.t_div(y, one), other))[0] == "y/a/a"
+
+
+def test_two_long_expressions_cut_alike_are_not_one_factor_in_explain() -> None:
+    """explain cuts long expressions to "…": two different ones, log(…)·log(…), are a
+    product of two factors, not log(…)**2 (the ASCII line read as a square before)."""
+    a, b, x = Node(0.3, "a"), Node(0.2, "b"), Node(0.7, "x")
+
+    def long(u: Node, v: Node) -> Node:
+        return ((u + v).tanh() * (u - v).sigmoid() + (u * v).exp()).log()
+
+    K = ((long(a, b) * x) * long(b, a)).named("K")
+    K.backward()
+    explained = microgrand.explain(K, x)
+    assert explained.lines[1] == "   = log(…) * log(…)", explained.lines
+    assert "**" not in str(explained) and "²" not in "".join(explained.unicode_lines)
 
 
 def test_what_drawings_write_for_a_power_microgrand_draw_reads() -> None:
