@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from microgrand.engine import op_row
 from microgrand.labels import clean_text, fmt, fmt_constant
 from microgrand.layout import DotSource, Sizer
-from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, Lecture
+from microgrand.lecture_view import MAX_NODES, BackwardStage, Graph, Lecture, columns
 from microgrand.notation import formula_term, show, wrap_formula
 from microgrand.ops import op_partial
 from microgrand.typeset import Typeset
@@ -73,12 +73,8 @@ class Options:
 
 
 def _depth(heads: list[Node], tails: Callable[[Node], Iterable[Node]]) -> int:
-    """The most columns a path crosses: `heads` in topological order, `tails` their
-    drawn inputs (a node that is no head is in column 0)."""
-    depth: dict[int, int] = {}
-    for head in heads:
-        depth[id(head)] = 1 + max((depth.get(id(t), 0) for t in tails(head)), default=0)
-    return max(depth.values(), default=0)
+    """The most columns a path crosses (see `lecture_view.columns`)."""
+    return max(columns(heads, tails).values(), default=0)
 
 
 def _new_digraph(large: bool, stacked: bool = False) -> Any:
@@ -191,6 +187,10 @@ def _place_inputs(
         column.attr(rank="min")
         for node in first_column:
             input_node(column, node, ids[id(node)])
+        # Invisible edges between neighbours hold the lecture's order, top to bottom (`dot`
+        # would reorder the rank: x₂ above x₁). They cross no rank: they cost no layout.
+        for upper, lower in model.column_order(first_column):
+            column.edge(ids[id(upper)], ids[id(lower)], style="invis", minlen="0")
     copies: dict[tuple[int, int], str] = {}
     shared = {id(n) for n in elsewhere if model.box_users.get(id(n), 0) > 1}
     for node in elsewhere:

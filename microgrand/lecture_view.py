@@ -17,7 +17,9 @@ where the lecture writes things its own way (the loss, ``ŷ = a``, ``dz = a − 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from microgrand import engine as _engine
@@ -109,6 +111,15 @@ def is_data(node: Node) -> bool:
     return not node.requires_grad or (
         node.name is not None and _DATA_NAME.fullmatch(node.name) is not None
     )
+
+
+def columns(heads: list[Node], tails: Callable[[Node], Iterable[Node]]) -> dict[int, int]:
+    """The column of each head, by id: `heads` in topological order, `tails` their drawn
+    inputs (a node that is no head is in column 0), each head one after its latest input."""
+    column: dict[int, int] = {}
+    for head in heads:
+        column[id(head)] = 1 + max((column.get(id(t), 0) for t in tails(head)), default=0)
+    return column
 
 
 def input_order(order: list[Node]) -> list[Node]:
@@ -339,3 +350,23 @@ class Lecture:
                     id(node) for node, _, _ in edges if node.is_leaf and node.requires_grad
                 )
         return {id(n) for n in self.inputs if id(n) not in later}
+
+    def column_order(self, first_column: list[Node]) -> list[tuple[Node, Node]]:
+        """Neighbours (upper, lower) in the first column, top to bottom.
+
+        `dot` orders a rank to cut crossings, which drew x₂ above x₁ (a 2-2-1 network, the
+        graph of a gradient); the DOT emitter holds the column in this order with an
+        invisible edge between neighbours. Inputs that enter one column of boxes keep
+        `input_order` (x₁, w₁, x₂, w₂, b into z; a network's first layer unit by unit);
+        inputs that enter a later column go above those of an earlier one, as the slide
+        draws a above b and c in J = 3(a + bc) (the later boxes in one row, the earlier ones
+        hanging below it: no edge crosses another).
+        """
+        column = columns(self.boxes, lambda box: (n for n, _, _ in self.edge_list[id(box)]))
+        entering: dict[int, int] = {}  # input -> the column of the first box it feeds
+        for box in self.boxes:  # topological order
+            for node, _, _ in self.edge_list[id(box)]:
+                entering.setdefault(id(node), column[id(box)])
+        # sorted() is stable: within one column, the order of `first_column`
+        ordered = sorted(first_column, key=lambda node: -entering.get(id(node), 0))
+        return list(pairwise(ordered))

@@ -93,3 +93,18 @@ def dump_dom(page: Path, profile: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+def first_column_top_to_bottom(svg: str) -> list[str]:
+    """The names of the drawing's first column (its leftmost plain texts, ``x₁ = 2`` read
+    as ``x₁``), top to bottom as laid out in the SVG (y grows downwards)."""
+    import xml.etree.ElementTree as ET
+
+    found: list[tuple[float, float, str]] = []
+    for element in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text"):
+        if element.text and " = " in element.text and element.attrib.get("text-anchor") == "middle":
+            x, y = float(element.attrib["x"]), float(element.attrib["y"])
+            found.append((x, y, element.text.split(" = ")[0]))
+    left = min(x for x, _, _ in found)
+    # Plain-text inputs of one column are centred within a few points of each other.
+    return [name for x, y, name in sorted(found, key=lambda item: item[1]) if x < left + 60]

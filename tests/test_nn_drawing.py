@@ -7,11 +7,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from render_helpers import available, first_column_top_to_bottom
 
 from microgrand import draw
 from microgrand.nn import MLP
 from microgrand.notation import wrap_formula
-from microgrand.render import RendererNotFoundError, find_renderer
+from microgrand.render import ENGINES, RendererNotFoundError, find_renderer
 
 NOTEBOOK_WIDTH_PT = 1300  # about 1,730 px: scaled into a 1,200 px output area, 14 pt stays ≥ 9.7 px
 
@@ -117,6 +118,24 @@ def test_the_2_4_1_lecture_view_fits_notebook_width_one_column_per_layer() -> No
     assert max(column("a[1]")) < min(column("z[2]₁ = "))
     assert max(column("W[2]")) < min(column("z[2]₁ = "))
     assert min(column("W[2]")) > max(column("z[1]"))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_2_2_1_lecture_view_puts_x1_above_x2(engine: str) -> None:
+    """The data column reads top to bottom as the lecture lists it (x₁ above x₂, each
+    weight under the input it multiplies), however `dot` would order the rank to cut
+    crossings (it drew x₂ above x₁ and W[1]₂₂ above W[1]₂₁)."""
+    if not available(engine):
+        pytest.skip(f"{engine} is not installed")
+    net = MLP(2, [2, 1])
+    L = net.loss([0.5, -1.0], 1.0)
+    L.backward()
+    drawing = draw(L, engine=engine)
+    order = ["x₁", "W[1]₁₁", "x₂", "W[1]₁₂", "b[1]₁", "W[1]₂₁", "W[1]₂₂", "b[1]₂"]
+    assert first_column_top_to_bottom(drawing.svg()) == order
+    # the order is in the DOT itself: a chain of invisible edges down the first column
+    chain = re.findall(r"(n\d+) -> (n\d+) \[[^]]*style=invis", drawing.source)
+    assert [tail for tail, _ in chain] == [f"n{k}" for k in range(len(order) - 1)]
 
 
 def test_logistic_regression_keeps_every_input_in_the_first_column() -> None:

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from render_helpers import lecture_logreg, three_abc
+from render_helpers import available, first_column_top_to_bottom, lecture_logreg, three_abc
 
 from microgrand import Node, bce_with_logits, engine
 from microgrand.lecture_view import is_data
 from microgrand.notation import formula_term, show
 from microgrand.ops import TABLE
 from microgrand.render import (
+    ENGINES,
     LABEL_LIMIT,
     MAX_NODES,
     Graph,
@@ -136,6 +137,23 @@ def test_inputs_read_x1_w1_x2_w2_b_whether_x_is_data_or_a_node(
         if x_data
         else ["dx₁ = w₁·dz", "dw₁ = x₁·dz", "dx₂ = w₂·dz", "dw₂ = x₂·dz", "db = dz"]
     )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_first_column_is_laid_out_in_the_slides_order(engine: str) -> None:
+    """Top to bottom as the slides draw it, whatever order `dot` would pick to cut
+    crossings: x₁, w₁, x₂, w₂, b; and a above b and c in J = 3(a + bc) (a enters the later
+    box v, b and c the box u below it)."""
+    if not available(engine):
+        pytest.skip(f"{engine} is not installed")
+    assert first_column_top_to_bottom(draw(lecture_logreg(), engine=engine).svg()) == [
+        "x₁",
+        "w₁",
+        "x₂",
+        "w₂",
+        "b",
+    ]
+    assert first_column_top_to_bottom(draw(three_abc(), engine=engine).svg()) == ["a", "b", "c"]
 
 
 def test_which_inputs_are_the_lectures_data() -> None:
