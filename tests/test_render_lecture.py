@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from render_helpers import available, first_column_top_to_bottom, lecture_logreg, three_abc
 
-from microgrand import Node, bce_with_logits, engine
+from microgrand import MLP, Node, bce_with_logits, engine, grad
 from microgrand.lecture_view import is_data
 from microgrand.notation import formula_term, show
 from microgrand.ops import TABLE
@@ -154,6 +154,42 @@ def test_the_first_column_is_laid_out_in_the_slides_order(engine: str) -> None:
         "b",
     ]
     assert first_column_top_to_bottom(draw(three_abc(), engine=engine).svg()) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_gradient_graph_keeps_the_lecture_views_column(engine: str) -> None:
+    """The backward pass drawn as a graph (grad with create_graph=True) lists the leaves
+    as the forward drawing does, top to bottom: dw₂'s graph, which also takes x₂ into its
+    last box, read x₂, x₁, w₁, b, w₂ as `dot` laid it out."""
+    if not available(engine):
+        pytest.skip(f"{engine} is not installed")
+    L = lecture_logreg()
+    leaves = {node.name: node for node in Lecture(Graph(L)).inputs}
+    forward = first_column_top_to_bottom(draw(L, engine=engine).svg())
+    assert forward == ["x₁", "w₁", "x₂", "w₂", "b"]
+    gradients = grad(L, [leaves["w1"], leaves["w2"], leaves["b"]], create_graph=True)
+    for gradient, name in zip(gradients, ("dw1", "dw2", "db"), strict=True):
+        gradient.named(name).backward()
+        column = first_column_top_to_bottom(draw(gradient, engine=engine).svg())
+        assert column == forward, (name, column)
+
+
+def test_a_gradient_graph_lists_its_inputs_in_the_forward_views_order() -> None:
+    """Every gradient of a 2-2-1 network, drawn: its inputs in the order the loss's drawing
+    gives them (the leaves it has), so the columns of the two drawings agree."""
+    net = MLP(2, [2, 1])
+    L = net.loss([0.5, -1.0], 1.0)
+
+    def names(root: Node) -> list[str]:
+        model = Lecture(Graph(root))
+        return [model.names[id(node)] for node in model.inputs]
+
+    forward = names(L)
+    for parameter, gradient in zip(
+        net.parameters(), grad(L, net.parameters(), create_graph=True), strict=True
+    ):
+        drawn = names(gradient.named("g"))
+        assert drawn == [name for name in forward if name in drawn], parameter.name
 
 
 def test_which_inputs_are_the_lectures_data() -> None:
