@@ -12,7 +12,6 @@ order the statements first name them. ``microgrand draw ... --code`` prints the 
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from typing import Any
 
@@ -74,13 +73,10 @@ def generated_code(statements: list[str], data: list[str], *, numpy: bool = Fals
     import microgrand
     from microgrand.parse import parse_graph
 
-    names = _leaf_names(statements)
-    given = _given(statements)
-    defaults = [f"{name}={TRACE_VALUE}" for name in names if name not in given]
-    root = parse_graph([*statements, *defaults], data=data, purpose="compile").root
-    leaves = {leaf.name: leaf for leaf in _leaves(root)}
-    inputs = [leaves[name] for name in names if name in leaves]
-    compiled = microgrand.compile(root, inputs)
+    parsed = parse_graph(statements, data=data, purpose="compile", unvalued=TRACE_VALUE)
+    leaves = {leaf.name: leaf for leaf in _leaves(parsed.root)}
+    inputs = [leaves[name] for name in parsed.names if name in leaves]
+    compiled = microgrand.compile(parsed.root, inputs)
     if not numpy:
         return compiled.source
     arrays = [leaf for leaf in inputs if not leaf.requires_grad]
@@ -96,37 +92,6 @@ def np_ones(array: bool) -> Any:
     import numpy as np
 
     return np.full(2, TRACE_VALUE) if array else TRACE_VALUE
-
-
-def _statement_parts(statements: list[str]) -> list[tuple[str, ast.expr]]:
-    parts = []
-    for text in statements:
-        for piece in text.replace("\n", ";").split(";"):
-            if "=" in piece:
-                name, _, expr = piece.partition("=")
-                try:
-                    parts.append((name.strip(), ast.parse(expr.strip(), mode="eval").body))
-                except SyntaxError:
-                    continue  # parse_graph reports it, with its column
-    return parts
-
-
-def _given(statements: list[str]) -> set[str]:
-    return {name for name, _ in _statement_parts(statements)}
-
-
-def _leaf_names(statements: list[str]) -> list[str]:
-    """Every name the statements use, in order of first use (leaves and nodes alike)."""
-    from microgrand.ops import function_ops
-
-    seen: dict[str, None] = {}
-    for name, expr in _statement_parts(statements):
-        used = [item for item in ast.walk(expr) if isinstance(item, ast.Name)]
-        for item in sorted(used, key=lambda n: n.col_offset):  # left to right, as typed
-            if item.id not in function_ops():
-                seen.setdefault(item.id)
-        seen.setdefault(name)
-    return list(seen)
 
 
 def _leaves(root: Any) -> list[Any]:

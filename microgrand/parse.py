@@ -197,10 +197,13 @@ class Parsed(NamedTuple):
         results: the computed nodes no later statement uses, in order (root last). More
             than one means the statements describe separate graphs, and only `root`'s is
             drawn.
+        names: every name the statements use, leaves and computed nodes alike, in the
+            order they are first typed (``microgrand code`` orders its inputs so).
     """
 
     root: Node
     results: list[Node]
+    names: list[str]
 
 
 def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
@@ -218,12 +221,17 @@ def build(texts: str | Sequence[str], *, data: Collection[str] = ()) -> Node:
 
 
 def parse_graph(
-    texts: str | Sequence[str], *, data: Collection[str] = (), purpose: str = "draw"
+    texts: str | Sequence[str],
+    *,
+    data: Collection[str] = (),
+    purpose: str = "draw",
+    unvalued: float | None = None,
 ) -> Parsed:
     """Like `build`, and also say which results are left unused (see `Parsed`).
 
     `purpose` is what the caller does with the graph ("draw", "compile"), said in the
-    error for statements that make no graph.
+    error for statements that make no graph. `unvalued` is the value of a leaf that no
+    statement gives one (``microgrand code`` traces at 0.5); None makes it an error.
     """
     statements = _split([texts] if isinstance(texts, str) else list(texts))
     if not statements:
@@ -231,7 +239,14 @@ def parse_graph(
             f"nothing to {purpose}: give statements like 'u = b*c; J = 3*u' a=5 b=3 c=2"
         )
     parsed = [(statement, *_parse(statement)) for statement in statements]
-    env = _leaves(parsed, set(data) | _labels(parsed))
+    names = _first_uses(parsed)
+    data_names = set(data) | _labels(parsed)
+    env = _leaves(parsed, data_names)
+    if unvalued is not None:
+        defined = {name for _, name, _ in parsed}
+        for name in names:
+            if name not in defined:
+                env[name] = Node(unvalued, name, requires_grad=name not in data_names)
     unknown_data = set(data) - set(env)
     if unknown_data:
         # Not a leaf: computed by a statement, or not in the statements at all (a typo).
@@ -266,7 +281,19 @@ def parse_graph(
         env[name] = node
         nodes.append((name, node))
     results = [node for name, node in nodes[:-1] if name not in used] + [nodes[-1][1]]
-    return Parsed(nodes[-1][1], results)
+    return Parsed(nodes[-1][1], results, names)
+
+
+def _first_uses(parsed: list[tuple[str, str, ast.expr]]) -> list[str]:
+    """Every name the statements use (not the functions they call), in the order typed."""
+    seen: dict[str, None] = {}
+    for _, name, expr in parsed:
+        used = [item for item in ast.walk(expr) if isinstance(item, ast.Name)]
+        for item in sorted(used, key=lambda item: item.col_offset):  # left to right
+            if item.id not in function_ops():
+                seen.setdefault(item.id)
+        seen.setdefault(name)
+    return list(seen)
 
 
 def _leaves(parsed: list[tuple[str, str, ast.expr]], data: set[str]) -> dict[str, Node]:

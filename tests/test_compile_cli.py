@@ -56,3 +56,32 @@ def test_errors_are_one_line(
     code, out, err = run(capsys, *argv)
     assert code == status and out == ""
     assert message in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        # code read the statements a second time with its own parser, which took the
+        # value's word for a leaf (abc=0.5) and then blamed a rename the user never wrote
+        (["code", "J = 3*a", "a=abc"], "the value of a is not a number: 'a=abc'"),
+        (["code", "J = 3*a", "a=nan"], "the value of a is not a finite number: 'a=nan'"),
+        # ... and had no length limit: RecursionError from ast, a traceback
+        (["code", "J = " + "+".join(["a"] * 10_000)], "the graph text is too long"),
+    ],
+)
+def test_code_reads_the_statements_as_draw_does(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert message in err and len(err.splitlines()) == 1
+    _, _, draw_err = run(capsys, "draw", *argv[1:])
+    assert draw_err.split(": error: ")[1] == err.split(": error: ")[1]
+
+
+def test_a_unicode_name_with_a_value_is_one_leaf(capsys: pytest.CaptureFixture[str]) -> None:
+    """Python reads 'ﬁ' (a ligature) as 'fi': code's own reading did not, and said 'fi' was
+    defined twice, in a statement the user never typed (fi=0.5)."""
+    code, out, err = run(capsys, "code", "J = 3*ﬁ", "ﬁ=2")
+    assert code == 0 and err == ""
+    assert out.startswith("def J_and_grads(fi, reduce='sum'):\n")
