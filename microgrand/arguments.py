@@ -10,17 +10,48 @@ from __future__ import annotations
 import argparse
 import errno
 import math
-from typing import NoReturn
+import re
+import sys
+from typing import Any, NoReturn, Protocol
 
 PROG = "microgrand"
 
 
+class Writable(Protocol):
+    """What argparse writes its messages to (typeshed's SupportsWrite[str])."""
+
+    def write(self, text: str, /) -> object:
+        """Write `text`."""
+
+
+# argparse reads only -1 and -.5 as negative numbers, and takes -1e-3 or -inf for an option
+# ("--w2: expected one argument"): every float Python reads is a value here.
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors (the usage text is one --help away)."""
+    """argparse with one-line usage errors (the usage text is one --help away), negative
+    numbers in any notation, and help that fails loudly when it cannot be written."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         """Exit with status 2 and one line on stderr: the message and where help is."""
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def _print_message(self, message: str, file: Writable | None = None) -> None:
+        # argparse drops an OSError here: `--help > /dev/full` printed nothing and exited
+        # 0. Flushed now, a full disk or closed stdout reaches `cli.main`'s one line. Only
+        # stderr, where that line would go too, keeps argparse's silence.
+        stream = file or sys.stderr
+        try:
+            stream.write(message)
+            getattr(stream, "flush", lambda: None)()
+        except OSError:
+            if stream is not sys.stderr:
+                raise
 
 
 def finite_float(text: str) -> float:

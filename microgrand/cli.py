@@ -98,13 +98,13 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _prepare_streams()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
-    if func is None:
-        names = ", ".join(_commands(parser))
-        parser.error(f"choose a command: {names}")
-    try:
+    try:  # the parser too: building it imports every subcommand (Ctrl-C lands there)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+        if func is None:
+            names = ", ".join(_commands(parser))
+            parser.error(f"choose a command: {names}")
         code = func(args)
         sys.stdout.flush()  # a full disk shows here, not in Python's exit-time flush
         return code

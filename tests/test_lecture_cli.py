@@ -148,6 +148,10 @@ def test_train_missing_file(tmp_path: Path) -> None:
         (["train", "--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
         (["train", "--epochs", "1.5"], "argument --epochs: '1.5' is not a whole number"),
         (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        # argparse took these for options ("expected one argument"): they are numbers
+        (["demo", "--x1", "-inf"], "argument --x1: -inf is not a finite number"),
+        (["demo", "--x1", "-1e400"], "argument --x1: -1e400 is not a finite number"),
+        (["train", "--l2", "-1e-3"], "argument --l2: must be 0 or more, got -1e-3"),
     ],
 )
 def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
@@ -156,6 +160,14 @@ def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
     assert message in result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stdout == ""
+
+
+def test_negative_numbers_in_any_notation_are_values() -> None:
+    from microgrand.cli import build_parser
+
+    given = ["--w2", "-1e-3", "--b", "-2.5E+2", "--x1", "-.5", "--x2", "-5."]
+    args = build_parser().parse_args(["demo", *given])
+    assert (args.w2, args.b, args.x1, args.x2) == (-1e-3, -250.0, -0.5, -5.0)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["train", "--help"]])

@@ -234,6 +234,71 @@ def test_a_reader_that_leaves(tmp_path: Path, command: str) -> None:
     assert "error" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["--help", "draw --help", "--version"])
+@pytest.mark.parametrize(
+    ("redirect", "reason"),
+    [(">&-", "standard output is closed"), ("> /dev/full", "No space left on device")],
+)
+def test_help_that_cannot_be_written_is_an_error(
+    tmp_path: Path, command: str, redirect: str, reason: str
+) -> None:
+    """argparse drops what it cannot write: the help was lost and the status said 0."""
+    if redirect.endswith("/dev/full") and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    result = shell(f"microgrand {command} {redirect}", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == f"microgrand: error: cannot write the results: {reason}\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "train --epochs 100000000",
+        "train --engine graph --epochs 1000000",
+        "train --hidden 2 --epochs 100000000",
+    ],
+)
+def test_ctrl_c_during_training_is_one_line(tmp_path: Path, command: str) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    from cli_helpers import ENV
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "microgrand", *command.split()],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**ENV, "PYTHONUNBUFFERED": "1"},  # each line as it is printed
+    )
+    assert process.stdout is not None
+    while "Gradient descent" not in process.stdout.readline():  # training starts next
+        pass
+    time.sleep(0.5)
+    os.kill(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.splitlines()[-1] == "microgrand: interrupted"
+    assert "Traceback" not in err
+
+
+def test_ctrl_c_while_the_command_line_is_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C in the first tenth of a second (the subcommands' imports) printed a traceback."""
+    from microgrand import cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["train"]) == 130
+    assert capsys.readouterr().err == "microgrand: interrupted\n"
+
+
 # --- item 13: CSV comments and quotes ------------------------------------------------------
 
 
