@@ -21,6 +21,11 @@ def short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def a_or_an(word: str) -> str:
+    """The word with its article, by its first letter: an integer, a float32."""
+    return f"an {word}" if word[:1].lower() in tuple("aeiou") else f"a {word}"
+
+
 def clean_name(name: str) -> str:
     """A user's name as a message shows it: cleaned and cut like every label.
 
@@ -61,6 +66,11 @@ def to_float(value: object, what: str) -> float:
         raise TypeError(
             f"{what}: got the boolean {value!r}; booleans are not accepted as numbers "
             "(mixing them in is almost always a bug): write 1.0 or 0.0"
+        )
+    if kind.__name__ == "timedelta64":  # numpy registers it as an integer
+        raise TypeError(
+            f"{what}: got the time span {value!r} (numpy timedelta64), not a number: "
+            "divide it by a unit first, e.g. span / np.timedelta64(1, 's')"
         )
     if not isinstance(value, numbers.Real):  # int, float, Fraction, numpy reals are Real
         from microgrand.node import Node  # here, on the error path: node imports this module

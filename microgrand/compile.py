@@ -38,11 +38,12 @@ numpy is imported when the first array is passed, never by ``import microgrand``
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from microgrand.checks import clean_name, describe, quote_name, short, to_float
+from microgrand.checks import a_or_an, clean_name, describe, quote_name, short, to_float
 from microgrand.engine import CONSTANT, DATA, PARAMETER, op_row
 from microgrand.node import Node
 
@@ -235,8 +236,9 @@ class Compiled:
 
                 return vectorize.run(self, args, reduce)
         for arg, name in zip(args, names, strict=True):
-            if isinstance(arg, list | tuple):
-                raise sequence_error(f"compiled {self._plan.names[self.root]}: input {name}", arg)
+            error = sequence_error(f"compiled {self._plan.names[self.root]}: input {name}", arg)
+            if error is not None:
+                raise error
         floats = [
             to_float(a, f"compiled {self._plan.names[self.root]}: input {n}")
             for a, n in zip(args, names, strict=True)
@@ -260,10 +262,26 @@ class Compiled:
         )
 
 
-def sequence_error(what: str, arg: object) -> TypeError:
-    """A list or tuple given for an input: say what to pass instead."""
+def sequence_error(what: str, arg: object) -> TypeError | None:
+    """For a container given as an input (a list, a generator, a masked array, an array
+    subclass...): the error that says what to pass instead; None for anything else."""
+    kind = type(arg)
+    # numpy's scalars have __array__ too, but neither of these: they are numbers
+    if issubclass(kind, str | bytes | Node) or not (
+        hasattr(kind, "__iter__") or hasattr(kind, "__len__")
+    ):
+        return None
+    why = ""
+    numpy = sys.modules.get("numpy")  # an ndarray is from numpy: imported already, then
+    if kind.__name__ == "MaskedArray":
+        why = " (its mask would be ignored: x.compressed() keeps the unmasked examples)"
+    elif numpy is not None and isinstance(arg, numpy.ndarray):
+        why = " (a subclass of numpy's array: np.asarray(x) gives the plain array)"
+    name = kind.__name__  # a list; array.array, numpy.MaskedArray, pandas.Series
+    if kind.__module__ != "builtins":
+        name = f"{kind.__module__.partition('.')[0]}.{name}"
     return TypeError(
-        f"{what} is a {type(arg).__name__}: pass m examples as a 1-d numpy array "
+        f"{what} is {a_or_an(short(name))}{why}: pass m examples as a 1-d numpy array "
         "(np.array(values)), one number as a float"
     )
 
@@ -317,6 +335,16 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
         raise TypeError(f"compile: root must be a Node, got {type(root).__name__}")
     if isinstance(inputs, Node | str) or not isinstance(inputs, Iterable):
         raise TypeError("compile: inputs must be a list of Nodes (the leaves to pass in)")
+    if isinstance(inputs, set | frozenset):  # its order follows hashes: f(2.0, ...) would
+        # give a value to whichever input came first, a different one from run to run
+        raise TypeError(
+            "compile: inputs must be in call order, but a set has no order: pass a list"
+        )
+    if root._op is CONSTANT:
+        raise ValueError(
+            f"compile: the root is {describe(root)}: a number with no inputs and no "
+            "gradients; compile the node that uses it"
+        )
     leaves = list(inputs)
     order = ancestors(root)
     _check_inputs(leaves)

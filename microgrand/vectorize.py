@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from microgrand.array_ops import BLAS_MOST, FLOAT64, RAISE, ArrayFormError
-from microgrand.checks import short, to_float
+from microgrand.checks import a_or_an, short, to_float
 from microgrand.engine import DATA
 
 if TYPE_CHECKING:
@@ -141,12 +141,14 @@ def _prepare_checked(compiled: Compiled, args: Sequence[object]) -> Prepared:
             pattern.append(True)
         else:
             if arg.__class__ is not float or arg - arg != 0.0:
-                if isinstance(arg, np.ndarray):
+                if arg.__class__ is np.ndarray:
                     arg = arg[()]  # 0-d: a scalar
-                elif isinstance(arg, list | tuple):
+                else:
                     from microgrand.compile import sequence_error
 
-                    raise sequence_error(_what(p, i), arg)
+                    error = sequence_error(_what(p, i), arg)
+                    if error is not None:
+                        raise error
                 arg = to_float(arg, _what(p, i))
             values.append(np.float64(arg))
             pattern.append(False)
@@ -189,9 +191,8 @@ def _check_array(arg: Any, what: str) -> Any:
             arg.dtype.kind, str(arg.dtype)
         )
         hint = "; convert with .astype(float)" if arg.dtype.kind in "iuf" else ""
-        article = "an" if kind[0] in "aeiou" else "a"  # an integer, an object; a float32
         raise TypeError(
-            f"{what} is {article} {kind} array: compiled graphs take float64 arrays{hint}"
+            f"{what} is {a_or_an(kind)} array: compiled graphs take float64 arrays{hint}"
         )
     if arg.ndim != 1:
         raise ValueError(
@@ -213,15 +214,15 @@ DATA_GRAD, PER_EXAMPLE, SUMMED, ROOT = 0, 1, 2, 3  # what each returned gradient
 
 
 def _kinds(compiled: Compiled, arrays: set[Any]) -> tuple[int, ...]:
-    """For each gradient the array version returns: a data leaf's 0.0, one value per
-    example (a node holding m examples), a sum over the examples (a scalar node), or the
-    root's own 1.0 (d L_i / d L_i for every example)."""
+    """For each gradient the array version returns: a data leaf's 0.0 (even the root's, as
+    in the engine), one value per example (a node holding m examples), a sum over the
+    examples (a scalar node), or the root's own 1.0 (d L_i / d L_i for every example)."""
     root = compiled._plan.root
     return tuple(
-        ROOT
-        if node is root
-        else DATA_GRAD
+        DATA_GRAD  # the engine's too, for a data leaf that is the root
         if node._op is DATA
+        else ROOT
+        if node is root
         else PER_EXAMPLE
         if node in arrays
         else SUMMED

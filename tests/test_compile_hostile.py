@@ -1,0 +1,91 @@
+"""`microgrand.compile` attacked as a hostile reviewer would: odd graphs, odd containers and
+odd numbers. Each case once gave a wrong number, a call order left to chance, or an error
+that did not say what was wrong (the cases that already worked are in test_compile_api)."""
+
+from __future__ import annotations
+
+import array
+import math
+
+import numpy as np
+import pytest
+from test_compile_api import arrays, bce_graph
+
+import microgrand
+from microgrand import Node
+
+
+def test_a_set_of_inputs_is_refused_it_has_no_call_order() -> None:
+    """A set's order follows the nodes' hashes: f(2.0, -1.0, ...) would give x1's value to
+    whichever input came first, a different one from run to run."""
+    L, inputs = bce_graph()
+    for unordered in (set(inputs), frozenset(inputs), dict.fromkeys(inputs).keys()):
+        if isinstance(unordered, set | frozenset):
+            with pytest.raises(TypeError, match=r"a set has no order.*list"):
+                microgrand.compile(L, unordered)
+        else:  # a dict's keys keep their order: allowed
+            assert microgrand.compile(L, unordered).inputs == tuple(inputs)
+
+
+def test_a_constant_root_is_a_clear_error() -> None:
+    three = (Node(1.0, "v") * 3.0).parents[1]
+    with pytest.raises(ValueError, match=r"compile: the root is the constant 3\.0"):
+        microgrand.compile(three, [])
+
+
+def test_a_data_leaf_root_has_gradient_zero_on_arrays_as_on_floats() -> None:
+    """The engine gives a data leaf no gradient, even as the root (d.backward(): d.grad is
+    0.0); the array version said 1.0."""
+    d = Node(2.0, "d", requires_grad=False)
+    d.backward()
+    f = microgrand.compile(d, [d])
+    assert f(3.0).grads["d"] == d.grad == 0.0
+    out = f(np.array([1.0, 2.0, 3.0]))
+    assert (out.value, out.grads["d"]) == (6.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("bad", "kind"),
+    [
+        (
+            np.ma.array([1.0, 2.0, 3.0, 4.0, 5.0], mask=[False, True, False, False, False]),
+            "numpy.MaskedArray",
+        ),
+        (np.arange(5.0).view(type("Sub", (np.ndarray,), {})), "test_compile_hostile.Sub"),
+        (array.array("d", [1.0] * 5), "array.array"),
+        (memoryview(bytearray(40)).cast("d"), "memoryview"),
+        (range(5), "range"),
+        ((v for v in [1.0] * 5), "generator"),
+    ],
+)
+def test_array_likes_that_are_not_plain_arrays_say_what_to_pass(bad: object, kind: str) -> None:
+    """A masked array's mask would be ignored, a subclass's own arithmetic bypassed: each is
+    refused, by name, with what to pass instead (never 'expected a real number')."""
+    f = microgrand.compile(*bce_graph())
+    _, X2, Y = arrays()
+    for others in ([X2, Y], [-1.0, 1.0]):  # with arrays, and with floats only
+        with pytest.raises(
+            TypeError, match=rf"input x1 is an? {kind}\b.*a 1-d numpy array"
+        ) as error:
+            f(bad, *others, 0.3, 0.5, 0.1)
+        assert "expected a real number" not in str(error.value)
+
+
+@pytest.mark.parametrize("delta", [np.timedelta64(1, "s"), np.timedelta64(1, "ns")])
+def test_a_time_span_is_not_a_number(delta: object) -> None:
+    """numpy's timedelta64 is registered as an integer: float() of one in seconds raised a
+    raw TypeError from inside, and one in nanoseconds passed as 1.0."""
+    f = microgrand.compile(*bce_graph())
+    with pytest.raises(TypeError, match=r"input x1: got the time span .*timedelta64.*a number"):
+        f(delta, -1.0, 1.0, 0.3, 0.5, 0.1)
+    with pytest.raises(TypeError, match="time span"):
+        Node(delta)  # type: ignore[arg-type]  # the wrong type is the point
+
+
+def test_an_input_used_as_two_inputs_is_the_same_as_two_copies() -> None:
+    f = microgrand.compile(*bce_graph())
+    X1, _, Y = arrays(50)
+    once = f(X1, X1, Y, 0.3, 0.5, 0.1)
+    twice = f(X1, X1.copy(), Y, 0.3, 0.5, 0.1)
+    assert once.value == twice.value and once.grads["w2"] == twice.grads["w2"]
+    assert math.isfinite(once.value)
