@@ -9,6 +9,7 @@ once something has gone wrong, so their cost never shows in a normal run.
 from __future__ import annotations
 
 import numbers
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -94,6 +95,41 @@ def to_float(value: object, what: str) -> float:
             )
         raise ValueError(f"{what}: the value must be finite, got {result!r}")
     return result
+
+
+def whole_number(value: object, what: str) -> int:
+    """`value` as a count of steps: a whole number (numpy's too, not a bool), 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be a whole number, got {short(repr(value))}")
+    if value < 0:
+        raise ValueError(f"{what} must be 0 or more, got {value}")
+    return int(value)
+
+
+def container_error(what: str, arg: object) -> TypeError | None:
+    """For a container given as an input (a list, a generator, a masked array, an array
+    subclass...): the error that says what to pass instead; None for anything else."""
+    from microgrand.node import Node  # here: node imports this module
+
+    kind = type(arg)
+    # numpy's scalars have __array__ too, but neither of these: they are numbers
+    if issubclass(kind, str | bytes | Node) or not (
+        hasattr(kind, "__iter__") or hasattr(kind, "__len__")
+    ):
+        return None
+    why = ""
+    numpy = sys.modules.get("numpy")  # an ndarray is from numpy: imported already, then
+    if kind.__name__ == "MaskedArray":
+        why = " (its mask would be ignored: x.compressed() keeps the unmasked examples)"
+    elif numpy is not None and isinstance(arg, numpy.ndarray):
+        why = " (a subclass of numpy's array: np.asarray(x) gives the plain array)"
+    name = kind.__name__  # a list; array.array, numpy.MaskedArray, pandas.Series
+    if kind.__module__ != "builtins":
+        name = f"{kind.__module__.partition('.')[0]}.{name}"
+    return TypeError(
+        f"{what} is {a_or_an(short(name))}{why}: pass m examples as a 1-d numpy array "
+        "(np.array(values)), one number as a float"
+    )
 
 
 def check_name(name: object) -> str | None:

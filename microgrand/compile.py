@@ -38,12 +38,11 @@ numpy is imported when the first array is passed, never by ``import microgrand``
 from __future__ import annotations
 
 import copy
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from microgrand.checks import a_or_an, clean_name, describe, quote_name, short, to_float
+from microgrand.checks import clean_name, container_error, describe, quote_name, short, to_float
 from microgrand.engine import CONSTANT, DATA, PARAMETER, op_row
 from microgrand.node import Node
 
@@ -236,7 +235,7 @@ class Compiled:
 
                 return vectorize.run(self, args, reduce)
         for arg, name in zip(args, names, strict=True):
-            error = sequence_error(f"compiled {self._plan.names[self.root]}: input {name}", arg)
+            error = container_error(f"compiled {self._plan.names[self.root]}: input {name}", arg)
             if error is not None:
                 raise error
         floats = [
@@ -260,30 +259,6 @@ class Compiled:
             "compile: the compiled code met a value that is not finite where the engine "
             f"does not, at {args!r}; please report this with the graph"
         )
-
-
-def sequence_error(what: str, arg: object) -> TypeError | None:
-    """For a container given as an input (a list, a generator, a masked array, an array
-    subclass...): the error that says what to pass instead; None for anything else."""
-    kind = type(arg)
-    # numpy's scalars have __array__ too, but neither of these: they are numbers
-    if issubclass(kind, str | bytes | Node) or not (
-        hasattr(kind, "__iter__") or hasattr(kind, "__len__")
-    ):
-        return None
-    why = ""
-    numpy = sys.modules.get("numpy")  # an ndarray is from numpy: imported already, then
-    if kind.__name__ == "MaskedArray":
-        why = " (its mask would be ignored: x.compressed() keeps the unmasked examples)"
-    elif numpy is not None and isinstance(arg, numpy.ndarray):
-        why = " (a subclass of numpy's array: np.asarray(x) gives the plain array)"
-    name = kind.__name__  # a list; array.array, numpy.MaskedArray, pandas.Series
-    if kind.__module__ != "builtins":
-        name = f"{kind.__module__.partition('.')[0]}.{name}"
-    return TypeError(
-        f"{what} is {a_or_an(short(name))}{why}: pass m examples as a 1-d numpy array "
-        "(np.array(values)), one number as a float"
-    )
 
 
 def replay(compiled: Compiled, args: Iterable[float]) -> Node:

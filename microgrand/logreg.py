@@ -10,12 +10,12 @@ examples with autograd computing the gradients.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from microgrand import bce_with_logits
+from microgrand.checks import to_float, whole_number
 from microgrand.compile import Compiled, compile
 from microgrand.node import Node
 
@@ -215,11 +215,9 @@ Gradient = Callable[[Parameters], tuple[float, Parameters]]
 
 
 def _compiled_gradient(
-    x1: Sequence[float], x2: Sequence[float], y: Sequence[float], l2: float
+    x1: NDArray[np.float64], x2: NDArray[np.float64], y: NDArray[np.float64], l2: float
 ) -> Gradient:
-    import numpy as np
-
-    columns: list[NDArray[np.float64]] = [np.array(v, dtype=np.float64) for v in (x1, x2, y)]
+    columns = [x1, x2, y]
     f = compiled_loss(bool(l2))
     extra = (l2 / (2.0 * len(y)),) if l2 else ()
 
@@ -269,20 +267,29 @@ def train(
     ``"graph"`` builds J = (1/m) Σ L_i from Nodes every epoch and calls backward (the
     dynamic engine: slower, and the oracle the tests hold the compiled path to).
     """
-    if epochs < 0:
-        raise ValueError(f"train: epochs must be 0 or more, got {epochs}")
-    if not math.isfinite(alpha):  # else the error names w1, after the first step
-        raise ValueError(f"train: alpha must be a finite number, got {alpha!r}")
+    epochs = whole_number(epochs, "train: epochs")
+    # A non-finite alpha: else the error names w1, after the first step.
+    alpha = to_float(alpha, "train: alpha must be a finite number")
+    l2 = to_float(l2, "train: l2 must be a finite number >= 0")
+    if l2 < 0.0:
+        raise ValueError(f"train: l2 must be a finite number >= 0, got {l2!r}")
+    params = _start(start)
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be 'compiled' or 'graph', got {engine!r}")
-    m = len(y)
-    if m == 0 or len(x1) != m or len(x2) != m:
+    from microgrand.example_arrays import column  # numpy: on first use
+
+    # Both engines get the same checked floats (`example_arrays`: what the engine refuses,
+    # such as booleans or strings, is refused here, naming the input and the example).
+    u, v, labels = (column(c, f"train: {n}") for c, n in ((x1, "x1"), (x2, "x2"), (y, "y")))
+    m = len(labels)
+    if m == 0 or len(u) != m or len(v) != m:
         raise ValueError(
-            f"train: x1, x2 and y must have the same positive length, got {len(x1)}, {len(x2)}, {m}"
+            f"train: x1, x2 and y must have the same positive length, got {len(u)}, {len(v)}, {m}"
         )
-    make = _compiled_gradient if engine == "compiled" else _graph_gradient
-    gradient = make(x1, x2, y, l2)
-    params = start
+    if engine == "compiled":
+        gradient = _compiled_gradient(u, v, labels, l2)
+    else:
+        gradient = _graph_gradient(u.tolist(), v.tolist(), labels.tolist(), l2)
     losses: list[float] = []
     for epoch in range(epochs + 1):
         J, grads = gradient(params)
@@ -297,6 +304,16 @@ def train(
             params.b - alpha * grads.b,
         )
     return TrainResult(losses=losses, params=params)
+
+
+def _start(start: object) -> Parameters:
+    """`train`'s start as Parameters of floats (any sequence w1, w2, b of numbers)."""
+    if not isinstance(start, Sequence) or isinstance(start, str) or len(start) != 3:
+        raise TypeError(f"train: start must be Parameters(w1, w2, b), got {start!r}")
+    names = Parameters._fields
+    return Parameters(
+        *(to_float(v, f"train: start.{n}") for v, n in zip(start, names, strict=True))
+    )
 
 
 def went_up(before: float, after: float) -> bool:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from microgrand.checks import to_float, whole_number
 from microgrand.nn import MLP, Activation, input_names
 from microgrand.node import Node
 
@@ -70,24 +71,29 @@ def compile_network(net: MLP) -> CompiledNetwork:
 
 
 def as_examples(X: Any, Y: Any | None, n_x: int) -> tuple[list[Array], Array]:
-    """The course's X (n_x × m, one row per feature) and Y (1 × m or m) as float arrays."""
+    """The course's X (n_x × m, one row per feature) and Y (m, 1 × m or m × 1) as float
+    arrays, checked as the engine checks numbers (`microgrand.example_arrays`)."""
     import numpy as np
 
-    features = np.asarray(X, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] != n_x or features.shape[1] == 0:
+    from microgrand.example_arrays import column, matrix
+
+    features = matrix(X, "X")
+    if features.shape[0] != n_x or features.shape[1] == 0:
         raise ValueError(
             f"X must be the course's n_x × m array (one row per feature, one column per "
             f"example) with n_x = {n_x}, got shape {features.shape}"
         )
     m = features.shape[1]
     if Y is None:
-        labels = np.zeros(m)
-    else:
-        labels = np.asarray(Y, dtype=np.float64).reshape(-1)
-        if labels.shape != (m,):
-            raise ValueError(f"Y must hold one label per example (m = {m}), got {labels.size}")
-    if not np.all(np.isfinite(features)):
-        raise ValueError("X holds a value that is not a finite number")
+        return [np.ascontiguousarray(row) for row in features], np.zeros(m)
+    shape = np.shape(Y) if isinstance(Y, np.ndarray) else None
+    if shape is not None and len(shape) == 2 and 1 in shape:  # the course's 1 × m, or m × 1
+        Y = Y.reshape(-1)
+    elif isinstance(Y, list | tuple) and len(Y) == 1 and isinstance(Y[0], list | tuple):
+        Y = Y[0]  # [[0, 1, ...]]: the course's 1 × m as a list
+    labels = column(Y, "Y")
+    if labels.shape != (m,):
+        raise ValueError(f"Y must hold one label per example (m = {m}), got {labels.size}")
     return [np.ascontiguousarray(row) for row in features], labels
 
 
@@ -150,12 +156,11 @@ def train_network(
             the m examples built from Nodes every iteration (the dynamic engine; about
             15-30 ms per iteration on the flower, for checking and for small m).
     """
-    if iterations < 0:
-        raise ValueError(f"train_network: iterations must be 0 or more, got {iterations}")
+    iterations = whole_number(iterations, "train_network: iterations")
     if engine not in ENGINES:
         raise ValueError(f"train_network: engine must be 'compiled' or 'graph', got {engine!r}")
-    if not math.isfinite(alpha):  # else "diverged ... try a smaller learning rate"
-        raise ValueError(f"train_network: alpha must be a finite number, got {alpha!r}")
+    # A non-finite alpha: else "diverged ... try a smaller learning rate".
+    alpha = to_float(alpha, "train_network: alpha must be a finite number")
     columns, labels = as_examples(X, Y, net.n_in)
     soft = (labels != 0.0) & (labels != 1.0)
     if soft.any():  # the accuracy compares predictions with 0/1 labels: 0.5 counted as 0

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from microgrand.array_ops import BLAS_MOST, FLOAT64, RAISE, ArrayFormError
-from microgrand.checks import a_or_an, short, to_float
+from microgrand.checks import a_or_an, container_error, short, to_float
 from microgrand.engine import DATA
 
 if TYPE_CHECKING:
@@ -144,9 +144,7 @@ def _prepare_checked(compiled: Compiled, args: Sequence[object]) -> Prepared:
                 if arg.__class__ is np.ndarray:
                     arg = arg[()]  # 0-d: a scalar
                 else:
-                    from microgrand.compile import sequence_error
-
-                    error = sequence_error(_what(p, i), arg)
+                    error = container_error(_what(p, i), arg)
                     if error is not None:
                         raise error
                 arg = to_float(arg, _what(p, i))

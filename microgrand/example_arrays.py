@@ -1,0 +1,104 @@
+"""A user's training examples (lists or numpy arrays) as checked float64 arrays.
+
+`logreg.train` and `train_network` hand their examples to compiled code as numpy arrays.
+``np.asarray(values, dtype=np.float64)`` would take anything: booleans as 1.0, the strings
+'0.5' as numbers, dates as seconds since 1970, complex numbers without their imaginary part
+(a warning on stderr), ragged lists with numpy's own error. The dynamic engine refuses each
+of these through `checks.to_float`, naming the value; the arrays here are checked to the
+same rule, so both engines take the same examples and refuse the same ones, and an error
+names the input and the example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from microgrand.checks import a_or_an, short, to_float
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
+
+# numpy kinds whose values are real numbers: float (16 to 128 bits), int, unsigned int
+_REAL_KINDS = "fiu"
+_NAMED_KINDS = {"b": "boolean", "c": "complex", "M": "datetime", "m": "timedelta"}
+
+
+def column(values: object, what: str) -> Array:
+    """`values` (a list, tuple or 1-d array of m real numbers) as a 1-d float64 array.
+
+    Raises:
+        TypeError: not a sequence, or a value (or the array's dtype) is not a real number.
+        ValueError: not 1-d, or a value is not finite (the error names the example).
+    """
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise ValueError(f"{what} must be a 1-d array of m examples, got shape {values.shape}")
+        return _finite(_from_array(values, what), what)
+    if not isinstance(values, Sequence) or isinstance(values, str | bytes):
+        raise TypeError(
+            f"{what} must be a list or a 1-d numpy array of numbers, got "
+            f"{short(type(values).__name__)}"
+        )
+    if all(v.__class__ is float for v in values):  # the common case: no check per value
+        return _finite(np.array(values, dtype=np.float64).reshape(len(values)), what)
+    floats = [to_float(v, f"{what}, example {i}") for i, v in enumerate(values)]
+    return np.array(floats, dtype=np.float64).reshape(len(floats))
+
+
+def matrix(values: object, what: str) -> Array:
+    """`values` (a 2-d array, or a list of equally long rows of numbers) as a 2-d float64
+    array; each row is checked like a `column`."""
+    if isinstance(values, np.ndarray):
+        if values.ndim != 2:
+            raise ValueError(f"{what} must be a 2-d array, got shape {values.shape}")
+        return _finite(_from_array(values, what), what)
+    if not isinstance(values, Sequence) or isinstance(values, str | bytes):
+        raise TypeError(
+            f"{what} must be a 2-d numpy array or a list of rows, got "
+            f"{short(type(values).__name__)}"
+        )
+    rows = [column(row, f"{what} row {r}") for r, row in enumerate(values)]
+    for r, row in enumerate(rows[1:], start=1):
+        if len(row) != len(rows[0]):
+            raise ValueError(
+                f"{what}: row {r} has {len(row)} values but row 0 has {len(rows[0])}: "
+                "every row must have one value per example"
+            )
+    return np.array(rows, dtype=np.float64).reshape(len(rows), -1)
+
+
+def _from_array(values: Any, what: str) -> Any:
+    """A plain numpy array of real numbers as float64 (not yet checked for inf and nan)."""
+    if values.__class__ is not np.ndarray:  # a masked array's mask would be dropped
+        raise TypeError(
+            f"{what} is a {short(type(values).__name__)}, a subclass of numpy's array: "
+            "pass a plain array (np.asarray(x))"
+        )
+    kind = values.dtype.kind
+    if kind == "O":  # Python objects: each one checked as the engine checks it
+        flat = [to_float(v, f"{what}, example {i}") for i, v in enumerate(values.flat)]
+        return np.array(flat, dtype=np.float64).reshape(values.shape)
+    if kind not in _REAL_KINDS:
+        name = _NAMED_KINDS.get(kind, str(values.dtype))
+        raise TypeError(f"{what} is {a_or_an(name)} array: expected real numbers")
+    with np.errstate(over="ignore"):  # a longdouble past float64: inf, named just below
+        return values.astype(np.float64)
+
+
+def _finite(array: Array, what: str) -> Array:
+    """`array` if every value is finite (an empty one too: the caller says how many
+    examples it needs); else the error names the first value that is not."""
+    flags = np.isfinite(array)
+    if flags.all():
+        return array
+    where = tuple(int(i) for i in np.argwhere(~flags)[0])
+    place = f"row {where[0]}, example {where[1]}" if len(where) == 2 else f"example {where[0]}"
+    raise ValueError(f"{what}: {place} is {float(array[where])!r}, not a finite number")
+
+
+__all__ = ["column", "matrix"]

@@ -1,0 +1,170 @@
+"""What `train` and `train_network` (both on compiled code by default) take as examples and
+settings: the same examples as the dynamic engine, each refusal naming the input and the
+example. The compiled path once turned booleans, strings, Decimals and dates into numbers
+without a word, where the engine (``engine="graph"``) refused them."""
+
+from __future__ import annotations
+
+import decimal
+import fractions
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+from microgrand import MLP
+from microgrand.logreg import Parameters, train
+from microgrand.network import predict, train_network
+
+X1, X2, LABELS = [0.5, 1.0, -1.0, 2.0], [1.0, -0.5, 0.3, 0.1], [1.0, 0.0, 1.0, 0.0]
+FLOWER_X = np.array([X1, X2])
+
+
+def run(engine: str, x1: Any = X1, x2: Any = X2, y: Any = LABELS, **settings: Any) -> Parameters:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warning may reach the user either
+        settings = {"epochs": 3, **settings}
+        return train(x1, x2, y, engine=engine, **settings).params  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("x1", "y", "error", "match"),
+    [
+        (X1, [True, False, True, False], TypeError, r"train: y, example 0: got the boolean"),
+        (X1, np.array(LABELS, dtype=bool), TypeError, r"train: y is a boolean array"),
+        (["0.5", "1", "-1", "2"], LABELS, TypeError, r"train: x1, example 0: expected a real"),
+        (np.array(X1).astype(str), LABELS, TypeError, r"train: x1 is a <U\d+ array"),
+        (X1, [1 + 0j, 0j, 1 + 0j, 0j], TypeError, r"train: y, example 0: .*complex"),
+        (np.array(X1, dtype=complex), LABELS, TypeError, r"train: x1 is a complex array"),
+        ([decimal.Decimal(1)] * 4, LABELS, TypeError, r"train: x1, example 0: .*Decimal"),
+        (np.arange(4).astype("datetime64[s]"), LABELS, TypeError, r"train: x1 is a datetime array"),
+        ([0.5, math.nan, 1.0, 2.0], LABELS, ValueError, r"train: x1: example 1 is nan"),
+        (np.array([X1]), LABELS, ValueError, r"train: x1 must be a 1-d array .* shape \(1, 4\)"),
+        ((v for v in X1), LABELS, TypeError, r"train: x1 must be a list or a 1-d numpy array"),
+        (np.ma.array(X1), LABELS, TypeError, r"train: x1 is a MaskedArray, a subclass"),
+    ],
+)
+def test_examples_the_engine_refuses_are_refused_by_both_engines(
+    x1: Any, y: Any, error: type[Exception], match: str
+) -> None:
+    for engine in ("compiled", "graph"):
+        with pytest.raises(error, match=match):
+            run(engine, x1=x1, y=y)
+
+
+@pytest.mark.parametrize(
+    "x1",
+    [
+        np.array(X1, dtype=np.float32),
+        np.array(X1, dtype=np.float16),
+        np.array(X1, dtype=np.longdouble),
+        np.array([1, 2, -1, 0]),
+        [1, 2, -1, 0],
+        [fractions.Fraction(1, 2), 1, -1.0, np.float32(2.0)],
+        np.array(X1, dtype=object),
+        np.array(X1 * 2)[::2],  # a view with a stride
+        np.array(X1)[::-1],  # a negative stride
+    ],
+)
+def test_real_examples_of_any_type_train_the_same_in_both_engines(x1: Any) -> None:
+    compiled, graph = run("compiled", x1=x1), run("graph", x1=x1)
+    for a, b in zip(compiled, graph, strict=True):
+        assert math.isclose(a, b, rel_tol=1e-13, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "match"),
+    [
+        ({"epochs": 2.5}, TypeError, r"train: epochs must be a whole number, got 2\.5"),
+        ({"epochs": True}, TypeError, r"train: epochs must be a whole number, got True"),
+        ({"epochs": "3"}, TypeError, r"train: epochs must be a whole number, got '3'"),
+        ({"alpha": "0.1"}, TypeError, r"train: alpha must be a finite number: expected a real"),
+        ({"alpha": True}, TypeError, r"train: alpha must be a finite number: got the boolean"),
+        ({"l2": -1.0}, ValueError, r"train: l2 must be a finite number >= 0, got -1\.0"),
+        ({"l2": "1"}, TypeError, r"train: l2 must be a finite number >= 0: expected a real"),
+        ({"start": (0.0, 0.0)}, TypeError, r"train: start must be Parameters\(w1, w2, b\)"),
+        ({"start": Parameters("0", 0.0, 0.0)}, TypeError, r"train: start\.w1: expected a real"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_settings_are_refused_before_training(
+    settings: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    for engine in ("compiled", "graph"):
+        with pytest.raises(error, match=match):
+            run(engine, **settings)
+
+
+def test_settings_of_other_numeric_types_are_taken() -> None:
+    want = run("graph", alpha=0.5, start=Parameters(0.25, 0.0, 0.0))
+    assert run("graph", epochs=np.int64(3), alpha=np.float32(0.5), start=(0.25, 0, 0)) == want
+    assert run("compiled", epochs=np.int64(3), alpha=fractions.Fraction(1, 2)) == run(
+        "compiled", alpha=0.5
+    )
+
+
+# --- the shallow network ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("X", "Y", "error", "match"),
+    [
+        (FLOWER_X > 0, LABELS, TypeError, r"X is a boolean array"),
+        (FLOWER_X.astype(str), LABELS, TypeError, r"X is a <U\d+ array"),
+        (FLOWER_X.astype(complex), LABELS, TypeError, r"X is a complex array"),
+        (np.zeros((2, 4), dtype="datetime64[s]"), LABELS, TypeError, r"X is a datetime array"),
+        (np.array([[decimal.Decimal(1)] * 4] * 2), LABELS, TypeError, r"X, example 0: .*Decimal"),
+        ([[1.0, 2.0, 3.0], [1.0, 2.0]], LABELS[:3], ValueError, r"X: row 1 has 2 values but row 0"),
+        (FLOWER_X, np.array(LABELS) > 0, TypeError, r"Y is a boolean array"),
+        (FLOWER_X, np.array(LABELS).astype(str), TypeError, r"Y is a <U\d+ array"),
+        (FLOWER_X, np.array(LABELS).reshape(2, 2), ValueError, r"Y must be a 1-d .*\(2, 2\)"),
+        (FLOWER_X, [1.0, 0.0, math.inf, 0.0], ValueError, r"Y: example 2 is inf"),
+        (
+            np.array([X1, [0.0, math.nan, 0.0, 0.0]]),
+            LABELS,
+            ValueError,
+            r"X: row 1, example 1 is nan",
+        ),
+    ],
+)
+def test_the_network_refuses_examples_the_engine_would(
+    X: Any, Y: Any, error: type[Exception], match: str
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # complex X once printed numpy's ComplexWarning
+        for engine in ("compiled", "graph"):
+            with pytest.raises(error, match=match):
+                train_network(MLP(2, [3, 1]), X, Y, iterations=2, engine=engine)
+        if Y is LABELS:  # predict reads X the same way
+            with pytest.raises(error, match=match):
+                predict(MLP(2, [3, 1]), X)
+
+
+@pytest.mark.parametrize(
+    "Y",
+    [
+        np.array(LABELS),
+        np.array([LABELS]),
+        np.array(LABELS)[:, None],
+        [1, 0, 1, 0],
+        np.array(LABELS, dtype=int),
+    ],
+)
+def test_the_network_takes_the_courses_label_shapes(Y: Any) -> None:
+    """Y as m labels, the course's 1 × m, or m × 1; ints too."""
+    want = train_network(MLP(2, [3, 1]), FLOWER_X, [1.0, 0.0, 1.0, 0.0], iterations=2).costs
+    assert train_network(MLP(2, [3, 1]), FLOWER_X, Y, iterations=2).costs == want
+
+
+@pytest.mark.parametrize(
+    ("settings", "match"),
+    [
+        ({"iterations": 2.5}, r"train_network: iterations must be a whole number, got 2\.5"),
+        ({"iterations": True}, r"train_network: iterations must be a whole number, got True"),
+        ({"alpha": "1"}, r"train_network: alpha must be a finite number: expected a real"),
+    ],
+)
+def test_the_networks_bad_settings_are_type_errors(settings: dict[str, Any], match: str) -> None:
+    with pytest.raises(TypeError, match=match):
+        train_network(MLP(2, [3, 1]), FLOWER_X, LABELS, **settings)
