@@ -78,8 +78,7 @@ def gradcheck(
     """
     if isinstance(inputs, Node) or not isinstance(inputs, Sequence):
         raise TypeError("gradcheck: inputs must be a sequence (list or tuple) of numbers or Nodes")
-    if order not in (1, 2):
-        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
+    _check_settings(eps, second_eps, atol, rtol, order, raise_exception)
     values: list[float] = []
     names: list[str] = []
     for i, item in enumerate(inputs):
@@ -106,6 +105,24 @@ def gradcheck(
         f"differences (eps={second_eps}) disagree beyond {rule}"
     )
     return _agree(analytic2, numeric2, labels2, atol, rtol, title, raise_exception)
+
+
+def _check_settings(
+    eps: object, second_eps: object, atol: object, rtol: object, order: object, raise_: object
+) -> None:
+    """Refuse steps that are not > 0 (eps = 0 divides by zero), tolerances below 0, an
+    order other than 1 or 2, and a raise_exception that is not a bool ("no" is true)."""
+    for name, step in (("eps", eps), ("second_eps", second_eps)):
+        if to_float(step, f"gradcheck: {name} must be a finite number > 0") <= 0.0:
+            raise ValueError(f"gradcheck: {name} must be a finite number > 0, got {step!r}")
+    for name, tolerance in (("atol", atol), ("rtol", rtol)):
+        if to_float(tolerance, f"gradcheck: {name} must be a finite number >= 0") < 0.0:
+            raise ValueError(f"gradcheck: {name} must be a finite number >= 0, got {tolerance!r}")
+    if isinstance(order, bool) or order not in (1, 2):
+        error = TypeError if isinstance(order, bool) else ValueError
+        raise error(f"gradcheck: order must be 1 or 2, got {order!r}")
+    if not isinstance(raise_, bool):
+        raise TypeError(f"gradcheck: raise_exception must be True or False, got {raise_!r}")
 
 
 def first_derivatives(

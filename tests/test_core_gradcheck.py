@@ -161,6 +161,29 @@ def test_gradcheck_bad_input_value() -> None:
         gradcheck(lambda a: a * 2, [True])
 
 
+@pytest.mark.parametrize(
+    ("settings", "error", "match"),
+    [
+        ({"eps": 0.0}, ValueError, r"gradcheck: eps must be a finite number > 0, got 0\.0"),
+        ({"eps": -1e-6}, ValueError, r"eps must be a finite number > 0, got -1e-06"),
+        ({"eps": math.nan}, ValueError, r"gradcheck: eps must be a finite number > 0: .*nan"),
+        ({"eps": "1e-6"}, TypeError, r"gradcheck: eps must be a finite number > 0: expected"),
+        ({"second_eps": 0}, ValueError, r"second_eps must be a finite number > 0, got 0"),
+        ({"atol": -1.0}, ValueError, r"gradcheck: atol must be a finite number >= 0, got -1"),
+        ({"rtol": math.inf}, ValueError, r"gradcheck: rtol must be a finite number >= 0: .*inf"),
+        ({"order": True}, TypeError, r"gradcheck: order must be 1 or 2, got True"),
+        ({"raise_exception": "no"}, TypeError, r"raise_exception must be True or False, got"),
+    ],
+)
+def test_gradcheck_refuses_bad_settings_before_checking(
+    settings: dict[str, object], error: type[Exception], match: str
+) -> None:
+    """eps = 0 once raised a bare ZeroDivisionError, nan named a Node, a str gave '+=';
+    a negative tolerance reported a mismatch of 1e-10, and "no" raised on a mismatch."""
+    with pytest.raises(error, match=match):
+        gradcheck(lambda a: a * a, [2.0], **settings)  # type: ignore[arg-type]
+
+
 def test_gradcheck_leaves_the_callers_nodes_alone() -> None:
     w, b = Node(0.5, "w"), Node(-0.25, "b")
     L = (w * 2.0 + b).sigmoid()
