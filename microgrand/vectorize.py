@@ -21,6 +21,7 @@ from microgrand.checks import a_or_an, container_error, short, to_float
 from microgrand.engine import DATA
 
 if TYPE_CHECKING:
+    from microgrand.codegen import Plan
     from microgrand.compile import Compiled, Result
 
 
@@ -35,7 +36,7 @@ def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
             outputs = made[0](*values, m)
         except (ArithmeticError, ValueError) as error:
             raise locate(compiled, values, m, error) from None
-        return compiled._result(finish(outputs, made[2], m, reduce, made[3]))
+        return compiled._result(finish(outputs, made[2], m, reduce, made[3], compiled._plan))
 
 
 Made = tuple[Any, str, tuple[int, ...], bool]  # function, source, `_kinds`, root negated
@@ -229,15 +230,23 @@ def _kinds(compiled: Compiled, arrays: set[Any]) -> tuple[int, ...]:
 
 
 def finish(
-    outputs: tuple[Any, ...], kinds: tuple[int, ...], m: int, reduce: str, negated: bool = False
+    outputs: tuple[Any, ...],
+    kinds: tuple[int, ...],
+    m: int,
+    reduce: str,
+    negated: bool = False,
+    plan: Plan | None = None,
 ) -> list[Any]:
     """J (the sum or the mean of the root over the examples) and the gradients as returned.
 
     Sums of the examples' gradients are divided by m for ``reduce="mean"``, like J. With
     `negated`, the function returned t where the root is -t: J is -(the sum of t), which
     is the sum of -t exactly, except for the sign of a zero (a sum that cancels to 0.0
-    negates to -0.0): then the sum of -t itself.
+    negates to -0.0): then the sum of -t itself. A root that depends on no array is
+    `_repeated` (`plan` names a gradient too large there).
     """
+    if outputs[0].__class__ is not np.ndarray:
+        return _repeated(outputs, kinds, m, reduce, negated, plan)
     mean = reduce == "mean"
     start = len(outputs) - len(kinds)
     root = outputs[0]
@@ -255,6 +264,43 @@ def finish(
             out.append(float(grad) / m if mean else float(grad))
         elif kind == PER_EXAMPLE:
             out.append(grad if grad.__class__ is np.ndarray else np.full(m, float(grad)))
+        else:
+            out.append(1.0 if kind == ROOT else 0.0)
+    return out
+
+
+def _repeated(
+    outputs: tuple[Any, ...],
+    kinds: tuple[int, ...],
+    m: int,
+    reduce: str,
+    negated: bool,
+    plan: Plan | None,
+) -> list[Any]:
+    """`finish` for a root that depends on no array: every example has the same L and the
+    same gradients, so J and each gradient of a scalar are m times one example's for
+    "sum" and one example's for "mean" (its own value: no rounding, no overflow)."""
+    start = len(outputs) - len(kinds)
+    scale = float(m) if reduce == "sum" else 1.0
+    root = float(outputs[0])
+    total = (-root if negated else root) * scale
+    if not math.isfinite(total):
+        raise OverflowError(
+            f"the {reduce} of the root over the {m} examples is too large for a float"
+        )
+    out: list[Any] = [total, *outputs[1:start]]
+    for k, (kind, grad) in enumerate(zip(kinds, outputs[start:], strict=True)):
+        if kind == SUMMED:
+            summed = float(grad) * scale
+            if not math.isfinite(summed):
+                name = plan.names[list(plan.grads)[k]] if plan else f"number {k}"
+                raise OverflowError(
+                    f"the {reduce} of the gradient of {name} over the {m} examples is too "
+                    "large for a float"
+                )
+            out.append(summed)
+        elif kind == PER_EXAMPLE:  # an array input the root does not depend on
+            out.append(np.zeros(m))
         else:
             out.append(1.0 if kind == ROOT else 0.0)
     return out

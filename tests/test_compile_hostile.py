@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import array
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -89,3 +90,56 @@ def test_an_input_used_as_two_inputs_is_the_same_as_two_copies() -> None:
     twice = f(X1, X1.copy(), Y, 0.3, 0.5, 0.1)
     assert once.value == twice.value and once.grads["w2"] == twice.grads["w2"]
     assert math.isfinite(once.value)
+
+
+def per_example_sums(build: Any, xs: np.ndarray, w: float) -> tuple[float, float]:
+    """The engine's J = Σ L_i and dJ/dw = Σ dL_i/dw, one graph per example."""
+    total = grad = 0.0
+    for value in xs:
+        x, leaf = Node(float(value), "x"), Node(w, "w")
+        root = build(x, leaf)
+        root.backward()
+        total, grad = total + root.value, grad + leaf.grad
+    return total, grad
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x, w: (w * 2.0).named("J"),  # x unused
+        lambda x, w: (w + 0.0).named("J"),
+        lambda x, w: (w * w).tanh().named("J"),
+    ],
+    ids=["w*2", "w+0", "tanh(w*w)"],
+)
+def test_a_root_that_depends_on_no_array_sums_its_gradients_over_the_examples(
+    build: Any,
+) -> None:
+    """With x an array of m examples and J depending on w alone, every example's dJ/dw is
+    the same: Σ over the m examples is m times it (J was, the gradient was not: 2.0 where
+    the engine's sum is 8.0), and the mean is it (0.5 where the engine's is 2.0)."""
+    x, w = Node(1.0, "x"), Node(0.5, "w")
+    f = microgrand.compile(build(x, w), [x, w])
+    xs = np.array([1.0, 2.0, 3.0, 4.0])
+    total, grad = per_example_sums(build, xs, 0.5)
+    out = f(xs, 0.5)
+    assert math.isclose(out.value, total, rel_tol=1e-15)
+    assert math.isclose(out.grads[w], grad, rel_tol=1e-15)
+    mean = f(xs, 0.5, reduce="mean")
+    assert math.isclose(mean.value, total / 4, rel_tol=1e-15)
+    assert math.isclose(mean.grads[w], grad / 4, rel_tol=1e-15)
+    assert np.array_equal(out.grads[x], np.zeros(4))
+
+
+def test_a_root_that_depends_on_no_array_and_overflows_in_the_sum() -> None:
+    """J = w at 1e308 for 10 examples: the sum is not a float (it was inf, returned without
+    a word); the mean is 1e308 itself."""
+    x, w = Node(1.0, "x"), Node(1.0, "w")
+    f = microgrand.compile((w * 1.0).named("J"), [x, w])
+    with pytest.raises(OverflowError, match="sum of the root over the 10 examples"):
+        f(np.ones(10), 1e308)
+    mean = f(np.ones(10), 1e308, reduce="mean")
+    assert (mean.value, mean.grads[w]) == (1e308, 1.0)
+    g = microgrand.compile((w * 1e305).named("K"), [x, w])
+    with pytest.raises(OverflowError, match="sum of the gradient of w over the 1000000 examples"):
+        g(np.ones(10**6), 1e-10)  # J_i = 1e295, dJ_i/dw = 1e305
