@@ -35,15 +35,10 @@ def column(values: object, what: str) -> Array:
         TypeError: not a sequence, or a value (or the array's dtype) is not a real number.
         ValueError: not 1-d, or a value is not finite (the error names the example).
     """
-    if isinstance(values, np.ndarray):
-        if values.ndim != 1:
-            raise ValueError(f"{what} must be a 1-d array of m examples, got shape {values.shape}")
-        return _finite(_from_array(values, what), what)
-    if not isinstance(values, Sequence) or isinstance(values, str | bytes):
-        raise TypeError(
-            f"{what} must be a list or a 1-d numpy array of numbers, got "
-            f"{short(type(values).__name__)}"
-        )
+    array = _plain(values, what, 1, "a list or a 1-d numpy array of numbers")
+    if array is not None:
+        return array
+    assert isinstance(values, Sequence)  # `_plain` refused anything else
     if all(v.__class__ is float for v in values):  # the common case: no check per value
         return _finite(np.array(values, dtype=np.float64).reshape(len(values)), what)
     floats = [to_float(v, f"{what}, example {i}") for i, v in enumerate(values)]
@@ -53,15 +48,10 @@ def column(values: object, what: str) -> Array:
 def matrix(values: object, what: str) -> Array:
     """`values` (a 2-d array, or a list of equally long rows of numbers) as a 2-d float64
     array; each row is checked like a `column`."""
-    if isinstance(values, np.ndarray):
-        if values.ndim != 2:
-            raise ValueError(f"{what} must be a 2-d array, got shape {values.shape}")
-        return _finite(_from_array(values, what), what)
-    if not isinstance(values, Sequence) or isinstance(values, str | bytes):
-        raise TypeError(
-            f"{what} must be a 2-d numpy array or a list of rows, got "
-            f"{short(type(values).__name__)}"
-        )
+    array = _plain(values, what, 2, "a 2-d numpy array or a list of rows")
+    if array is not None:
+        return array
+    assert isinstance(values, Sequence)  # `_plain` refused anything else
     rows = [column(row, f"{what} row {r}") for r, row in enumerate(values)]
     for r, row in enumerate(rows[1:], start=1):
         if len(row) != len(rows[0]):
@@ -70,6 +60,18 @@ def matrix(values: object, what: str) -> Array:
                 "every row must have one value per example"
             )
     return np.array(rows, dtype=np.float64).reshape(len(rows), -1)
+
+
+def _plain(values: object, what: str, ndim: int, wanted: str) -> Array | None:
+    """A numpy array of `ndim` dimensions, checked; None for a sequence (to be read value
+    by value); anything else is refused as not `wanted`."""
+    if isinstance(values, np.ndarray):
+        if values.ndim != ndim:
+            raise ValueError(f"{what} must be a {ndim}-d array, got shape {values.shape}")
+        return _finite(_from_array(values, what), what)
+    if not isinstance(values, Sequence) or isinstance(values, str | bytes):
+        raise TypeError(f"{what} must be {wanted}, got {short(type(values).__name__)}")
+    return None
 
 
 def _from_array(values: Any, what: str) -> Any:

@@ -41,7 +41,7 @@ def run(engine: str, x1: Any = X1, x2: Any = X2, y: Any = LABELS, **settings: An
         ([decimal.Decimal(1)] * 4, LABELS, TypeError, r"train: x1, example 0: .*Decimal"),
         (np.arange(4).astype("datetime64[s]"), LABELS, TypeError, r"train: x1 is a datetime array"),
         ([0.5, math.nan, 1.0, 2.0], LABELS, ValueError, r"train: x1: example 1 is nan"),
-        (np.array([X1]), LABELS, ValueError, r"train: x1 must be a 1-d array .* shape \(1, 4\)"),
+        (np.array([X1]), LABELS, ValueError, r"train: x1 must be a 1-d array, got shape \(1, 4\)"),
         ((v for v in X1), LABELS, TypeError, r"train: x1 must be a list or a 1-d numpy array"),
         (np.ma.array(X1), LABELS, TypeError, r"train: x1 is a MaskedArray, a subclass"),
     ],
