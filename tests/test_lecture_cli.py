@@ -119,7 +119,7 @@ def test_train_a_users_csv(tmp_path: Path) -> None:
         ("x1,x2,y\n1,2,0\n1,nan,1\n", "bad.csv, line 3: column x2: nan is not a finite number"),
         ("x1,x2,y\n1,2,0\n1,2,3\n", "bad.csv, line 3: the label (y) must be 0 or 1, got 3"),
         ("", "bad.csv: the file is empty"),
-        ("x1,x2,y\n1,2,1\n", "bad.csv: every label is 1"),
+        ("x1,x2,y\n1,2,1\n", "bad.csv: every label is 1 (1 row);"),  # was "(1 rows)"
     ],
 )
 def test_train_csv_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -134,6 +134,22 @@ def test_train_missing_file(tmp_path: Path) -> None:
     result = run(["train", "--data", "nope.csv"], tmp_path)
     assert result.returncode == 1
     assert result.stderr == "microgrand: error: nope.csv: no such file\n"
+
+
+def test_a_csv_too_large_to_train_on_is_refused_before_it_fills_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--data /dev/zero read forever, a memory hog on a shared machine (2M rows took 0.5 GB)."""
+    from microgrand import datasets
+
+    (tmp_path / "big.csv").write_text("x1,x2,y\n" + "1,2,0\n2,1,1\n" * 20)
+    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 100)
+    with pytest.raises(datasets.DataError, match=r"/big.csv: more than 100 bytes; "):
+        datasets.load_csv(tmp_path / "big.csv")
+    monkeypatch.undo()
+    if Path("/dev/zero").exists():
+        with pytest.raises(datasets.DataError, match=r"^/dev/zero: more than 100 MB; "):
+            datasets.load_csv("/dev/zero")
 
 
 @pytest.mark.parametrize(
