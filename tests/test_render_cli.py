@@ -96,6 +96,12 @@ def test_allowed_expressions(expression: str) -> None:
         ("u = b; " * 3000, "too long"),
         ("u = " + "(" * 300 + "b" + ")" * 300, ""),
         ("u = True * b", "only numbers"),
+        # a Python keyword as a name was 'invalid syntax', at the '=' after it
+        ("lambda = 3*b", "'lambda' is a Python keyword, so it cannot be a name (try lambda_)"),
+        ("u = c*lambda + b", "'lambda' is a Python keyword, so it cannot be a name"),
+        ("u = b*in", "'in' is a Python keyword, so it cannot be a name (try in_)"),
+        ("u = b; v = c*class", "'class' is a Python keyword"),
+        ("u =", "nothing follows '=' in 'u ='"),
     ],
 )
 def test_errors_are_one_line(text: str, message: str) -> None:
