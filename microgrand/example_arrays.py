@@ -53,6 +53,8 @@ def matrix(values: object, what: str) -> Array:
         return array
     assert isinstance(values, Sequence)  # `_plain` refused anything else
     rows = [column(row, f"{what} row {r}") for r, row in enumerate(values)]
+    if not rows:
+        return np.zeros((0, 0))
     for r, row in enumerate(rows[1:], start=1):
         if len(row) != len(rows[0]):
             raise ValueError(
@@ -88,8 +90,17 @@ def _from_array(values: Any, what: str) -> Any:
     if kind not in _REAL_KINDS:
         name = _NAMED_KINDS.get(kind, str(values.dtype))
         raise TypeError(f"{what} is {a_or_an(name)} array: expected real numbers")
-    with np.errstate(over="ignore"):  # a longdouble past float64: inf, named just below
-        return values.astype(np.float64)
+    with np.errstate(over="ignore"):  # a longdouble past float64: inf, named below
+        floats = values.astype(np.float64)
+    if values.dtype.itemsize > 8 and kind == "f":
+        past = np.isinf(floats) & np.isfinite(values)
+        if past.any():
+            where = tuple(int(i) for i in np.argwhere(past)[0])
+            raise ValueError(
+                f"{what}: {_place(where)} is {values[where]!s}, finite but past the largest "
+                "float64 (about 1.8e308)"
+            )
+    return floats
 
 
 def _finite(array: Array, what: str) -> Array:
@@ -99,8 +110,12 @@ def _finite(array: Array, what: str) -> Array:
     if flags.all():
         return array
     where = tuple(int(i) for i in np.argwhere(~flags)[0])
-    place = f"row {where[0]}, example {where[1]}" if len(where) == 2 else f"example {where[0]}"
-    raise ValueError(f"{what}: {place} is {float(array[where])!r}, not a finite number")
+    raise ValueError(f"{what}: {_place(where)} is {float(array[where])!r}, not a finite number")
+
+
+def _place(where: tuple[int, ...]) -> str:
+    """Where a value is: example j, or row i, example j of a matrix (one row per feature)."""
+    return f"row {where[0]}, example {where[1]}" if len(where) == 2 else f"example {where[0]}"
 
 
 __all__ = ["column", "matrix"]

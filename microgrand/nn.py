@@ -24,6 +24,7 @@ from microgrand.nn_setup import (
     Activation,
     check_activation,
     check_size,
+    check_sizes,
     initial_weights,
     input_names,
     subscript,
@@ -90,7 +91,7 @@ class Neuron:
         weights: Sequence[float] | None = None,
         bias: float = 0.0,
     ) -> None:
-        check_size(n_in, "Neuron: n_in")
+        n_in = check_size(n_in, "Neuron: n_in")
         check_activation(activation, (*HIDDEN_ACTIVATIONS, "linear"), "Neuron: activation")
         if weights is None:
             weights = [0.0] * n_in
@@ -153,7 +154,7 @@ class Layer:
         weights: Sequence[Sequence[float]] | None = None,
         biases: Sequence[float] | None = None,
     ) -> None:
-        check_size(n_out, "Layer: n_out")
+        n_out = check_size(n_out, "Layer: n_out")
         if weights is not None and len(weights) != n_out:
             raise ValueError(f"Layer: {len(weights)} rows of weights given for {n_out} units")
         if biases is not None and len(biases) != n_out:
@@ -226,13 +227,8 @@ class MLP:
         seed: int = DEFAULT_SEED,
         scale: float = INIT_SCALE,
     ) -> None:
-        check_size(n_in, "MLP: n_in")
-        if isinstance(sizes, int) or not sizes:
-            raise ValueError(
-                f"MLP: sizes must list the units per layer, e.g. MLP(2, [4, 1]), got {sizes!r}"
-            )
-        for size in sizes:
-            check_size(size, "MLP: every layer size")
+        n_in = check_size(n_in, "MLP: n_in")
+        sizes = check_sizes(sizes)
         check_activation(activation, HIDDEN_ACTIVATIONS, "MLP: activation")
         check_activation(output, OUTPUT_ACTIVATIONS, "MLP: output")
         self.activation = activation

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 Activation = Literal["tanh", "relu", "sigmoid", "linear"]
@@ -60,10 +60,20 @@ def initial_weights(
 
 
 def check_size(value: object, what: str) -> int:
-    """`value` as a layer or input size: a whole number of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    """`value` as a layer or input size: a whole number of at least 1 (numpy's too)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{what} must be a whole number of at least 1, got {value!r}")
-    return value
+    return int(value)
+
+
+def check_sizes(sizes: object) -> list[int]:
+    """MLP's `sizes` (a list, tuple, array or iterator of units per layer) as ints."""
+    listed = [] if isinstance(sizes, str | bytes) or not isinstance(sizes, Iterable) else [*sizes]
+    if not listed:
+        raise ValueError(
+            f"MLP: sizes must list the units per layer, e.g. MLP(2, [4, 1]), got {sizes!r}"
+        )
+    return [check_size(size, "MLP: every layer size") for size in listed]
 
 
 def check_activation(activation: str, allowed: tuple[str, ...], what: str) -> None:

@@ -168,3 +168,50 @@ def test_the_network_takes_the_courses_label_shapes(Y: Any) -> None:
 def test_the_networks_bad_settings_are_type_errors(settings: dict[str, Any], match: str) -> None:
     with pytest.raises(TypeError, match=match):
         train_network(MLP(2, [3, 1]), FLOWER_X, LABELS, **settings)
+
+
+@pytest.mark.parametrize(
+    ("n_in", "sizes"),
+    [(np.int64(2), [3, 1]), (2, np.array([3, 1])), (2, (s for s in [3, 1])), (2, (3, 1))],
+    ids=["numpy n_in", "numpy sizes", "generator", "tuple"],
+)
+def test_mlp_takes_whole_numbers_of_any_type(n_in: Any, sizes: Any) -> None:
+    """np.int64(2) was 'not a whole number', an array of sizes gave numpy's 'truth value
+    of an array is ambiguous', a generator 'not subscriptable'."""
+    net = MLP(n_in, sizes)
+    assert (net.n_in, net.sizes) == (2, [3, 1])
+    assert all(type(size) is int for size in net.sizes)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "error", "match"),
+    [
+        ([3, 1.5], ValueError, r"every layer size must be a whole number of at least 1, got 1\.5"),
+        ([3, True], ValueError, r"every layer size must be a whole number .* got True"),
+        ("31", ValueError, r"sizes must list the units per layer"),
+        (4, ValueError, r"sizes must list the units per layer"),
+        ([], ValueError, r"sizes must list the units per layer"),
+    ],
+)
+def test_mlp_refuses_sizes_that_are_not_whole_numbers(
+    sizes: Any, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        MLP(2, sizes)
+
+
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [
+        ([], r"X must be the course's n_x × m array .* got shape \(0, 0\)"),
+        (
+            np.array([["1e4000", "1"], ["0", "0"]], dtype=np.longdouble),
+            r"X: row 0, example 0 is 1e\+4000, finite but past",
+        ),
+    ],
+)
+def test_the_network_refuses_no_examples_and_values_past_float64(X: Any, match: str) -> None:
+    """[] gave numpy's 'cannot reshape array of size 0'; a longdouble 1e4000 read as inf."""
+    with pytest.raises(ValueError, match=match) as error:
+        train_network(MLP(2, [3, 1]), X, [0.0, 1.0], iterations=1)
+    assert "inf" not in str(error.value)
