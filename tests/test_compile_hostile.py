@@ -143,3 +143,38 @@ def test_a_root_that_depends_on_no_array_and_overflows_in_the_sum() -> None:
     g = microgrand.compile((w * 1e305).named("K"), [x, w])
     with pytest.raises(OverflowError, match="sum of the gradient of w over the 1000000 examples"):
         g(np.ones(10**6), 1e-10)  # J_i = 1e295, dJ_i/dw = 1e305
+
+
+@pytest.mark.parametrize("bad", [[0], [63], [64], [54_321, 54_400], [99_999], [5, 99_999]])
+def test_the_first_bad_example_of_100_000_is_found_without_running_each_on_floats(
+    bad: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """exp(100 x) overflows at the examples in `bad`: the error names the first of them,
+    found by re-running halves of the arrays rather than all examples before it one by
+    one on floats (9 s for an example in the middle of 10,000,000)."""
+    x = Node(0.5, "x")
+    f = microgrand.compile((x * 100.0).exp().named("E"), [x])
+    calls = 0
+    function = type(f).__call__
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(type(f), "__call__", staticmethod(counted))
+    X = np.linspace(-1.0, 1.0, 100_000)
+    X[bad] = 8.0
+    with pytest.raises(OverflowError, match=rf"^example {bad[0]} of 100000: exp: the result"):
+        f(X)
+    assert calls <= 1 + 2 * 64  # the call itself, the first examples, one chunk
+
+
+def test_an_overflow_only_in_the_sum_over_many_examples_is_still_explained() -> None:
+    """dw = Σ x_i overflows over 1,000 examples of 1e306 though no example does: after the
+    arrays narrow down to examples that pass on floats, all of them are run, and the
+    error says that no example alone fails."""
+    w, x = Node(1.0, "w"), Node(1.0, "x", requires_grad=False)
+    f = microgrand.compile((w * x).named("J"), [w, x])
+    with pytest.raises(OverflowError, match="though each example alone is computed without"):
+        f(1e-10, np.full(1000, 1e306))  # J_i = 1e296, dJ_i/dw = 1e306
