@@ -3,7 +3,7 @@
 For ``explain(L, w1)`` it prints what the lecture writes on the board::
 
     dw1 = dL/da * da/dz * dz/dw1
-        = (-y/a + (1 - y)/(1 - a)) * a * (1 - a) * x1
+        = (-y/a + (1-y)/(1-a)) * a * (1 - a) * x1
         = -1.819 * 0.2475 * 2
         = -0.9003
 

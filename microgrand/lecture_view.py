@@ -31,7 +31,7 @@ from microgrand.labels import (
     gradient_name,
 )
 from microgrand.lecture_loss import LossLabels, recognize
-from microgrand.notation import apply_template, formula_term, show
+from microgrand.notation import apply_template, formula_term, operands_tight, show
 from microgrand.ops import op_partial
 from microgrand.typeset import ONE, Typeset, t_add, t_mul
 
@@ -205,25 +205,31 @@ class Lecture:
             names[id(node)] = name
         return names
 
-    def operand(self, node: Node) -> tuple[str, int, bool]:
-        """How a node reads inside a formula: (text, precedence, is_number)."""
+    def operand(self, node: Node, tight: bool = False) -> tuple[str, int, bool]:
+        """How a node reads inside a formula: (text, precedence, is_number); `tight` inside
+        a quotient (`notation.infix`: a folded 1 − a reads 1−a there)."""
         if node.is_constant:
             text = fmt_constant(node.value)
             return text, 3 if text.startswith("−") else 5, True
         if id(node) in self.names:
             return self.names[id(node)], 5, False
-        return self.formula[id(node)]
+        return self.tight_formula[id(node)] if tight else self.formula[id(node)]
 
     def _fold(self) -> None:
-        """Write every computed node as a formula over the drawn items, parents first."""
+        """Write every computed node as a formula over the drawn items, parents first, as
+        it reads on its own and as it reads inside a quotient."""
+        self.tight_formula: dict[int, tuple[str, int, bool]] = {}
         for node in self.graph.order:
             if node.is_leaf:
                 continue
             op = _engine.op_row(node)
-            text, prec = apply_template(op, [self.operand(p) for p in node.parents])
-            if len(text) > 4 * LABEL_LINE_LIMIT:  # long folds are cut when shown anyway
-                text = text[: 4 * LABEL_LINE_LIMIT]
-            self.formula[id(node)] = (text, prec, False)
+            for tight, formulas in ((False, self.formula), (True, self.tight_formula)):
+                inner = operands_tight(op.name, tight)
+                operands = [self.operand(p, inner) for p in node.parents]
+                text, prec = apply_template(op, operands, tight=tight)
+                if len(text) > 4 * LABEL_LINE_LIMIT:  # long folds are cut when shown anyway
+                    text = text[: 4 * LABEL_LINE_LIMIT]
+                formulas[id(node)] = (text, prec, False)
 
     def box_text(self, box: Node) -> str:
         """The first line of a box: ``z = w₁x₁ + w₂x₂ + b``, ``ŷ = a = σ(z)``, ``L(a, y)``."""
@@ -313,7 +319,7 @@ class Lecture:
         if node.is_constant:
             return ("num", node.value)
         text, prec, _ = self.operand(node)
-        return ("atom", text, prec, id(node))
+        return ("atom", text, prec, id(node), self.operand(node, tight=True)[0])
 
     def gradient(self, node: Node) -> str:
         """How the drawing writes the gradient of the root with respect to node: ``da``, or

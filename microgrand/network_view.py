@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from microgrand.dot_source import BLUE, RED, escape_label
 from microgrand.layout import TIMEOUT
+from microgrand.notation import infix
 
 if TYPE_CHECKING:
     from microgrand.nn import MLP
@@ -120,7 +121,10 @@ def network_source(net: MLP, *, vectorized: bool = False) -> str:
     if net.output == "sigmoid":
         backward(f"z{depth}", f"a{depth}", f"d{last_z} = {last_a} − {names.y}")
         if not vectorized:
-            backward(f"a{depth}", "L", [f"d{last_a} = −y/{last_a}", f"+ (1 − y)/(1 − {last_a})"])
+            # the lecture's da = −y/a + (1−y)/(1−a), spaced as every formula (`infix`)
+            one_minus_y, one_minus_a = (infix("1", "−", v, tight=True) for v in ("y", last_a))
+            quotient = f"({one_minus_y})/({one_minus_a})"
+            backward(f"a{depth}", "L", [f"d{last_a} = −y/{last_a}", f"+ {quotient}"])
     return str(dot.source)
 
 

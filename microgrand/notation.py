@@ -47,7 +47,9 @@ __all__ = [
     "fmt",
     "fmt_constant",
     "formula_term",
+    "infix",
     "number",
+    "operands_tight",
     "power_text",
     "show",
     "tree_term",
@@ -151,20 +153,36 @@ def tree_term(tree: formula.Term, variables: dict[str, Typeset]) -> Typeset | No
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 
 
+def infix(left: str, symbol: str, right: str, *, tight: bool = False) -> str:
+    """A sum or difference written out: ``1 − a``; tight, ``1−a``, inside a quotient, as the
+    lecture writes ``da = −y/a + (1−y)/(1−a)``. The one rule for how sums are spaced: the
+    boxes, the red arrows, the layer view and `explain` (ASCII too: ``(1-y)/(1-a)``)."""
+    space = "" if tight else " "
+    return f"{left}{space}{symbol}{space}{right}"
+
+
+def operands_tight(function: str, tight: bool = False) -> bool:
+    """Whether the operands of op `function` are written tight (`infix`): a quotient's, and
+    inside one those of the arithmetic below it; never a call's arguments (``log(1 − a)``)."""
+    return function == "div" or (tight and function in _PRECEDENCE and function != "neg")
+
+
 def show(term: Typeset, tight: bool = False, *, ascii: bool = False) -> tuple[str, int]:
     """Write a term; returns (text, precedence).
 
     Unicode (drawings, notebooks) as the lecture writes: ``−``, products by juxtaposition
-    (``a(1 − a)``), ``σ``, superscript powers, sums tight inside quotients. ASCII
-    (terminals, `explain`) as ``microgrand draw`` reads: ``-``, ``*``, ``sigmoid``, ``**``.
+    (``a(1 − a)``), ``σ``, superscript powers. ASCII (terminals, `explain`) as
+    ``microgrand draw`` reads: ``-``, ``*``, ``sigmoid``, ``**``. Both write sums tight
+    inside a quotient (`infix`: ``(1−y)/(1−a)``, ``(1-y)/(1-a)``); `tight` says the term
+    stands inside one.
     """
     minus = "-" if ascii else "−"
     kind = term[0]
     if kind == "num":
         text = fmt_constant(term[1], ascii=ascii)
         return text, 3 if text.startswith(minus) else 5
-    if kind == "atom":
-        return term[1], term[2]
+    if kind == "atom":  # a drawing's folded node may say how it reads tight (`infix`)
+        return (term[4] if tight and len(term) > 4 else term[1]), term[2]
     if kind == "call":
         name = term[1] if ascii else _FUNCTION_SYMBOLS.get(term[1], term[1])
         inner = ", ".join(show(arg, ascii=ascii)[0] for arg in term[2:])
@@ -174,10 +192,9 @@ def show(term: Typeset, tight: bool = False, *, ascii: bool = False) -> tuple[st
         wrap = _needs_parentheses(3, 1, 0, inner, p) or inner.startswith(minus)
         return (minus + (f"({inner})" if wrap else inner)), 3
     prec = _PRECEDENCE[kind]
-    # Sums inside a quotient are written tight, as the lecture does: (1−y)/(1−a).
-    tight = not ascii and (tight or kind == "div")
-    left, lp = show(term[1], tight, ascii=ascii)
-    right, rp = show(term[2], tight, ascii=ascii)
+    tight_inside = operands_tight(kind, tight)  # sums inside a quotient: (1−y)/(1−a)
+    left, lp = show(term[1], tight_inside, ascii=ascii)
+    right, rp = show(term[2], tight_inside, ascii=ascii)
     if lp < prec or (kind == "pow" and lp == prec):
         left = f"({left})"
     negative = right.startswith(minus)
@@ -194,9 +211,7 @@ def show(term: Typeset, tight: bool = False, *, ascii: bool = False) -> tuple[st
         if ascii:
             return f"{left}**{right}", prec
         return power_text(left, right, term[2][1] if term[2][0] == "num" else None), prec
-    symbol = "+" if kind == "add" else minus
-    sep = "" if tight else " "
-    return f"{left}{sep}{symbol}{sep}{right}", prec
+    return infix(left, "+" if kind == "add" else minus, right, tight=tight), prec
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", _SUPERSCRIPT_SIGNS)
@@ -223,13 +238,19 @@ def _needs_parentheses(precedence: int, arity: int, i: int, text: str, p: int) -
     return p < precedence or (p == precedence and (i == 1 or precedence == 4))
 
 
-def apply_template(op: Op, operands: Sequence[tuple[str, int, bool]]) -> tuple[str, int]:
-    """Write an op with the table's template; operands are (text, precedence, is_number)."""
+def apply_template(
+    op: Op, operands: Sequence[tuple[str, int, bool]], *, tight: bool = False
+) -> tuple[str, int]:
+    """Write an op with the table's template; operands are (text, precedence, is_number),
+    each already written tight where `operands_tight` says; a sum or difference is itself
+    written tight when `tight` (it stands inside a quotient: `infix`)."""
     texts = []
     for i, (text, p, _) in enumerate(operands):
         if _needs_parentheses(op.precedence, op.arity, i, text, p):
             text = f"({text})"
         texts.append(text)
+    if op.name in ("add", "sub"):
+        return infix(texts[0], op.symbol, texts[1], tight=tight), op.precedence
     template = op.template
     if op.name == "pow":
         exponent = operands[1][0].replace("−", "-")

@@ -30,10 +30,12 @@ __all__ = [
 ]
 
 # A Typeset is a formula ready to print, as a plain tuple: ("num", value) |
-# ("atom", text, precedence[, key]) | ("neg", t) | ("call", function, t) | (op, left, right)
-# for op in add sub mul div pow. (Not `formula.Term`, the derivative tree it is printed from.)
-# An atom that stands for a node carries the node's identity as its key: the builders
-# compare terms as tuples (a·a is a²), so two nodes that print alike are never one factor.
+# ("atom", text, precedence[, key, tight text]) | ("neg", t) | ("call", function, t) |
+# (op, left, right) for op in add sub mul div pow. (Not `formula.Term`, the derivative tree
+# it is printed from.) An atom that stands for a node carries the node's identity as its
+# key: the builders compare terms as tuples (a·a is a²), so two nodes that print alike are
+# never one factor; a drawing's folded node also says how it reads inside a quotient
+# (`notation.infix`: 1 − a is 1−a there).
 Typeset = tuple[Any, ...]
 ONE: Typeset = ("num", 1.0)
 ZERO: Typeset = ("num", 0.0)

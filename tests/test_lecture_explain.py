@@ -40,7 +40,7 @@ def test_dw1_reads_like_the_lecture() -> None:
     e = explain(g.L, g.w1)
     text = str(e)
     assert text.splitlines()[0] == "dw1 = dL/da * da/dz * dz/dw1"
-    assert "(-y/a + (1 - y)/(1 - a)) * a * (1 - a) * x1" in text
+    assert "(-y/a + (1-y)/(1-a)) * a * (1 - a) * x1" in text
     assert "-1.819 * 0.2475 * 2" in text
     assert "= -0.9003" in text
     assert math.isclose(evaluate(numbers_line(text)), g.w1.grad, rel_tol=1e-3)
@@ -70,7 +70,7 @@ def test_da_is_a_sum_of_two_paths() -> None:
     e = explain(g.L, g.a)
     assert len(e.chains) == 1 and len(e.chains[0].factors[0].terms) == 2
     assert "where dL/da sums 2 paths" in str(e)
-    assert "-y/a + (1 - y)/(1 - a)" in str(e)
+    assert "-y/a + (1-y)/(1-a)" in str(e)
 
 
 def test_diamond_shows_a_sum() -> None:

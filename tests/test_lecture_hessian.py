@@ -196,13 +196,13 @@ def test_the_gradient_graph_of_da_is_the_lectures_formula() -> None:
     g = lecture_graph()
     (da,) = grad(g.L, g.a, create_graph=True)
     source = str(draw(da.named("da")).source)
-    assert "da = (1 − y)/(1 − a) − y/a" in source  # the lecture's -y/a + (1-y)/(1-a)
+    assert "da = (1−y)/(1−a) − y/a" in source  # the lecture's -y/a + (1-y)/(1-a)
     (dz,) = grad(g.L, g.z, create_graph=True)
-    assert "dz = ((1 − y)/(1 − a) − y/a)(a(1 − a))" in str(draw(dz.named("dz")).source)
+    assert "dz = ((1−y)/(1−a) − y/a)(a(1 − a))" in str(draw(dz.named("dz")).source)
 
 
 def test_the_derivative_of_da_reads_y_over_a_squared_as_the_course_writes_it() -> None:
-    """d(da)/da is y/a² + (1 − y)/(1 − a)² (drawn and explained), never y/a/a; only the text
+    """d(da)/da is y/a² + (1−y)/(1−a)² (drawn and explained), never y/a/a; only the text
     changes: the numbers are the engine's and equal the closed form."""
     from microgrand.chain_rule import explain
     from microgrand.notation import fmt
@@ -214,10 +214,10 @@ def test_the_derivative_of_da_reads_y_over_a_squared_as_the_course_writes_it() -
     da.named("da").backward()
     d2a = lecture.second_derivatives(2.0, -1.0, 0.3, 0.5, 0.1, 1.0)["d2a"]
     assert math.isclose(g.a.grad, d2a, rel_tol=1e-12)
-    red = f"d(da)/da = y/a² + (1 − y)/(1 − a)² = {fmt(g.a.grad)}"
+    red = f"d(da)/da = y/a² + (1−y)/(1−a)² = {fmt(g.a.grad)}"
     assert red in str(draw(da, formulas=True).source)
     explained = explain(da, g.a)
-    assert explained.lines[1].strip() == "= (1 - y)/(1 - a)**2 + y/a**2"
+    assert explained.lines[1].strip() == "= (1-y)/(1-a)**2 + y/a**2"
     assert explained.unicode_lines[1].strip() == "= (1−y)/(1−a)² + y/a²"
     assert "/a/" not in str(explained) and "/a/" not in "".join(explained.unicode_lines)
     assert explained.value == g.a.grad

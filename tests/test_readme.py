@@ -74,7 +74,7 @@ def test_interactive_sessions_show_what_python_says(session: str) -> None:
 def test_the_first_example_explains_in_the_lecture_s_notation() -> None:
     """With y a number, explain printed (-1/a + 0/(1 - a)): y must be a named data leaf."""
     namespace, printed = run_example(PYTHON[0])
-    assert "(-y/a + (1 - y)/(1 - a))" in printed
+    assert "(-y/a + (1-y)/(1-a))" in printed
     assert not namespace["y"].requires_grad and namespace["y"].name == "y"
 
 

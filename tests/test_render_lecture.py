@@ -368,7 +368,7 @@ def test_precedence_adds_parentheses() -> None:
     a, b, c = Node(1.0, "a"), Node(2.0, "b"), Node(3.0, "c")
     out = ((a - (b - c)) * (a + b) / -(b * c)).named("f")
     out.backward()
-    assert "f = (a − (b − c))(a + b)/(−bc)\\n" in draw(out).source
+    assert "f = (a−(b−c))(a+b)/(−bc)\\n" in draw(out).source
 
 
 # --- size limits ------------------------------------------------------------------------------

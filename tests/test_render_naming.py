@@ -39,7 +39,7 @@ def test_an_unnamed_operand_is_written_as_its_formula() -> None:
     L = (1 - a).log().named("L")
     L.backward()
     ops = labels(L, "ops")
-    assert "∂ = 1/(1 − a) = 1.333" in ops or "∂ = 1/(1 − a) = 1.333" in "".join(ops), ops
+    assert "∂ = 1/(1−a) = 1.333" in ops or "∂ = 1/(1−a) = 1.333" in "".join(ops), ops
     assert not any("sub" in label for label in ops), ops
 
 
@@ -69,7 +69,7 @@ def test_a_factor_repeated_reads_as_a_power() -> None:
     assert both(typeset.t_mul(typeset.t_mul(a, a), a)) == ("a³", "a**3")
     assert both(typeset.t_div(typeset.t_neg(typeset.t_div(y, a)), a)) == ("−y/a²", "-y/a**2")
     inverse = typeset.t_div(typeset.ONE, one_minus_a)
-    assert both(typeset.t_mul(inverse, inverse)) == ("1/(1−a)²", "1/(1 - a)**2")
+    assert both(typeset.t_mul(inverse, inverse)) == ("1/(1−a)²", "1/(1-a)**2")
     assert both(typeset.t_mul(a, typeset.t_mul(a, one_minus_a))) == (
         "a²(1 − a)",
         "a**2 * (1 - a)",
@@ -177,6 +177,38 @@ def test_two_long_expressions_cut_alike_are_not_one_factor_in_explain() -> None:
     assert "**" not in str(explained) and "²" not in "".join(explained.unicode_lines)
 
 
+def test_one_spacing_of_sums_inside_a_quotient_in_every_printer() -> None:
+    """The lecture writes da = −y/a + (1−y)/(1−a): a sum inside a quotient is tight. The
+    boxes wrote (1 − y)/(1 − a) where the red arrows and explain wrote (1−y)/(1−a) (and
+    explain's ASCII (1 - y)/(1 - a)); one rule (`notation.infix`) now spaces them all."""
+    from microgrand.logreg import lecture_graph
+    from microgrand.network_view import network_source
+    from microgrand.nn import MLP
+
+    assert notation.infix("1", "−", "a") == "1 − a"
+    assert notation.infix("1", "−", "a", tight=True) == "1−a"
+    y, a = Node(0.25, "y"), Node(0.75, "a")
+    K = ((1 - y) / (1 - a)).named("K")
+    K.backward()
+    lecture, ops = labels(K, "lecture"), labels(K, "ops")
+    assert "K = (1−y)/(1−a)\\n3" in lecture, lecture  # the box
+    assert "da = K/(1−a) = 12" in lecture and "dy = −1/(1−a) = −4" in lecture, lecture
+    assert "∂ = 1/(1−a) = 4" in ops, ops
+    explained = microgrand.explain(K, a)
+    assert explained.lines[1].strip() == "= K/(1-a)", explained.lines
+    assert explained.unicode_lines[1].strip() == "= K/(1−a)", explained.unicode_lines
+    g = lecture_graph()
+    g.L.backward()
+    assert "(-y/a + (1-y)/(1-a)) * a * (1 - a) * x1" in str(microgrand.explain(g.L, g.w1))
+    assert "(−y/a + (1−y)/(1−a)) · a(1 − a) · x₁" in microgrand.explain(g.L, g.w1).unicode_lines[1]
+    assert "da = −y/a + (1−y)/(1−a) = −1.819" in labels(g.L, "lecture")
+    (da,) = microgrand.grad(g.L, g.a, create_graph=True)  # the box of a gradient graph
+    assert any(
+        label.startswith("da = (1−y)/(1−a) − y/a") for label in labels(da.named("da"), "lecture")
+    )
+    assert "+ (1−y)/(1−a[2])" in network_source(MLP(2, [4, 1]))  # the layer view
+
+
 def test_what_drawings_write_for_a_power_microgrand_draw_reads() -> None:
     """``a**b`` as drawn is what ``microgrand draw`` accepts, and means the same."""
     root = microgrand.parse.build(["J = a**b + a**2", "a=1.5", "b=0.5"])
@@ -221,7 +253,7 @@ def test_explain_and_the_drawing_print_the_same_formula() -> None:
     drawn = next(label for label in labels(g.L, "lecture") if label.startswith("da = "))
     in_drawing = drawn.split("\\n")[0].removeprefix("da = ").rsplit(" = ", 1)[0]
     factor = microgrand.explain(g.L, g.a).chains[0].factors[0]
-    assert factor.formula == "-y/a + (1 - y)/(1 - a)"
+    assert factor.formula == "-y/a + (1-y)/(1-a)"
     assert _normalized(in_drawing) == _normalized(factor.formula), (in_drawing, factor.formula)
 
 

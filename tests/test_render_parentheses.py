@@ -38,7 +38,7 @@ BOXES: list[tuple[str, Build, str]] = [
     ("a*(b+c)", lambda a, b, c: a * (b + c), "f = a(b + c)"),
     ("a-(b+c)", lambda a, b, c: a - (b + c), "f = a − (b + c)"),
     ("(a-b)-c", lambda a, b, c: (a - b) - c, "f = a − b − c"),
-    ("(a+b)/(b-c)", lambda a, b, c: (a + b) / (b - c), "f = (a + b)/(b − c)"),
+    ("(a+b)/(b-c)", lambda a, b, c: (a + b) / (b - c), "f = (a+b)/(b−c)"),
     ("-(a+b)*c", lambda a, b, c: -(a + b) * c, "f = −(a + b)c"),
 ]
 
@@ -51,8 +51,8 @@ def test_box_formulas_keep_their_parentheses(build: Build, box: str) -> None:
 DERIVATIVES: list[tuple[str, Build, str]] = [
     ("a/(b*c)", lambda a, b, c: a / (b * c), "da = 1/(bc)"),
     ("a/(b/c)", lambda a, b, c: a / (b / c), "da = 1/(b/c)"),
-    ("a/(b+c)", lambda a, b, c: a / (b + c), "da = 1/(b + c)"),
-    ("(a+b)/(b-c)", lambda a, b, c: (a + b) / (b - c), "dc = f/(b − c)"),
+    ("a/(b+c)", lambda a, b, c: a / (b + c), "da = 1/(b+c)"),
+    ("(a+b)/(b-c)", lambda a, b, c: (a + b) / (b - c), "dc = f/(b−c)"),
 ]
 
 
