@@ -44,6 +44,9 @@ def run(engine: str, x1: Any = X1, x2: Any = X2, y: Any = LABELS, **settings: An
         (np.array([X1]), LABELS, ValueError, r"train: x1 must be a 1-d array, got shape \(1, 4\)"),
         ((v for v in X1), LABELS, TypeError, r"train: x1 must be a list or a 1-d numpy array"),
         (np.ma.array(X1), LABELS, TypeError, r"train: x1 is a MaskedArray, a subclass"),
+        ([0.5, 1, np.float64(2.0), True], LABELS, TypeError, r"x1, example 3: got the boolean"),
+        ([0.5, 1, np.int64(2), 2**1024], LABELS, ValueError, r"x1, example 3: 1797.* too large"),
+        ([0.5, 1, np.float32(2.0), math.inf], LABELS, ValueError, r"train: x1: example 3 is inf"),
     ],
 )
 def test_examples_the_engine_refuses_are_refused_by_both_engines(
@@ -63,6 +66,8 @@ def test_examples_the_engine_refuses_are_refused_by_both_engines(
         np.array([1, 2, -1, 0]),
         [1, 2, -1, 0],
         [fractions.Fraction(1, 2), 1, -1.0, np.float32(2.0)],
+        list(np.array(X1)),  # numpy floats
+        [np.int64(1), np.int32(2), 3, 2**60],
         np.array(X1, dtype=object),
         np.array(X1 * 2)[::2],  # a view with a stride
         np.array(X1)[::-1],  # a negative stride
