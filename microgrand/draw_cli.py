@@ -52,8 +52,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "draw",
         help="draw a graph typed on the command line (or the lecture's) as SVG, PNG or DOT",
-        description="Draw a computation graph, values and gradients included, the way the "
-        "lecture draws it (or one box per op with --view ops).",
+        description="Draw a computation graph, values and gradients included, the way the\n"
+        "lecture draws it (or one box per op with --view ops).",  # raw: wrapped here
         epilog=EXAMPLES.format(functions=functions_help()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -102,8 +102,42 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="print the Python code microgrand.compile generates instead of drawing "
         "(the same as 'microgrand code')",
     )
+    from microgrand import code_cli
+
+    code_cli.add_options(parser)
     parser.set_defaults(func=run)
     return parser
+
+
+def _unused_option(args: argparse.Namespace) -> str | None:
+    """What is wrong with options that would change nothing here, or None: the user asked
+    for them, so ignoring them in silence would hand back something else than asked."""
+    if args.lecture and args.data:
+        return (
+            "--data marks leaves of typed statements; the lecture's graph has its data "
+            "already (x1, x2 and y)"
+        )
+    if args.code:
+        drawing_options = (
+            ("-o", args.output is not None),
+            ("--view", args.view != "lecture"),
+            ("--no-values", args.no_values),
+            ("--no-grads", args.no_grads),
+            ("--engine", args.engine is not None),
+            ("--width", args.width is not None),
+        )
+        for flag, given in drawing_options:
+            if given:
+                redirect = " (to save the code, redirect it: > FILE.py)" if flag == "-o" else ""
+                return f"--code prints the code: it draws nothing, so {flag} is not used{redirect}"
+    elif args.numpy:
+        return "--numpy belongs to --code (the code that runs on numpy arrays)"
+    if args.no_grads and (args.output or "").lower().endswith((".html", ".htm")):
+        return (
+            "--no-grads: the step-by-step page shows the backward pass, gradients and all; "
+            "draw to .svg or .png to leave them out"
+        )
+    return None
 
 
 def _pixels(text: str) -> int:
@@ -139,18 +173,20 @@ def run(args: argparse.Namespace) -> int:
     if args.lecture and args.statements:
         return _fail("give either --lecture or statements, not both", 2)
     data = [name.strip() for name in args.data.split(",") if name.strip()]
-    if getattr(args, "code", False):
+    unused = _unused_option(args)
+    if unused is not None:
+        return _fail(unused, 2)
+    if args.code:
         from microgrand import code_cli
 
         if args.lecture:
             args.statements = [code_cli.LECTURE]
             args.data = "x1,x2,y"
-        args.numpy = False
         return code_cli.run(args)
     suffixes = (".svg", ".png", ".dot", ".gv", ".html", ".htm")
     if args.output is not None and not args.output.lower().endswith(suffixes):
         return _fail(f"cannot tell the format from {args.output!r}: use {', '.join(suffixes)}", 2)
-    width = getattr(args, "width", None)
+    width = args.width
     if width is not None and not (args.output or "").lower().endswith((".svg", ".png")):
         return _fail("--width scales images: use it with -o FILE.svg or FILE.png", 2)
     try:

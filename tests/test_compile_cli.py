@@ -85,3 +85,34 @@ def test_a_unicode_name_with_a_value_is_one_leaf(capsys: pytest.CaptureFixture[s
     code, out, err = run(capsys, "code", "J = 3*ﬁ", "ﬁ=2")
     assert code == 0 and err == ""
     assert out.startswith("def J_and_grads(fi, reduce='sum'):\n")
+
+
+def test_draw_code_takes_numpy_as_code_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """code_cli.add_options was written for draw --code too, but draw never added them."""
+    statements = "z = w1*x1 + w2*x2 + b; L = bce_with_logits(z, y)"
+    _, code_out, _ = run(capsys, "code", statements, "--data", "x1,x2", "--numpy")
+    status, draw_out, err = run(capsys, "draw", statements, "--data", "x1,x2", "--code", "--numpy")
+    assert status == 0 and err == "" and draw_out == code_out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        # each was silently ignored: no x.svg written, the user's --data dropped, ...
+        (["u = b*c", "--code", "-o", "x.svg"], "--code prints the code: it draws nothing, so -o"),
+        (
+            ["u = b*c", "--code", "--view", "ops"],
+            "--code prints the code: it draws nothing, so --view",
+        ),
+        (["--lecture", "--data", "w1"], "--data marks leaves of typed statements"),
+        (["--lecture", "--code", "--data", "w1"], "--data marks leaves of typed statements"),
+        (["u = b*c", "--numpy"], "--numpy belongs to --code"),
+        (["u = b*c", "-o", "x.html", "--no-grads"], "--no-grads: the step-by-step page"),
+    ],
+)
+def test_draw_options_that_would_do_nothing_are_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    status, out, err = run(capsys, "draw", *argv)
+    assert status == 2 and out == ""
+    assert err.startswith(f"microgrand draw: error: {message}") and err.count("\n") == 1, err
