@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from microgrand.nn import MLP
@@ -35,6 +36,29 @@ def _figure_class() -> Any:
             f"{INSTALL_HINT}"
         ) from None
     return Figure
+
+
+def check_path(path: str | os.PathLike[str]) -> None:
+    """Raise before any work if a plot could not be saved at `path`.
+
+    Raises:
+        PlotUnavailableError: matplotlib is not installed.
+        ValueError: no file name, a folder, a folder that does not exist, or a suffix
+            matplotlib cannot write; the message is the reason.
+    """
+    figure = _figure_class()()
+    target = Path(path)
+    if not os.fspath(path).strip():
+        raise ValueError("no file name")
+    if target.is_dir():
+        raise ValueError("it is a folder")
+    if not target.parent.is_dir():
+        raise ValueError(f"the folder {target.parent} does not exist")
+    suffix = target.suffix[1:].lower()
+    supported = figure.canvas.get_supported_filetypes()
+    if suffix and suffix not in supported:
+        formats = ", ".join(f".{name}" for name in sorted(supported))
+        raise ValueError(f"matplotlib cannot write .{suffix} files; it writes {formats}")
 
 
 def plot_boundary(

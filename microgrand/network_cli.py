@@ -17,8 +17,10 @@ and CSV files are standardized as for logistic regression unless ``--no-standard
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from microgrand.arguments import counted
@@ -108,6 +110,11 @@ def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
     features = standardize(data).data if scaled else data
     X, Y = [features.x1, features.x2], features.y
     how = "standardized (mean 0, std 1)" if scaled else "raw"
+    if args.plot is not None:  # before the training, not after it
+        from microgrand.boundary import check_path
+
+        with _plot_errors(args.plot):
+            check_path(args.plot)
     print(f"Data: {data.name}, m = {data.m}; features {how}")
     if len(sizes) > 1:
         return _table(args, X, Y, sizes, alpha, iterations)
@@ -222,13 +229,22 @@ def _percent(result: NetworkResult) -> str:
 
 
 def _plot(net: MLP | list[MLP], X: Any, Y: Any, path: str) -> None:
-    from microgrand.boundary import PlotUnavailableError, plot_boundary
+    from microgrand.boundary import plot_boundary
+
+    with _plot_errors(path):
+        plot_boundary(net, X, Y, path=path)
+    print(f"decision boundary: {path}", file=sys.stdout)
+
+
+@contextlib.contextmanager
+def _plot_errors(path: str) -> Iterator[None]:
+    """A plot that cannot be made or saved at `path` as one line (DataError)."""
+    from microgrand.boundary import PlotUnavailableError
 
     try:
-        plot_boundary(net, X, Y, path=path)
+        yield
     except PlotUnavailableError as error:
         raise DataError(str(error)) from None
     except (OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or error
         raise DataError(f"could not save the plot to {path} ({reason})") from None
-    print(f"decision boundary: {path}", file=sys.stdout)

@@ -124,6 +124,34 @@ def test_plot_without_matplotlib_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     code = main(["train", "--data", "flower", "--hidden", "2", "--epochs", "2", "--plot", "b.png"])
     assert code == 1
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "needs matplotlib, which is not installed: pip install 'microgrand[plot]'" in err
     assert not (tmp_path / "b.png").exists()
+    assert "Cost after" not in out  # said before training, not after
+
+
+@pytest.mark.parametrize(
+    ("plot", "reason"),
+    [
+        ("missing/b.png", "the folder missing does not exist"),
+        ("folder", "it is a folder"),
+        ("", "no file name"),
+        ("b.txt", "matplotlib cannot write .txt files; it writes "),
+    ],
+)
+def test_a_plot_that_cannot_be_saved_is_said_before_training(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    plot: str,
+    reason: str,
+) -> None:
+    """It was said after training: 10,000 iterations per hidden size, then the error."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    argv = ["train", "--data", "flower", "--hidden", "2,3", "--epochs", "10", "--plot", plot]
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith(f"microgrand: error: could not save the plot to {plot} ({reason}")
+    assert "n_h" not in out and err.count("\n") == 1
