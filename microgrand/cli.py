@@ -258,7 +258,11 @@ def _write_drawing(graph: LectureGraph) -> Path | None:
     """Draw the lecture view to lecture.svg, or leave its DOT text in lecture.dot."""
     from microgrand.render import draw
 
-    folder = Path.cwd()
+    try:
+        folder = Path.cwd()
+    except FileNotFoundError:  # deleted under us: the drawing is skipped, not the demo
+        print(f"{PROG}: warning: no drawing: the current folder no longer exists", file=sys.stderr)
+        return None
     try:
         drawing = draw(graph.L, view="lecture", values=True, grads=True)
         path = folder / "lecture.svg"

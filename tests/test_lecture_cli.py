@@ -252,3 +252,21 @@ def test_the_dot_fallback_when_no_layout_program_runs(
     assert path == tmp_path / "lecture.dot"
     assert path.read_text(encoding="utf-8") == render.draw(g.L).source
     assert "could not write lecture.svg (no layout program" in capsys.readouterr().err
+
+
+def test_a_demo_in_a_folder_deleted_under_it_skips_the_drawing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said 'cannot write the results: No such file or directory' and stopped half-way:
+    the drawing is a side product, and stdout was fine."""
+    from microgrand import cli
+    from microgrand.logreg import lecture_graph
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert cli._write_drawing(lecture_graph()) is None
+    assert capsys.readouterr().err == (
+        "microgrand: warning: no drawing: the current folder no longer exists\n"
+    )
