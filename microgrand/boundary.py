@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from microgrand.labels import clean_path
 from microgrand.nn import MLP
 
 INSTALL_HINT = "pip install 'microgrand[plot]' (or: pip install matplotlib)"
@@ -53,7 +54,7 @@ def check_path(path: str | os.PathLike[str]) -> None:
     if target.is_dir():
         raise ValueError("it is a folder")
     if not target.parent.is_dir():
-        raise ValueError(f"the folder {target.parent} does not exist")
+        raise ValueError(f"the folder {clean_path(target.parent)} does not exist")
     suffix = target.suffix[1:].lower()
     supported = figure.canvas.get_supported_filetypes()
     if suffix and suffix not in supported:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from microgrand.arguments import counted
 from microgrand.checks import short
+from microgrand.labels import clean_path
 
 IRIS = "iris"
 IRIS_DESCRIPTION = "iris setosa (0) vs versicolor (1), sepal length and width"
@@ -150,7 +151,7 @@ def load_csv(path: str | Path) -> Dataset:
     file and line for a missing or empty file, a wrong number of columns, a value that is
     not a finite number, a label other than 0 or 1, or labels of only one class.
     """
-    shown = str(path)
+    shown = clean_path(path)  # user text: no ESC or newline reaches the terminal raw
     try:
         with Path(path).open("rb") as file:
             raw = file.read(MAX_CSV_BYTES + 1)  # no further: /dev/zero never ends
@@ -171,7 +172,7 @@ def load_csv(path: str | Path) -> Dataset:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise DataError(f"{shown}, line {line}: not UTF-8 text (is this a CSV file?)") from None
-    return parse_csv(text, shown, name=Path(path).name)
+    return parse_csv(text, shown, name=clean_path(Path(path).name))
 
 
 def parse_csv(text: str, shown: str, *, name: str) -> Dataset:

@@ -16,6 +16,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+from microgrand.labels import clean_path
 from microgrand.ops import function_ops
 from microgrand.render import ENGINES, VIEWS
 
@@ -185,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
         return code_cli.run(args)
     suffixes = (".svg", ".png", ".dot", ".gv", ".html", ".htm")
     if args.output is not None and not args.output.lower().endswith(suffixes):
-        return _fail(f"cannot tell the format from {args.output!r}: use {', '.join(suffixes)}", 2)
+        shown = clean_path(args.output)
+        return _fail(f"cannot tell the format from '{shown}': use {', '.join(suffixes)}", 2)
     width = args.width
     if width is not None and not (args.output or "").lower().endswith((".svg", ".png")):
         return _fail("--width scales images: use it with -o FILE.svg or FILE.png", 2)
@@ -221,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise  # the reader left: `microgrand.cli` stops quietly
     except OSError as error:
-        where = "the DOT text to stdout" if args.output is None else args.output
+        where = "the DOT text to stdout" if args.output is None else clean_path(args.output)
         return _fail(f"cannot write {where}: {error.strerror or error}", 1)
     except (RenderError, ValueError, ArithmeticError, TypeError) as error:
         return _fail(str(error).splitlines()[0] if str(error) else type(error).__name__, 1)

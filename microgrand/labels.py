@@ -2,7 +2,8 @@
 
 Names get the lecture's subscripts (``x1`` is written ``x₁``); user text has its control
 characters, lone surrogates and bidi overrides made visible (`clean_text`: drawings,
-`explain` and notebooks show names through it; `distinct_names` tells apart nodes that
+`explain` and notebooks show names through it, and the command line's errors file paths
+through `clean_path`; `distinct_names` tells apart nodes that
 share a name); numbers have one formatter (`fmt`), in
 Unicode for drawings and notebooks or ASCII for terminals. `gradient_name` is the one rule
 for how a gradient is written (``dw1``, or ``d(dz)/dw1`` when the root is a derivative).
@@ -10,12 +11,15 @@ for how a gradient is written (``dw1``, or ``d(dz)/dw1`` when the root is a deri
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import unicodedata
 from collections.abc import Sequence
 
 NAME_LIMIT = 40
 LABEL_LINE_LIMIT = 160
+PATH_LIMIT = 100
 
 # --- text: names and numbers -------------------------------------------------------
 
@@ -51,6 +55,13 @@ def clean_text(text: str, limit: int = LABEL_LINE_LIMIT) -> str:
     if len(result) > limit:
         result = result[: limit - 1] + "…"
     return result
+
+
+def clean_path(path: str | os.PathLike[str], limit: int = PATH_LIMIT) -> str:
+    """A file's path as a message shows it: cleaned as user text, and cut at its start
+    when too long, so that the file's own name stays in view."""
+    text = clean_text(os.fspath(path), sys.maxsize)
+    return text if len(text) <= limit else "…" + text[len(text) - limit + 1 :]
 
 
 def display_name(name: str) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 from microgrand.arguments import counted
 from microgrand.datasets import FLOWER, MOONS, DataError, Dataset, standardize
-from microgrand.labels import number
+from microgrand.labels import clean_path, number
 from microgrand.network import ALPHA, ITERATIONS, NetworkResult, hidden_size_table, train_network
 from microgrand.nn import DEFAULT_SEED, HIDDEN_ACTIVATIONS, MLP
 from microgrand.progress import Progress
@@ -247,4 +247,4 @@ def _plot_errors(path: str) -> Iterator[None]:
         raise DataError(str(error)) from None
     except (OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or error
-        raise DataError(f"could not save the plot to {path} ({reason})") from None
+        raise DataError(f"could not save the plot to {clean_path(path)} ({reason})") from None

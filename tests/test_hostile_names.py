@@ -110,3 +110,28 @@ def test_a_missing_compiled_entry_lists_at_most_twenty_known_names() -> None:
 
 def test_clean_text_makes_line_separators_visible() -> None:
     assert clean_text("a\u2028b\u2029c") == "a\\u2028b\\u2029c"
+
+
+COMMANDS = [
+    ["train", "--data", "{name}.csv"],
+    ["draw", "J = 3*a", "a=1", "-o", "{name}/J.svg"],
+    ["draw", "J = 3*a", "a=1", "-o", "{name}.jpeg"],
+    ["train", "--data", "flower", "--hidden", "2", "--epochs", "1", "--plot", "{name}/b.png"],
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE, ids=["ansi-newline", "10000-chars", "separators"])
+@pytest.mark.parametrize("argv", COMMANDS, ids=["data", "output", "format", "plot"])
+def test_a_command_line_error_shows_a_hostile_path_cleaned_and_cut(
+    argv: list[str], name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file name is user text too: it reached the terminal raw (an ESC, a newline that
+    made the one-line error two), and 10,000 characters long."""
+    from microgrand.cli import main
+
+    if "--plot" in argv:
+        pytest.importorskip("matplotlib")
+    assert main([word.format(name=name) for word in argv]) in (1, 2)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and not any(raw in err for raw in RAW), err
+    assert len(err) < 600, len(err)
