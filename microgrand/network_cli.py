@@ -37,6 +37,7 @@ _ON = {
 }
 _UPDATE_EVERY = {"compiled": 100, "graph": 1}  # progress-bar updates, about 10 a second
 MAX_HIDDEN = 1000
+ACTIVATION = "tanh"  # the course's hidden layer
 
 
 def hidden_sizes(text: str) -> list[int]:
@@ -82,16 +83,14 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="train an n_x-N-1 network with N hidden units (defaults then: --alpha 1.2, "
         "--epochs 10000, as the course); several sizes print the course's accuracy table",
     )
-    group.add_argument(
+    group.add_argument(  # default None: given without --hidden, `train` says so
         "--activation",
         choices=HIDDEN_ACTIVATIONS,
-        default="tanh",
-        help="the hidden layer's activation (default tanh, the course's)",
+        help=f"the hidden layer's activation (default {ACTIVATION}, the course's)",
     )
     group.add_argument(
         "--seed",
         type=seed,
-        default=DEFAULT_SEED,
         help=f"seed of the small random initial weights (default {DEFAULT_SEED}, the course's)",
     )
     group.add_argument(
@@ -104,6 +103,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, data: Dataset, source: str) -> int:
     """Train the network(s) that ``--hidden`` asks for on `data`; returns the exit code."""
     sizes: list[int] = args.hidden
+    args.activation = ACTIVATION if args.activation is None else args.activation
+    args.seed = DEFAULT_SEED if args.seed is None else args.seed
     alpha = ALPHA if args.alpha is None else args.alpha
     iterations = ITERATIONS if args.epochs is None else args.epochs
     scaled = not args.no_standardize and source not in (FLOWER, MOONS)

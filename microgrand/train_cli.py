@@ -128,11 +128,18 @@ def run(args: argparse.Namespace) -> int:
     _refuse_newton_options(args)
     data = load(args.data)
     if args.hidden is not None:
-        if args.method != "gd" or args.l2:
-            raise DataError("--method newton and --l2 are for logistic regression, not --hidden")
+        _refuse(
+            [("--method newton", args.method != "gd"), ("--l2", bool(args.l2))],
+            "{} for logistic regression, not --hidden",
+        )
         return network_cli.run(args, data, args.data)
     if args.plot is not None:
         raise DataError("--plot draws a network's decision boundary: add --hidden N")
+    _refuse(
+        [("--activation", args.activation is not None), ("--seed", args.seed is not None)],
+        "{} a network: add --hidden N (logistic regression has no hidden layer)",
+        verbs=("shapes", "shape"),
+    )
     args.alpha = ALPHA if args.alpha is None else args.alpha
     args.epochs = EPOCHS if args.epochs is None else args.epochs
     standardized = not args.no_standardize
@@ -151,19 +158,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse(
+    options: list[tuple[str, bool]], message: str, verbs: tuple[str, str] = ("is", "are")
+) -> None:
+    """DataError if options were given (flag, given) that this run would leave unused: the
+    `message` after their names and the verb ("--l2 is ...", "--seed and --l2 are ...")."""
+    given = [flag for flag, on in options if on]
+    if given:
+        verb = verbs[0] if len(given) == 1 else verbs[1]
+        raise DataError(message.format(f"{' and '.join(given)} {verb}"))
+
+
 def _refuse_newton_options(args: argparse.Namespace) -> None:
     """--tol and --max-iterations tune Newton's method: given without it, say so (not ignore)."""
     if args.method != "newton":
-        given = [
-            flag
-            for flag, value in (("--tol", args.tol), ("--max-iterations", args.max_iterations))
-            if value is not None
-        ]
-        if given:
-            raise DataError(
-                f"{' and '.join(given)} belong{'s' if len(given) == 1 else ''} to Newton's "
-                "method: add --method newton (gradient descent runs for --epochs)"
-            )
+        _refuse(
+            [
+                ("--tol", args.tol is not None),
+                ("--max-iterations", args.max_iterations is not None),
+            ],
+            "{} to Newton's method: add --method newton (gradient descent runs for --epochs)",
+            verbs=("belongs", "belong"),
+        )
     args.tol = NEWTON_TOL if args.tol is None else args.tol
     args.max_iterations = (
         NEWTON_MAX_ITERATIONS if args.max_iterations is None else args.max_iterations

@@ -96,6 +96,11 @@ def test_plot_saves_the_decision_boundary(tmp_path: Path) -> None:
         (["--hidden", "4,x"], "expected whole numbers separated by commas, like 4 or 1,2,3,4,5"),
         (["--hidden", "4", "--activation", "softmax"], "invalid choice: 'softmax'"),
         (["--plot", "b.png"], "--plot draws a network's decision boundary: add --hidden N"),
+        # logistic regression ran and these were dropped without a word
+        (["--activation", "relu"], "--activation shapes a network: add --hidden N"),
+        (["--seed", "3", "--activation", "relu"], "--activation and --seed shape a network"),
+        # the message named --method newton, which was not given
+        (["--hidden", "4", "--l2", "0.1"], "--l2 is for logistic regression, not --hidden"),
         (
             ["--hidden", "4", "--epochs", "2", "--plot", "missing/b.png"],
             "could not save the plot to missing/b.png",
