@@ -297,6 +297,10 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
                     lines.append(f"{target} -= {unparse(negate(product))}{note}")
                 else:
                     lines.append(f"{target} += {unparse(product)}{note}")
+                if array_names and uses(product, array_names):
+                    # A number that an array is added to is an array from then on
+                    # (d = 1.0 + -1.0, then d -= t3): sums over the examples must say so.
+                    array_names.add(target)
                 continue
             target = names.take("d" + p.names[parent])
             if parent in grad:

@@ -276,40 +276,76 @@ def test_a_user_op_compiles_on_floats_and_arrays(softplus: ops.Op) -> None:
 @given(
     recipe=recipes(),
     rows=st.lists(st.lists(st.floats(-3.0, 3.0), min_size=4, max_size=4), min_size=1, max_size=6),
+    pattern=st.lists(st.booleans(), min_size=4, max_size=4),
 )
 def test_random_graphs_on_arrays_match_each_example(
-    recipe: tuple[Recipe, list[float], list[bool]], rows: list[list[float]]
+    recipe: tuple[Recipe, list[float], list[bool]], rows: list[list[float]], pattern: list[bool]
 ) -> None:
-    """Every input an array of examples: values and per-example gradients agree with the
-    engine example by example, within 4 ulp, or, where the graph amplifies a last-bit
-    difference (numpy's exp, log, tanh differ from glibc's now and then; a subtraction of
-    nearly equal numbers or a division by a small one magnifies it), to 12 digits of the
-    largest value or gradient in that example's graph."""
+    """Some inputs arrays of examples, the others one float for all (`pattern`): values
+    and per-example gradients agree with the engine example by example, within 4 ulp, or,
+    where the graph amplifies a last-bit difference (numpy's exp, log, tanh differ from
+    glibc's now and then; a subtraction of nearly equal numbers or a division by a small
+    one magnifies it), to 12 digits of the largest value or gradient in that example's
+    graph; a float input's gradient is the sum of the examples' to 12 digits of theirs."""
     steps, _, grads = recipe
     root, leaves = built(recipe)
+    n = len(leaves)
+    is_array = pattern[:n] if any(pattern[:n]) else [True] * n
+    rows = [[row[k] if a else rows[0][k] for k, a in enumerate(is_array)] for row in rows]
     f = microgrand.compile(root, leaves)
     examples = []
     for row in rows:
         # The ignore: the default binds this row now; mypy cannot type a lambda's defaults.
-        got = outcome(lambda row=row: build(steps, row[: len(leaves)], grads))  # type: ignore[misc]
+        got = outcome(lambda row=row: build(steps, row[:n], grads))  # type: ignore[misc]
         if got[0] == "ok" and outcome(got[1][0].backward)[0] == "ok":
-            examples.append((row[: len(leaves)], got[1]))
+            examples.append((row[:n], got[1]))
     assume(examples)
-    columns = [np.array([row[k] for row, _ in examples]) for k in range(len(leaves))]
-    out = outcome(lambda: f(*columns))
+    columns = [np.array([row[k] for row, _ in examples]) for k in range(n)]
+    args = [c if a else float(c[0]) for c, a in zip(columns, is_array, strict=True)]
+    out = outcome(lambda: f(*args))
     assume(out[0] == "ok")  # an overflow only numpy's exp meets at the edge: not this test's
     result = out[1]
     total = magnitude = 0.0
+    sums = [0.0] * n
     for i, (_, (fresh_root, fresh_leaves)) in enumerate(examples):
-        scale = max(1.0, *(abs(n.value) + abs(n.grad) for n in ancestors(fresh_root)))
+        scale = max(1.0, *(abs(v.value) + abs(v.grad) for v in ancestors(fresh_root)))
         total += fresh_root.value
         magnitude += scale  # log(tanh(...)) near 0: one ulp of tanh's 0.9993 is 1e-12 of L
-        for leaf, fresh in zip(leaves, fresh_leaves, strict=True):
+        for k, (leaf, fresh) in enumerate(zip(leaves, fresh_leaves, strict=True)):
+            sums[k] += fresh.grad
+            if not is_array[k]:
+                continue  # summed over the examples: checked below
             got = result.grads[leaf]
             got_i = got[i] if isinstance(got, np.ndarray) else got
             within = ulps(np.float64(got_i), np.float64(fresh.grad)) <= ULPS
             assert within or abs(got_i - fresh.grad) <= 1e-12 * scale
+    for k, leaf in enumerate(leaves):
+        if not is_array[k]:
+            got = result.grads[leaf]
+            assert isinstance(got, float)
+            assert abs(got - sums[k]) <= 1e-12 * max(magnitude, 1e-300)
     assert abs(result.value - total) <= 1e-12 * max(magnitude, 1e-300)
+
+
+def test_a_number_that_an_array_is_added_to_is_summed_as_an_array() -> None:
+    """dt2 = 1.0 + -1.0, then dt2 -= exp(t2): the gradient starts as a number and becomes
+    an array of m examples; the float input behind it sums it (was m times it, and a
+    TypeError from numpy)."""
+    v0, v1 = Node(1.6, "v0"), Node(-1.25, "v1")
+    t2 = -v1 + v0
+    root = -(t2.exp() + t2) + t2
+    f = microgrand.compile(root, [v0, v1])
+    xs = np.array([-1.87, -0.23, 0.5])
+    out = f(xs, -1.25)
+    assert "total(dt2)" in next(iter(f.array_sources.values()))
+    want = 0.0
+    for x in xs:
+        a, b = Node(float(x), "v0"), Node(-1.25, "v1")
+        t = -b + a
+        fresh = -(t.exp() + t) + t
+        fresh.backward()
+        want += b.grad
+    assert math.isclose(out.grads[v1], want, rel_tol=1e-15)
 
 
 def test_finite_values_whose_sum_overflows_are_not_an_error() -> None:
