@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -174,19 +175,28 @@ def saturation_hint(x: Node) -> str:
 
     Looks at x and the nodes up to two ops above it (``1 - a``, ``-a + 1``).
     """
+    node = _sigmoid_near(x, lambda a: a in (0.0, 1.0))
+    if node is None:
+        return ""
+    z: Node = node._p0  # type: ignore[assignment]  # a computed node has a first input
+    return (
+        f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds "
+        f"to exactly {node._v!r} in floating point, so log(a) or log(1 - a) is "
+        "log(0). Compute the loss with microgrand.bce_with_logits(z, y), which "
+        "never forms log(0)."
+    )
+
+
+def _sigmoid_near(x: Node, saturated: Callable[[float], bool]) -> Node | None:
+    """The sigmoid node among x and the nodes up to two ops above it whose value is
+    `saturated`, or None."""
     frontier = [x]
     for _ in range(3):
         for node in frontier:
-            if node.op == "sigmoid" and node._v in (0.0, 1.0):
-                z: Node = node._p0  # type: ignore[assignment]  # a computed node has a first input
-                return (
-                    f"It came from a saturated sigmoid: σ({describe(z)} = {z._v!r}) rounds "
-                    f"to exactly {node._v!r} in floating point, so log(a) or log(1 - a) is "
-                    "log(0). Compute the loss with microgrand.bce_with_logits(z, y), which "
-                    "never forms log(0)."
-                )
+            if node.op == "sigmoid" and saturated(node._v):
+                return node
         frontier = [parent for node in frontier for parent in node.parents]
-    return ""
+    return None
 
 
 def not_finite(op: Op, inputs: tuple[Node, ...], value: float) -> OverflowError:
@@ -221,20 +231,81 @@ def partial_error(node: Node, error: Exception) -> ArithmeticError | ValueError:
 
 
 def gradient_overflow(
-    node: Node, grad: float, computed: list[Node], caller: str = "backward"
+    node: Node,
+    grad: float,
+    computed: list[Node],
+    caller: str = "backward",
+    gradient_of: Callable[[Node], float] | None = None,
 ) -> OverflowError:
-    """Name the ops whose chain-rule products made `node`'s gradient `grad` inf or nan.
+    """Name the product that made `node`'s gradient `grad` inf or nan, and why.
 
     `caller` is the function that computed it (`backward`, or `grad`, which keeps its
-    gradients apart from ``node.grad``).
+    gradients apart from ``node.grad``); `gradient_of` gives the gradient each consumer of
+    `node` had (its grad, or grad's own table), so that the product that overflowed can be
+    named: the op, its node and values, and its local derivative.
     """
-    users = sorted({user.op or "?" for user in computed if node in user.parents})
+    users = [user for user in computed if node in user.parents]
+    head = f"{caller}: the gradient of {describe(node)} is {grad!r}, not a finite float; "
+    product = _overflowed_product(node, users, gradient_of) if gradient_of else ""
+    if not product:
+        ops = ", ".join(sorted({user.op or "?" for user in users}))
+        product = f"it overflowed in the chain-rule products through {ops}."
+    a = _sigmoid_near(node, lambda a: 0.0 < a < 1e-150)
+    if a is not None:
+        z: Node = a._p0  # type: ignore[assignment]  # a computed node has a first input
+        return OverflowError(
+            f"{head}{product} It comes from a saturated sigmoid: a = σ({describe(z)} = "
+            f"{z._v!r}) = {a._v:.4g}. Written with log(a), the loss has the derivative "
+            "da = -y/a, and grad of grad divides by a again (d(da)/da = y/a²): near a = 0 "
+            "these leave the floats, although dz = a - y and d²L/dz² = a(1 - a) = "
+            f"{a._v * (1.0 - a._v):.4g} are small. Compute the loss with "
+            "microgrand.bce_with_logits(z, y): its gradient σ(z) - y and its second "
+            "derivative a(1 - a) never divide by a."
+        )
     return OverflowError(
-        f"{caller}: the gradient of {describe(node)} is {grad!r}, not a finite float; "
-        f"it overflowed in the chain-rule products through {', '.join(users)}. "
-        "Values or derivatives this large usually mean an input or learning rate is far "
-        "too big."
+        f"{head}{product} Values or derivatives this large usually mean an input or "
+        "learning rate is far too big."
     )
+
+
+def _overflowed_product(node: Node, users: list[Node], gradient_of: Callable[[Node], float]) -> str:
+    """The chain-rule product g·(local derivative) into `node` that is not finite, said
+    with the op, its node and values, and the derivative's formula; "" if none is."""
+    from microgrand.engine import op_row  # on the error path only: engine imports this
+
+    for user in users:
+        op = op_row(user)
+        values = [parent._v for parent in user.parents]
+        for i, parent in enumerate(user.parents):
+            if parent is not node:
+                continue
+            try:
+                slope = op.partial_of[i](user._v, *values)
+            except (ArithmeticError, ValueError):
+                continue  # partial_error names that one where it happens
+            g = gradient_of(user)
+            if (g * slope) - (g * slope) == 0.0:
+                continue
+            formula = op.formulas[i]
+            if slope - slope != 0.0:
+                why = f"its local derivative in {describe(node)}, {formula}, is {slope!r}"
+                if op.name == "div" and i == 1:  # -out / y is -x/y²
+                    why += (
+                        f" (that is -x/y² with y = {describe(node)} = {node._v:.4g}: one over "
+                        "its square is beyond floats)"
+                    )
+                elif 0.0 < abs(node._v) < 1.0:
+                    why += f": it divides by {describe(node)} = {node._v:.4g}, this close to 0"
+            else:
+                why = (
+                    f"its local derivative in {describe(node)}, {formula} = {slope:.4g}, "
+                    f"times the gradient {g:.4g} of the {user.op} node is beyond floats"
+                )
+            return (
+                f"it overflowed in the chain-rule product through {user.op} "
+                f"({_valued(user)}, from {_shown(user.parents)}): {why}."
+            )
+    return ""
 
 
 def concurrent_backward(node: Node) -> RuntimeError:

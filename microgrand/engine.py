@@ -271,4 +271,9 @@ def _not_finite(
     """
     if grad != grad and (crowded or len(_running) > 1 or next(_begun) > begun + 1):
         return checks.concurrent_backward(node)
-    return checks.gradient_overflow(node, grad, computed)
+    return checks.gradient_overflow(node, grad, computed, gradient_of=_grad_of)
+
+
+def _grad_of(node: Node) -> float:
+    """A node's gradient so far in a backward pass, for the error that names an overflow."""
+    return node.grad

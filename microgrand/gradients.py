@@ -221,7 +221,7 @@ def _backward_floats(
             continue
         g = get(node, 0.0)
         if g - g != 0.0:
-            raise checks.gradient_overflow(node, g, computed, "grad")
+            raise checks.gradient_overflow(node, g, computed, "grad", lambda n: get(n, 0.0))
         op = op_row(node)
         x: Node = node._p0  # type: ignore[assignment]  # a computed node has a first input
         y = node._p1
@@ -252,7 +252,7 @@ def _backward_floats(
             adjoint[y] = get(y, 0.0) + g * dy
     for node, g in adjoint.items():
         if g - g != 0.0:
-            raise checks.gradient_overflow(node, g, computed, "grad")
+            raise checks.gradient_overflow(node, g, computed, "grad", lambda n: get(n, 0.0))
     return adjoint
 
 

@@ -1,0 +1,166 @@
+"""Second derivatives of the lecture's loss at deep saturation: right or said, never silent.
+
+With y = 1 and z far below 0, a = σ(z) is tiny. The loss written with log a has the
+gradient graph da = -y/a, dz = da·a(1 - a); its derivative in z sums (1 - a)² and
+-(1 - a)(1 - 2a), which cancel to a(1 - a) far below their rounding (grad of grad gives 0
+at z = -74, where the lecture's a(1 - a) is 7.3e-33), and below z ≈ -354 its local
+derivative y/a² overflows although a(1 - a) is a float. PyTorch's double backward on the
+same graph gives the same 0 and inf: the engine is right for the graph. What a learner
+gets: the error names the op, the node and the value, says why and what to do, and
+`bce_with_logits` (whose gradient graph is σ(z) - y) gives a(1 - a) at every z, compiled
+or not.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import microgrand
+from microgrand import Node, bce_with_logits, grad, lecture
+from microgrand.gradients import hessian
+from microgrand.logreg import lecture_graph
+
+# z = b (w1 = w2 = 0): a = σ(-74) = 7.3e-33, σ(-700) = 9.9e-305
+DEEP = [-74.0, -700.0]
+
+
+def naive_dz(b: float, y: float = 1.0) -> tuple[Node, Node]:
+    """The lecture's graph at z = b, and its dz as a Node (create_graph=True)."""
+    g = lecture_graph(2.0, -1.0, 0.0, 0.0, b, y)
+    (dz,) = grad(g.L, g.z, create_graph=True)
+    return g.z, dz
+
+
+# --- an overflow inside the second pass names the op, the node, the value, and the fix ------
+
+OVERFLOW = (
+    r"grad: the gradient of 'a' is inf, not a finite float; it overflowed in the chain-rule "
+    r"product through div \(an unnamed div node = 1\.0142320547350045e\+304, from 'y' = 1\.0, "
+    r"'a' = 9\.85967654375977e-305\): its local derivative in 'a', -out / y, is -inf \(that "
+    r"is -x/y² with y = 'a' = 9\.86e-305: one over its square is beyond floats\)\. It comes "
+    r"from a saturated sigmoid: a = σ\('z' = -700\.0\) = 9\.86e-305\. .* d²L/dz² = a\(1 - a\) "
+    r"= 9\.86e-305 are small\. Compute the loss with microgrand\.bce_with_logits\(z, y\)"
+)
+
+
+def test_grad_of_grad_overflow_names_the_op_the_node_the_value_and_the_fix() -> None:
+    z, dz = naive_dz(-700.0)
+    with pytest.raises(OverflowError, match=OVERFLOW):
+        grad(dz, z)
+    g = lecture_graph(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)
+    with pytest.raises(OverflowError, match=OVERFLOW):
+        hessian(g.L, [g.w1, g.w2, g.b])
+    assert g.w1.grad == g.b.grad == 0.0  # grad stores nothing, also on the error path
+
+
+def test_the_compiled_gradient_graph_raises_the_engines_error() -> None:
+    """Compiled code re-runs a failing example through the engine (backward): same words."""
+    g = lecture_graph(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)
+    (dz,) = grad(g.L, g.z, create_graph=True)
+    f = microgrand.compile(dz, inputs=[g.w1, g.w2, g.b])
+    with pytest.raises(OverflowError, match="^backward" + OVERFLOW[len("grad") :]):
+        f(0.0, 0.0, -700.0)
+
+
+def test_the_overflow_starts_where_one_over_a_squared_leaves_the_floats() -> None:
+    """1/a² overflows for a below ~1.3e-154, σ(z) for z below ~-354.4: just above, grad of
+    grad is a number (one that cancellation decided, which compare says: see below)."""
+    a_above, a_below = microgrand.ops.sigmoid(-354.0), microgrand.ops.sigmoid(-355.0)
+    assert math.isfinite(1.0 / a_above / a_above) and 1.0 / a_below / a_below == math.inf
+    z, dz = naive_dz(-354.0)
+    (d2z,) = grad(dz, z)  # rounding decides it: -1.4e-16 where a(1 - a) is 1.5e-154
+    assert math.isfinite(d2z) and abs(d2z) < 1e-15
+    z, dz = naive_dz(-355.0)
+    with pytest.raises(OverflowError, match=r"through div .* -x/y² with y = 'a' = 6\.691e-155"):
+        grad(dz, z)
+
+
+def test_a_first_derivative_that_overflows_is_explained_too() -> None:
+    """z = -710: a = 4.5e-309, and da = -y/a itself (log's slope 1/a) is beyond floats."""
+    g = lecture_graph(2.0, -1.0, 0.0, 0.0, -710.0, 1.0)
+    with pytest.raises(
+        OverflowError,
+        match=r"^backward: the gradient of 'a' is -inf, .* through log \(an unnamed log node = "
+        r"-710\.0, from 'a' = 4\.47628622567513e-309\): its local derivative in 'a', 1 / x, is "
+        r"inf: it divides by 'a' = 4\.476e-309, this close to 0\. It comes from a saturated "
+        r"sigmoid: .* microgrand\.bce_with_logits\(z, y\)",
+    ):
+        g.L.backward()
+    assert g.a.grad == 0.0
+
+
+def test_an_overflow_away_from_a_sigmoid_keeps_the_general_advice() -> None:
+    x = Node(1e-310, "x")
+    with pytest.raises(OverflowError) as error:
+        grad(x.log(), x)
+    message = str(error.value)
+    assert "through log (an unnamed log node = -713.80" in message
+    assert "it divides by 'x' = 1e-310, this close to 0" in message
+    assert "sigmoid" not in message and message.endswith("learning rate is far too big.")
+
+
+def test_a_product_that_overflows_with_finite_factors_is_named() -> None:
+    """d(x·w)/dx = w = 1e200, times a gradient of 1e200: the product, not the slope."""
+    x, w = Node(1e-200, "x"), Node(1e200, "w")
+    out = (x * w).named("u") * 1e200
+    with pytest.raises(OverflowError) as error:
+        out.backward()
+    message = str(error.value)
+    assert message.startswith("backward: the gradient of 'x' is inf, not a finite float; it ")
+    assert "product through mul ('u' = 1.0, from 'x' = 1e-200, 'w' = 1e+200)" in message
+    assert "its local derivative in 'x', y = 1e+200, times the gradient 1e+200" in message
+
+
+# --- bce_with_logits gives a(1 - a) at every z: the engine, compiled, torch, differences ----
+
+
+@pytest.mark.parametrize("z_value", DEEP)
+def test_bce_with_logits_second_derivative_is_the_lectures_at_deep_saturation(
+    z_value: float,
+) -> None:
+    z, y = Node(z_value, "z"), Node(1.0, "y", requires_grad=False)
+    (dz,) = grad(bce_with_logits(z, y), z, create_graph=True)
+    (d2z,) = grad(dz, z)
+    closed = lecture.second_derivatives(2.0, -1.0, 0.0, 0.0, z_value, 1.0)["d2z"]
+    a = microgrand.ops.sigmoid(z_value)
+    assert d2z == closed == a * (1.0 - a) > 0.0
+    # central differences of the first derivative σ(z) - y, relative to the tiny value
+    up, down = z_value + 2.0**-20, z_value - 2.0**-20  # steps that floats take exactly
+    numeric = (microgrand.ops.sigmoid(up) - microgrand.ops.sigmoid(down)) / (up - down)
+    assert math.isclose(numeric, d2z, rel_tol=1e-9)
+    # compiled: the gradient graph dz traced once gives the same floats
+    f = microgrand.compile(dz.named("dz"), inputs=[z, y])
+    out = f(z_value, 1.0)
+    assert out.value == dz.value and out.grads["z"] == d2z
+    # in the Hessian of L in (w1, w2, b): a(1 - a)·x·xᵀ, as lecture.hessian_one_example
+    w1, w2, b = Node(0.0, "w1"), Node(0.0, "w2"), Node(z_value, "b")
+    x1, x2 = Node(2.0, requires_grad=False), Node(-1.0, requires_grad=False)
+    L = bce_with_logits(w1 * x1 + w2 * x2 + b, y)
+    want = lecture.hessian_one_example(2.0, -1.0, 0.0, 0.0, z_value, 1.0)
+    assert [tuple(row) for row in hessian(L, [w1, w2, b])] == [tuple(row) for row in want]
+
+
+@pytest.mark.parametrize("z_value", DEEP)
+def test_torch_float64_agrees_with_the_engine_on_both_graphs(z_value: float) -> None:
+    """The naive graph's 0 (and inf at -700) are PyTorch's too: right for the graph, wrong
+    for the lecture; bce_with_logits is right in both."""
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(z_value, dtype=torch.float64, requires_grad=True)
+    label = torch.tensor(1.0, dtype=torch.float64)
+    (first,) = torch.autograd.grad(-torch.log(torch.sigmoid(t)), t, create_graph=True)
+    (naive,) = torch.autograd.grad(first, t)
+    (first,) = torch.autograd.grad(
+        torch.nn.functional.binary_cross_entropy_with_logits(t, label), t, create_graph=True
+    )
+    (fused,) = torch.autograd.grad(first, t)
+    closed = lecture.second_derivatives(2.0, -1.0, 0.0, 0.0, z_value, 1.0)["d2z"]
+    assert math.isclose(fused.item(), closed, rel_tol=1e-12)
+    z, dz = naive_dz(z_value)
+    if z_value == -74.0:
+        assert naive.item() == 0.0 and grad(dz, z) == (0.0,)
+    else:
+        assert math.isinf(naive.item())  # torch: a silent inf; microgrand: the error above
+        with pytest.raises(OverflowError):
+            grad(dz, z)
