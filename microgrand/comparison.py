@@ -47,6 +47,9 @@ class Row:
     and where no finite difference can be trusted, `note` then saying why. Where autograd or
     the lecture's formula leaves the range of floats, that value is nan, shown as "—"
     (`missing_row`: `missing` is true, `note` says why, no finite difference is taken).
+    Where autograd's value is off from the lecture's by its own rounding (grad of grad
+    lost its digits to cancellation), `cancelled` is true: the value is shown with a mark,
+    `note` says why, and no finite difference is taken (`cancelled_row`).
 
     `max_diff` is the largest difference between any two of the values there are.
     """
@@ -58,6 +61,7 @@ class Row:
     finite_difference: float | None
     max_diff: float
     note: str = ""
+    cancelled: bool = False
 
     @property
     def missing(self) -> bool:
@@ -78,6 +82,11 @@ def make_row(
 def missing_row(quantity: str, formula: str, autograd: float, closed: float, note: str) -> Row:
     """A row where autograd or the lecture's formula (nan) left the range of floats."""
     return Row(quantity, formula, autograd, closed, None, math.nan, note)
+
+
+def cancelled_row(quantity: str, formula: str, autograd: float, closed: float, note: str) -> Row:
+    """A row where autograd's value is decided by rounding (`note` says why)."""
+    return Row(quantity, formula, autograd, closed, None, abs(autograd - closed), note, True)
 
 
 def _difference(order: list[Node], node: Node, eps: float) -> float | NoStepError:

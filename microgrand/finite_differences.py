@@ -65,20 +65,44 @@ def rounding(order: list[Node], perturbed: tuple[Node, ...]) -> float:
     Every node computed downstream of them rounds its value by up to 2**-52 of it, which
     moves the output by that times d(output)/d(node): the ``grad`` backward() left in each
     node is the weight of its rounding in this bound (the differences themselves never use
-    it). The perturbed nodes are set, not computed: value ± h is the step itself.
+    it). The perturbed nodes are set, not computed: value ± h is the step itself. A product
+    with a factor that is exactly 0 and not perturbed (w2·x2 at x2 = 0) is 0 for every
+    step: the step stops there, and nothing after it rounds differently.
     """
-    downstream = set(perturbed)
-    total = 0.0
-    for current in order:
-        if current not in downstream and any(p in downstream for p in current.parents):
-            downstream.add(current)
-            total += abs(current.grad) * abs(current.value)
+    total = sum(abs(node.grad) * abs(node.value) for node in reached(order, perturbed))
     return total * _ROUNDING
 
 
-def _resolved(slope: float, error: float, where: str) -> float:
-    """`slope`, unless rounding (up to ± `error` in it) could decide it: gradcheck's rule."""
-    if error > ATOL + RTOL * abs(slope):
+def reached(order: list[Node], perturbed: tuple[Node, ...]) -> list[Node]:
+    """The computed nodes whose values a step in the `perturbed` nodes can change (see
+    `rounding`: a product with an exact 0 stops it)."""
+    downstream = set(perturbed)
+    found = []
+    for current in order:
+        if (
+            current not in downstream
+            and any(p in downstream for p in current.parents)
+            and not _zero_product(current, downstream)
+        ):
+            downstream.add(current)
+            found.append(current)
+    return found
+
+
+def _zero_product(node: Node, downstream: set[Node]) -> bool:
+    """True for x·y (the op whose slope in one input is the other: swap) where an input
+    that the step does not reach is exactly 0."""
+    if node.is_leaf or not op_row(node).swap:
+        return False
+    return any(p not in downstream and p.value == 0.0 for p in node.parents)
+
+
+def _resolved(slope: float, error: float, where: str, *, relative: bool = False) -> float:
+    """`slope`, unless rounding (up to ± `error` in it) could decide it: gradcheck's rule;
+    with `relative`, also where the error could be as large as the slope itself (a second
+    derivative of 1e-10 is not measured by a difference that could be off by 1e-6, which
+    gradcheck's absolute tolerance of 1e-5 would let through)."""
+    if error > ATOL + RTOL * abs(slope) or (relative and error >= abs(slope) and error > 0.0):
         raise NoStepError(
             f"the forward pass rounds more than a step in {where} changes it (the "
             f"difference {slope:.4g} could be off by {error:.1g}): it would measure rounding"
@@ -190,6 +214,10 @@ def second_difference(
         NoStepError: no step keeps the forward pass defined, or rounding could decide it.
     """
     noise = rounding(order, (u, v)) if rounding_check else 0.0
+    if u is not v and not (reached(order, (u,)) and reached(order, (v,))):
+        # A step in one of them changes nothing: each pair of corners is one run, and
+        # the mixed difference is exactly 0, with no rounding in it.
+        noise = 0.0
     where = describe(u) if u is v else f"{describe(u)} and {describe(v)}"
     hu = eps * max(1.0, abs(u.value))
     hv = eps * max(1.0, abs(v.value))
@@ -208,7 +236,7 @@ def second_difference(
                     "step small enough to stay inside it can be written as a float"
                 )
             second, error = _second(order, u, v, hu, hv, noise)
-        return _resolved(second, error, where)
+        return _resolved(second, error, where, relative=rounding_check)
     raise NoStepError(
         f"no step down to {hu:.1g} around {where} keeps the forward pass defined: a value "
         "sits that close to the edge of a domain (log at 0 or 1)"

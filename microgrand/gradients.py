@@ -18,6 +18,7 @@ The helper ``is_zero`` in pow's slope is taken as a number (its derivative is 0 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal, overload
 
@@ -166,6 +167,30 @@ def hessian(output: Node, inputs: Sequence[Node]) -> list[list[float]]:
     return [list(grad(g, inputs, allow_unused=True)) for g in first]
 
 
+def magnitudes(output: Node, inputs: Nodes) -> tuple[float, ...]:
+    """How large the terms are that `grad` adds up: for each input, the sum over the
+    chain-rule products (every path from the output) of their sizes, Σ_paths Π |local
+    derivative|.
+
+    The gradient is the same sum with signs. Where it is far smaller than this, its terms
+    cancelled, and their rounding (each product and sum is off by up to 2⁻⁵³ of itself)
+    can be larger than the gradient: `second_comparison` uses this to say when grad of
+    grad lost its digits. Terms too large for a float give inf.
+    """
+    outs = _nodes(output, "outputs")
+    ins = _nodes(inputs, "inputs")
+    _refuse_non_parameters(ins)
+    computed, leaves = engine.collect(*outs)
+    engine.check_fresh(computed, leaves)
+    needed = _depends_on(computed, ins)
+    sizes = dict.fromkeys((out for out in outs if out in needed), 1.0)
+    try:
+        sizes = _backward_floats(computed, needed, sizes, absolute=True)
+    except OverflowError:
+        return tuple(math.inf for _ in ins)
+    return tuple(sizes.get(node, 0.0) for node in ins)
+
+
 def _weights(grad_outputs: Weights | None, count: int) -> list[Node]:
     """One weight per output, as nodes (numbers become constants): 1 each by default."""
     if grad_outputs is None:
@@ -208,9 +233,10 @@ def _depends_on(computed: list[Node], inputs: list[Node]) -> set[Node]:
 
 
 def _backward_floats(
-    computed: list[Node], needed: set[Node], adjoint: dict[Node, float]
+    computed: list[Node], needed: set[Node], adjoint: dict[Node, float], absolute: bool = False
 ) -> dict[Node, float]:
     """The chain rule on floats, like `engine.backward`, into `adjoint` instead of .grad.
+    With `absolute`, every local derivative counts by its size (`magnitudes`).
 
     A parent outside `needed` gets nothing, and its partial is not even computed: it may
     not be defined (pow's slope in the exponent, out·log x, at a negative base).
@@ -232,7 +258,7 @@ def _backward_floats(
         try:
             if y is None:
                 dx = op.fixed[0] if op.fixed is not None else op.partial_of[0](node._v, x._v)
-                adjoint[x] = get(x, 0.0) + g * dx
+                adjoint[x] = get(x, 0.0) + g * (abs(dx) if absolute else dx)
                 continue
             if op.fixed is not None:
                 dx, dy = op.fixed
@@ -247,9 +273,9 @@ def _backward_floats(
         except (ArithmeticError, ValueError) as error:
             raise checks.partial_error(node, error) from None
         if use_x:
-            adjoint[x] = get(x, 0.0) + g * dx
+            adjoint[x] = get(x, 0.0) + g * (abs(dx) if absolute else dx)
         if use_y:
-            adjoint[y] = get(y, 0.0) + g * dy
+            adjoint[y] = get(y, 0.0) + g * (abs(dy) if absolute else dy)
     for node, g in adjoint.items():
         if g - g != 0.0:
             raise checks.gradient_overflow(node, g, computed, "grad", lambda n: get(n, 0.0))

@@ -312,12 +312,12 @@ def hessian_m_examples(
 
 
 def _over_square(y: float, u: float) -> float:
-    """y/u²; where u² rounds to 0, inf (0 for y = 0) instead of a ZeroDivisionError, so that
-    the term of a label of 0 stays 0 and a term too large for floats is inf, as in `*`."""
-    square = u * u
-    if square == 0.0:
+    """y/u², as y/u/u: u² of a u below ~1e-154 leaves the normal floats (at a = 1e-160 it
+    rounds to 0, though y/a² = 7e27 for y = 7e-293), y/u/u does not. A term too large for
+    floats is inf, as in `*`; a label of 0 keeps its term 0."""
+    if u == 0.0:  # not reached by the lecture's a in (0, 1); no ZeroDivisionError either
         return math.inf if y else 0.0
-    return y / square
+    return y / u / u
 
 
 def second_derivatives(

@@ -59,8 +59,9 @@ def html(cells: list[list[str]]) -> str:
 
 
 def max_formula_diff(rows: tuple[Row, ...]) -> float:
-    """The largest |autograd - lecture| over the rows with values (nan if none)."""
-    differences = [abs(r.autograd - r.closed_form) for r in rows if not r.missing]
+    """The largest |autograd - lecture| over the rows with values (nan if none), leaving out
+    rows whose autograd value rounding decided (`Row.cancelled`: their note says so)."""
+    differences = [abs(r.autograd - r.closed_form) for r in rows if not (r.missing or r.cancelled)]
     return max(differences) if differences else math.nan
 
 
@@ -92,9 +93,12 @@ def footnotes(rows: tuple[Row, ...]) -> list[str]:
     for note, mark in _notes(rows).items():
         which = [r for r in rows if r.note == note]
         names = ", ".join(r.quantity for r in which)
-        what = f"{names}:" if which[0].missing else f"no finite difference for {names}:"
+        if which[0].cancelled:
+            what = f"autograd for {names}:"
+        else:
+            what = f"{names}:" if which[0].missing else f"no finite difference for {names}:"
         lines.append(f"{mark} {what} {note}.")
-    if any(r.note and not r.missing for r in rows):
+    if any(r.note and not (r.missing or r.cancelled) for r in rows):
         lines.append("  Autograd and the lecture's formula need no step: their columns stand.")
     return lines
 
@@ -115,6 +119,11 @@ def cells(header: Sequence[str], rows: tuple[Row, ...]) -> list[list[str]]:
         if r.missing:
             values = [mark if math.isnan(v) else number(v) for v in (r.autograd, r.closed_form)]
             cells.append([r.quantity, r.formula, *values, "—", "—", "—"])
+            continue
+        if r.cancelled:  # autograd's value, marked: rounding decided it
+            values = [number(r.autograd) + marks[r.note], number(r.closed_form)]
+            difference_ = difference(abs(r.autograd - r.closed_form))
+            cells.append([r.quantity, r.formula, *values, "—", difference_, "—"])
             continue
         fd, fd_diff = mark, "—"
         if r.finite_difference is not None:

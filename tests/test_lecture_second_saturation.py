@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import microgrand
 from microgrand import Node, bce_with_logits, grad, lecture
@@ -164,3 +166,156 @@ def test_torch_float64_agrees_with_the_engine_on_both_graphs(z_value: float) -> 
         assert math.isinf(naive.item())  # torch: a silent inf; microgrand: the error above
         with pytest.raises(OverflowError):
             grad(dz, z)
+
+
+# --- compare's second table: grad of grad that cancellation decided is marked, never silent -
+
+
+def test_the_second_table_marks_grad_of_grad_that_rounding_decided() -> None:
+    """z = -74, y = 1: grad of grad gives 0 for every a(1-a) row; shown with one footnote
+    saying why and pointing to bce_with_logits; the lecture's values and d²L/da² stand."""
+    table = microgrand.compare(2.0, -1.0, 0.0, 0.0, -74.0, 1.0)
+    d2a, *rest = table.second
+    assert not d2a.cancelled and d2a.autograd == d2a.closed_form  # y/a²: no cancellation
+    for r in rest:
+        assert r.cancelled and r.autograd == 0.0 and r.finite_difference is None, r
+        assert r.closed_form != 0.0 and r.note == rest[0].note
+    a = table.graph.a.value
+    assert rest[0].closed_form == a * (1 - a)
+    assert table.max_second_formula_diff == 0.0  # over the rows that need no note
+    lines = table.text().splitlines()
+    d2z = next(line for line in lines if line.startswith("d²L/dz² "))
+    assert d2z.split()[-5:] == ["0²", "7.281e-33", "—", "7.3e-33", "—"], d2z
+    footnote = next(line for line in lines if line.startswith("² "))
+    assert footnote.startswith(
+        "² autograd for d²L/dz², d²L/dw1², d²L/dw1dw2, d²L/dw1db, d²L/dw2², d²L/dw2db, "
+        "d²L/db²: grad of grad lost its digits to cancellation at a = 7.281e-33: the chain-rule "
+        "products it adds up have sizes summing to 8,"
+    )
+    assert "microgrand.bce_with_logits(z, y), whose gradient is σ(z) - y" in footnote
+    assert "² autograd for d²L/dz²" in table._repr_html_()
+    # the first table is unchanged by all this
+    assert [r.autograd for r in table.rows] == [
+        r.autograd for r in microgrand.compare(2.0, -1.0, 0.0, 0.0, -74.0, 1.0).rows
+    ]
+
+
+@pytest.mark.parametrize(
+    ("z_value", "marked"),
+    [
+        (-22.5, False),  # grad of grad off by 9.5e-7 of a(1-a): below 1e-6, shown as is
+        (-24.0, True),  # off by 3.8e-6: marked
+        (-29.5, True),  # off by 9.8e-4
+        (-354.0, True),  # -1.4e-16 for 1.8e-154: the sign is wrong
+        (-20.0, False),
+        (-10.0, False),
+    ],
+)
+def test_the_boundary_of_the_mark(z_value: float, marked: bool) -> None:
+    from microgrand.second_comparison import AGREE
+
+    table = microgrand.compare(2.0, -1.0, 0.0, 0.0, z_value, 1.0)
+    for r in table.second[1:]:
+        off = abs(r.autograd - r.closed_form)
+        assert r.cancelled == marked == (off > AGREE * abs(r.closed_form)), (r, off)
+        assert bool(r.note) == marked or r.finite_difference is None
+
+
+def test_the_rule_needs_a_disagreement_that_rounding_explains() -> None:
+    from microgrand.second_comparison import AGREE, cancelled, rounding_bound
+
+    closed, bound = 1e-10, 2e-10  # rounding can move grad of grad by up to 2e-10
+    assert not cancelled(closed * (1 + AGREE), closed, bound)  # agrees to 6 digits
+    assert cancelled(closed * (1 + 2 * AGREE), closed, bound)
+    assert cancelled(0.0, closed, bound) and cancelled(closed + bound, closed, bound)
+    assert not cancelled(closed + 2 * bound, closed, bound)  # a wrong formula
+    assert not cancelled(0.0, 0.0, bound) and not cancelled(1.0, 1.0, math.inf)
+    z, dz = naive_dz(-74.0)  # 13 computed nodes in dz's graph, terms of size 2
+    assert rounding_bound(dz, z) == (26 * 2.0**-53 * 2.0, 2.0)
+
+
+def test_a_wrong_formula_at_saturation_still_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checker checks: a closed form off by more than rounding is not called rounding."""
+    right = lecture.second_derivatives
+
+    def wrong(*point: float) -> dict[str, float]:
+        values = right(*point)
+        return {**values, "d2z": values["d2z"] + 1e-6}
+
+    monkeypatch.setattr(lecture, "second_derivatives", wrong)
+    table = microgrand.compare(2.0, -1.0, 0.0, 0.0, -74.0, 1.0)
+    d2z = table.second[1]
+    assert not d2z.cancelled and d2z.closed_form == 1e-6 + 7.281290178321643e-33
+    assert "cancellation" not in d2z.note  # only the finite difference's reason
+    line = next(line for line in table.text().splitlines() if line.startswith("d²L/dz² "))
+    assert line.split()[-5:] == ["0", "1e-06", "—²", "1.0e-06", "—"], line
+
+
+def test_magnitudes_are_the_sizes_of_the_chain_rule_products() -> None:
+    from microgrand.gradients import magnitudes
+
+    x = Node(3.0, "x")
+    assert magnitudes(x * x - x * x, x) == (12.0,)  # |3| + |3| + |3| + |3|; grad gives 0
+    assert grad(x * x - x * x, x) == (0.0,)
+    z, dz = naive_dz(-74.0)
+    assert magnitudes(dz, z) == (2.0,)  # (1-a)² and (1-a)(1-2a), each about 1
+    small = Node(1e-10, "small")  # grad: 1e308 - 1e308 = 0; sizes: 2e308, beyond floats
+    assert grad(small * 1e308 - small * 1e308, small) == (0.0,)
+    assert magnitudes(small * 1e308 - small * 1e308, small) == (math.inf,)
+
+
+coordinate = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
+label = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0))
+
+
+@given(coordinate, coordinate, coordinate, coordinate, st.floats(-745.0, 36.5), label)
+def test_the_second_table_never_shows_a_disagreement_without_a_note(
+    x1: float, x2: float, w1: float, w2: float, z_value: float, y: float
+) -> None:
+    """Over z from -745 (a = 5e-324) to 36.5 (1 - a = 1e-16): every grad of grad the table
+    shows without a note agrees with the lecture's closed form to 6 digits; the others are
+    marked, with a note that says why and what to do. Where the first table cannot be built
+    (log(0), or da = -y/a beyond floats) the error says what to do."""
+    from microgrand.second_comparison import AGREE, agrees
+
+    b = z_value - w1 * x1 - w2 * x2
+    try:
+        table = microgrand.compare(x1, x2, w1, w2, b, y)
+    except (ValueError, OverflowError) as error:
+        assert "microgrand.bce_with_logits(z, y)" in str(error), error
+        return
+    for r in table.second:
+        if r.missing or r.cancelled:
+            assert r.note, r
+            if r.cancelled:
+                assert "bce_with_logits" in r.note and r.finite_difference is None, r
+            continue
+        assert agrees(r.autograd, r.closed_form), r
+        assert abs(r.autograd - r.closed_form) <= AGREE * max(abs(r.closed_form), 2.0**-1022)
+
+
+# --- second differences: none shown that rounding could decide, however small the value ----
+
+
+def test_a_second_difference_smaller_than_its_rounding_is_not_shown() -> None:
+    """z = -22, y = 1: second differences of -7.3e-10 for a(1-a) = 2.8e-10 (the wrong sign)
+    passed gradcheck's absolute tolerance of 1e-5; now a difference that rounding could
+    move by more than itself is "—" with the reason. Autograd and the lecture agree."""
+    table = microgrand.compare(2.0, -1.0, 0.0, 0.0, -22.0, 1.0)
+    for r in table.second[1:]:
+        assert r.finite_difference is None and not r.cancelled, r
+        assert "could be off by" in r.note and r.note.endswith("it would measure rounding")
+        assert math.isclose(r.autograd, r.closed_form, rel_tol=1e-6)
+    d2a = table.second[0]  # 1.3e19, measured to 4 digits: shown
+    assert d2a.finite_difference is not None
+    assert math.isclose(d2a.finite_difference, d2a.closed_form, rel_tol=1e-3)
+
+
+def test_a_second_difference_that_is_exactly_zero_is_shown() -> None:
+    """x2 = 0: w2·x2 is 0 for every step, so differences in w2 are exactly 0 (no rounding
+    reaches them) and are shown, as the lecture's a(1-a)·x2 = 0 is."""
+    table = microgrand.compare(2.0, 0.0, 0.3, 0.5, 0.1, 1.0)
+    rows = {r.quantity: r for r in table.second}
+    for name in ("d²L/dw1dw2", "d²L/dw2²", "d²L/dw2db"):
+        assert rows[name].finite_difference == 0.0 == rows[name].closed_form, rows[name]
+    assert "¹" not in table.text()  # no footnote: every difference is shown
