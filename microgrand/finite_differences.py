@@ -34,6 +34,10 @@ _STEPS = (1.0, 1.3, 1.7)
 # times smaller ((h/d)² / 12 below ~3e-4), and rounding decides the rest (`_resolved`).
 _NEAR_EDGE_SECOND = 16.0
 _AGREE = 1e-3
+# A second difference is shown where rounding can move it by at most this much of itself:
+# its rounding bound is pessimistic (every node's rounding at its worst), and a 1 % check
+# is what a second difference of 2e-4 at h = 1e-4 gives (x2 = 0.03: a(1-a)·x2²).
+_RELATIVE = 1e-2
 _ROUNDING = 2.0**-52  # a float op's relative rounding error, at most (with some margin)
 
 
@@ -98,11 +102,11 @@ def _zero_product(node: Node, downstream: set[Node]) -> bool:
 
 
 def _resolved(slope: float, error: float, where: str, *, relative: bool = False) -> float:
-    """`slope`, unless rounding (up to ± `error` in it) could decide it: gradcheck's rule;
-    with `relative`, also where the error could be as large as the slope itself (a second
-    derivative of 1e-10 is not measured by a difference that could be off by 1e-6, which
-    gradcheck's absolute tolerance of 1e-5 would let through)."""
-    if error > ATOL + RTOL * abs(slope) or (relative and error >= abs(slope) and error > 0.0):
+    """`slope`, unless rounding (up to ± `error` in it) could decide it: gradcheck's rule,
+    atol + rtol·|slope|; with `relative`, `_RELATIVE`·|slope| alone (a second derivative of
+    1e-10 is not measured by a difference that could be off by 1e-6, which gradcheck's atol
+    of 1e-5 would let through; an exact 0, with no rounding in it, stands)."""
+    if error > (_RELATIVE * abs(slope) if relative else ATOL + RTOL * abs(slope)):
         raise NoStepError(
             f"the forward pass rounds more than a step in {where} changes it (the "
             f"difference {slope:.4g} could be off by {error:.1g}): it would measure rounding"
@@ -206,9 +210,11 @@ def second_difference(
     shrinks, as in `finite_difference`, where value ± h would leave an op's domain; after a
     shrink (an edge within a few steps) it is taken `_NEAR_EDGE_SECOND` times smaller (and
     exact in floats), so that the truncation error (h/d)² of an edge at distance d stays
-    small. With ``rounding_check``
-    (see `finite_difference`) a difference that rounding could decide is refused: rounding
-    errors are divided by h² here, so near an edge that is the usual outcome.
+    small. With ``rounding_check`` (see `finite_difference`) a difference that rounding
+    could move by more than 1 % of itself is refused (rounding errors are divided by h²
+    here, so near an edge that is the usual outcome), and the step halves until the
+    difference settles (`_settled`: a step large next to the distance to an edge is off by
+    a factor).
 
     Raises:
         NoStepError: no step keeps the forward pass defined, or rounding could decide it.
@@ -236,17 +242,51 @@ def second_difference(
                     "step small enough to stay inside it can be written as a float"
                 )
             second, error = _second(order, u, v, hu, hv, noise)
-        return _resolved(second, error, where, relative=rounding_check)
+        if rounding_check:
+            return _settled(order, u, v, (hu, hv), noise, where)
+        return _resolved(second, error, where)
     raise NoStepError(
         f"no step down to {hu:.1g} around {where} keeps the forward pass defined: a value "
         "sits that close to the edge of a domain (log at 0 or 1)"
     )
 
 
+def _settled(
+    order: list[Node], u: Node, v: Node, steps: tuple[float, float], noise: float, where: str
+) -> float:
+    """The second difference, once the difference with steps half as large agrees with it.
+
+    A step inside the domain can still be large next to the distance to its edge (a =
+    1.01e-4 and a step of 1e-4: log(a - h) at 1e-6), and the difference is then off by a
+    factor, not a digit. Halving the step moves it by a quarter of its truncation error:
+    where the two disagree by more than `_AGREE` (and their rounding), the step shrinks by
+    4, until they agree or rounding could decide the difference (`_resolved` refuses it).
+    """
+    hu, hv = steps
+    while True:
+        second = _resolved(*_second(order, u, v, hu, hv, noise), where, relative=True)
+        # steps that value ± step takes exactly: near 1, a + h/2 rounds by a few % of h/2
+        halves = _exact_step(u, hu / 2.0), _exact_step(v, hv / 2.0)
+        if not all(halves):
+            raise NoStepError(
+                f"no step small enough to settle the difference around {where} can be "
+                "written as a float: an edge of a domain (log at 0 or 1) is that close"
+            )
+        half, error = _second(order, u, v, *halves, noise)
+        if abs(half - second) <= _AGREE * abs(half) + 2.0 * error:
+            return second
+        hu, hv = _exact_step(u, hu / 4.0), _exact_step(v, hv / 4.0)
+
+
 def _exact_step(node: Node, h: float) -> float:
-    """A step near h that value ± step takes exactly (value + h rounds), or 0.0 if none."""
-    step = (node.value + h) - node.value
-    return step if node.value - (node.value - step) == step else 0.0
+    """A step near h that value ± step takes exactly (value + h rounds), or 0.0 if none.
+    Either side may have the coarser spacing (at -1, -1 - h rounds to 2⁻⁵², -1 + h to
+    2⁻⁵³): a step on the coarser side's grid is exact on both."""
+    value = node.value
+    for step in ((value + h) - value, value - (value - h)):
+        if step and (value + step) - value == step and value - (value - step) == step:
+            return step
+    return 0.0
 
 
 def _second(

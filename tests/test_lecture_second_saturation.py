@@ -273,8 +273,9 @@ def test_the_second_table_never_shows_a_disagreement_without_a_note(
     x1: float, x2: float, w1: float, w2: float, z_value: float, y: float
 ) -> None:
     """Over z from -745 (a = 5e-324) to 36.5 (1 - a = 1e-16): every grad of grad the table
-    shows without a note agrees with the lecture's closed form to 6 digits; the others are
-    marked, with a note that says why and what to do. Where the first table cannot be built
+    shows without a note agrees with the lecture's closed form to 6 digits, and every second
+    difference it shows to 2e-2; the others are marked, with a note that says why and what
+    to do. Where the first table cannot be built
     (log(0), or da = -y/a beyond floats) the error says what to do."""
     from microgrand.second_comparison import AGREE, agrees
 
@@ -292,6 +293,8 @@ def test_the_second_table_never_shows_a_disagreement_without_a_note(
             continue
         assert agrees(r.autograd, r.closed_form), r
         assert abs(r.autograd - r.closed_form) <= AGREE * max(abs(r.closed_form), 2.0**-1022)
+        if r.finite_difference is not None:  # rounding 1e-2 at most, truncation 4/3·1e-3
+            assert abs(r.finite_difference - r.closed_form) <= 2e-2 * abs(r.closed_form), r
 
 
 # --- second differences: none shown that rounding could decide, however small the value ----
@@ -319,3 +322,25 @@ def test_a_second_difference_that_is_exactly_zero_is_shown() -> None:
     for name in ("d²L/dw1dw2", "d²L/dw2²", "d²L/dw2db"):
         assert rows[name].finite_difference == 0.0 == rows[name].closed_form, rows[name]
     assert "¹" not in table.text()  # no footnote: every difference is shown
+
+
+def test_a_second_difference_is_taken_with_a_step_that_settled() -> None:
+    """a = 1.0002e-4 with the step 1e-4: log(a - h) at 2.4e-8, and the second difference in
+    a was 7.6e8 for y/a² = 1.0e8, shown without a word. The step now halves until the
+    difference stops moving: within 2e-3 of the lecture's value."""
+    table = microgrand.compare(2.0, -1.0, 0.0, 0.0, -9.21, 1.0)
+    d2a = table.second[0]
+    assert 1e-4 < table.graph.a.value < 1.0003e-4
+    assert d2a.finite_difference is not None, d2a
+    assert math.isclose(d2a.finite_difference, d2a.closed_form, rel_tol=2e-3), d2a
+
+
+def test_an_exact_step_at_minus_one_takes_the_coarser_side() -> None:
+    """-1 + h and -1 - h have spacings 2⁻⁵³ and 2⁻⁵²: a step on the coarser grid is exact
+    on both sides (the finer one's step left z = -1 without a second difference)."""
+    from microgrand.finite_differences import _exact_step
+
+    step = _exact_step(Node(-1.0), 5e-5)
+    assert step and (-1.0 + step) + 1.0 == step and -1.0 - (-1.0 - step) == step
+    table = microgrand.compare(0.0, 0.0, 0.0, 0.0, -1.0, 0.0)
+    assert all(r.finite_difference is not None for r in table.second), table
