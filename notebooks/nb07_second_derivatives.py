@@ -82,6 +82,35 @@ table = compare()
 display(table)
 """,
     """md:
+## Near saturation: right for the graph, wrong for the lecture
+
+Far from the decision boundary the same graph loses its second derivatives to rounding.
+With y = 1 and z = −74, a = σ(z) = 7.3·10⁻³³. The gradient graph goes through
+da = −y/a, and its derivative in z adds (1 − a)² and −(1 − a)(1 − 2a): two numbers close
+to 1 whose difference, a(1 − a), is far below their rounding. grad of grad gives 0 (so
+does PyTorch's double backward on this graph), and the table marks it and says why:
+""",
+    """
+deep = compare(2.0, -1.0, 0.0, 0.0, -74.0, 1.0)  # w1 = w2 = 0, so z = b = -74
+display(deep)
+""",
+    """md:
+The fused loss `bce_with_logits(z, y)` has the gradient σ(z) − y, whose derivative is
+a(1 − a) itself: nothing cancels, at z = −74 or at z = −700 (where the graph of −y/a
+divides by a² and overflows).
+""",
+    """
+from microgrand import Node, bce_with_logits
+
+fused = {}
+for z_value in (-74.0, -700.0):
+    z = Node(z_value, name="z")
+    (dz_fused,) = grad(bce_with_logits(z, Node(1.0, name="y", requires_grad=False)), z,
+                       create_graph=True)
+    fused[z_value] = grad(dz_fused, z)[0]
+    print(f"z = {z_value:g}: d²L/dz² = {fused[z_value]:.4g}")
+""",
+    """md:
 ## J over m examples
 
 For the cost J = (1/m) Σ L(a⁽ⁱ⁾, y⁽ⁱ⁾) the Hessian is the average
@@ -174,6 +203,10 @@ assert math.isclose(da.value, -1 / a, rel_tol=1e-12)  # y = 1: da = -y/a
 assert math.isclose(dz.value, a - 1, rel_tol=1e-12)
 assert math.isclose(grad(dz, g.z)[0], a * (1 - a), rel_tol=1e-12)
 assert table.max_second_formula_diff == 0.0 and table.max_second_numeric_diff < 1e-6
+assert deep.second[1].cancelled and deep.second[1].autograd == 0.0
+assert "bce_with_logits" in deep.second[1].note
+for z_value, value in fused.items():
+    assert value == lecture.second_derivatives(2.0, -1.0, 0.0, 0.0, z_value, 1.0)["d2z"] > 0
 assert all(
     math.isclose(u, v, rel_tol=1e-12, abs_tol=1e-15)
     for ra, rc in zip(H_autograd, H_closed) for u, v in zip(ra, rc)
