@@ -162,6 +162,11 @@ def hessian(output: Node, inputs: Sequence[Node]) -> list[list[float]]:
 
     Row i is the gradient of the first derivative with respect to inputs[i]: one `grad`
     with ``create_graph=True``, then one float `grad` per input.
+
+    The entries are right for the graph, in floats: where the gradient graph adds large
+    terms that cancel (the lecture's loss written with log a, at y = 1 and z = -74, gives 0
+    for a(1 - a) = 7.3e-33, as PyTorch does), `magnitudes` says how large they were; a
+    graph built with `bce_with_logits` has no such terms.
     """
     first = grad(output, inputs, create_graph=True, allow_unused=True)
     return [list(grad(g, inputs, allow_unused=True)) for g in first]
