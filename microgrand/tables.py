@@ -99,7 +99,10 @@ def footnotes(rows: tuple[Row, ...]) -> list[str]:
             what = f"{names}:" if which[0].missing else f"no finite difference for {names}:"
         lines.append(f"{mark} {what} {note}.")
     if any(r.note and not (r.missing or r.cancelled) for r in rows):
-        lines.append("  Autograd and the lecture's formula need no step: their columns stand.")
+        but = ", but for autograd's marked values" if any(r.cancelled for r in rows) else ""
+        lines.append(
+            f"  Autograd and the lecture's formula need no step: their columns stand{but}."
+        )
     return lines
 
 

@@ -193,6 +193,10 @@ def test_the_second_table_marks_grad_of_grad_that_rounding_decided() -> None:
         "products it adds up have sizes summing to 8,"
     )
     assert "microgrand.bce_with_logits(z, y), whose gradient is σ(z) - y" in footnote
+    assert lines[-1] == (
+        "  Autograd and the lecture's formula need no step: their columns stand, but for "
+        "autograd's marked values."
+    )
     assert "² autograd for d²L/dz²" in table._repr_html_()
     # the first table is unchanged by all this
     assert [r.autograd for r in table.rows] == [
