@@ -279,26 +279,27 @@ def _repeated(
 ) -> list[Any]:
     """`finish` for a root that depends on no array: every example has the same L and the
     same gradients, so J and each gradient of a scalar are m times one example's for
-    "sum" and one example's for "mean" (its own value: no rounding, no overflow)."""
+    "sum" and one example's for "mean" (itself: no rounding). As in `finish`, the sum over
+    the examples must be a float for "mean" too (the engine's J = (1/m) Σ L sums first)."""
     start = len(outputs) - len(kinds)
-    scale = float(m) if reduce == "sum" else 1.0
+    mean = reduce == "mean"
     root = float(outputs[0])
-    total = (-root if negated else root) * scale
-    if not math.isfinite(total):
+    root = -root if negated else root
+    if not math.isfinite(root * m):
         raise OverflowError(
             f"the {reduce} of the root over the {m} examples is too large for a float"
         )
-    out: list[Any] = [total, *outputs[1:start]]
+    out: list[Any] = [root if mean else root * m, *outputs[1:start]]
     for k, (kind, grad) in enumerate(zip(kinds, outputs[start:], strict=True)):
         if kind == SUMMED:
-            summed = float(grad) * scale
-            if not math.isfinite(summed):
+            one = float(grad)
+            if not math.isfinite(one * m):
                 name = plan.names[list(plan.grads)[k]] if plan else f"number {k}"
                 raise OverflowError(
                     f"the {reduce} of the gradient of {name} over the {m} examples is too "
                     "large for a float"
                 )
-            out.append(summed)
+            out.append(one if mean else one * m)
         elif kind == PER_EXAMPLE:  # an array input the root does not depend on
             out.append(np.zeros(m))
         else:

@@ -133,13 +133,15 @@ def test_a_root_that_depends_on_no_array_sums_its_gradients_over_the_examples(
 
 def test_a_root_that_depends_on_no_array_and_overflows_in_the_sum() -> None:
     """J = w at 1e308 for 10 examples: the sum is not a float (it was inf, returned without
-    a word); the mean is 1e308 itself."""
+    a word), and the mean is an error too, as where J depends on an array (and as the
+    engine's (1/m) Σ L, which sums first)."""
     x, w = Node(1.0, "x"), Node(1.0, "w")
     f = microgrand.compile((w * 1.0).named("J"), [x, w])
-    with pytest.raises(OverflowError, match="sum of the root over the 10 examples"):
-        f(np.ones(10), 1e308)
-    mean = f(np.ones(10), 1e308, reduce="mean")
-    assert (mean.value, mean.grads[w]) == (1e308, 1.0)
+    for reduce in ("sum", "mean"):
+        with pytest.raises(OverflowError, match=f"{reduce} of the root over the 10 examples"):
+            f(np.ones(10), 1e308, reduce=reduce)
+    mean = f(np.ones(10), 1e307, reduce="mean")
+    assert (mean.value, mean.grads[w]) == (1e307, 1.0)
     g = microgrand.compile((w * 1e305).named("K"), [x, w])
     with pytest.raises(OverflowError, match="sum of the gradient of w over the 1000000 examples"):
         g(np.ones(10**6), 1e-10)  # J_i = 1e295, dJ_i/dw = 1e305
