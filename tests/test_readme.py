@@ -91,6 +91,13 @@ def test_the_drawing_example_draws_what_the_picture_shows(
     assert "dz = a − y" in source
 
 
+def test_the_command_is_found_before_it_is_used() -> None:
+    """After `make demo`, `microgrand ...` said 'command not found': the command is in
+    .venv/bin, and the README must say so before its first command line."""
+    first_use = README.index("```sh\nmicrogrand ")
+    assert 0 <= README.find(". .venv/bin/activate") < first_use
+
+
 def _command_line(line: str, tmp_path: Path) -> list[str]:
     words = shlex.split(line.split("  #")[0])
     return [sys.executable, "-m", "microgrand", *words[1:]]
