@@ -124,6 +124,7 @@ def newton(
     # The features themselves leave J flat in some direction (a constant feature, or one a
     # multiple of the other): a cause of a singular Hessian that no tolerance avoids.
     dependent = least <= SINGULAR * most
+    overwhelming = most <= SINGULAR * bound
     params = start
     losses: list[float] = []
     fractions: list[float] = []
@@ -142,7 +143,7 @@ def newton(
             break
         gradient, hessian = derivatives(graph)
         so_far = NewtonResult(list(losses), params, False, list(fractions))
-        step = _solve(hessian, gradient, bound, _advice(l2, dependent), so_far)
+        step = _solve(hessian, gradient, bound, _advice(l2, dependent, overwhelming), so_far)
         params, fraction = _damped(params, step, gradient, losses[-1], cost)
         fractions.append(fraction)
     return NewtonResult(losses, params, False, fractions)
@@ -203,8 +204,17 @@ def curvature_range(x1: Sequence[float], x2: Sequence[float]) -> tuple[float, fl
     return float(eigenvalues[0]), float(eigenvalues[-1])
 
 
-def _advice(l2: float, dependent: bool) -> str:
-    """Why the Hessian is singular, and what to do: the end of SingularHessianError's text."""
+def _advice(l2: float, dependent: bool, overwhelming: bool) -> str:
+    """Why the Hessian is singular, and what to do: the end of SingularHessianError's text.
+
+    `overwhelming`: the L2 term's curvature l2/m is so far above the data's that b, which
+    it leaves alone, is flat beside w1 and w2 whatever the data: a larger l2 is worse.
+    """
+    if overwhelming:
+        return (
+            "the L2 term is so large beside the data's curvature that J is flat along b "
+            "(which the L2 term leaves alone) by comparison; try a smaller l2"
+        )
     if l2:
         return "even with the L2 term; try a larger l2"
     if dependent:

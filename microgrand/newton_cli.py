@@ -166,4 +166,5 @@ def _cli_words(message: str) -> str:
     """The library's advice in the command's words (l2 = 0.1 is --l2 0.1)."""
     message = message.removeprefix("newton: ")
     message = message.replace("a larger tolerance on J", "a larger --tol")
-    return message.replace("(l2 = 0.1)", "(--l2 0.1)").replace("larger l2", "larger --l2")
+    message = message.replace("(l2 = 0.1)", "(--l2 0.1)").replace("larger l2", "larger --l2")
+    return message.replace("smaller l2", "smaller --l2")

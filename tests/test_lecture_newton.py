@@ -217,6 +217,17 @@ def test_dependent_features_are_named_as_the_cause() -> None:
     assert regularized.converged
 
 
+@pytest.mark.parametrize("l2", [1e12, 1e308])
+def test_an_l2_term_too_large_is_named_as_the_cause(l2: float) -> None:
+    """Past l2/m ~ 1e10 times the data's curvature, b (which the L2 term leaves alone) is
+    flat beside w: the advice was 'try a larger l2', which only makes it worse."""
+    with pytest.raises(SingularHessianError) as info:
+        newton(IRIS.x1, IRIS.x2, IRIS.y, l2=l2)
+    assert "at iteration 0" in str(info.value) and "try a smaller l2" in str(info.value)
+    result = run("--method", "newton", "--l2", f"{l2:g}")
+    assert result.returncode == 1 and "try a smaller --l2" in result.stderr
+
+
 def test_cli_newton_and_gradient_descent_at_the_same_minimum(tmp_path: Path) -> None:
     """With the L2 term both methods end at J's minimum: said so, not 'stopped above'."""
     data = tmp_path / "dependent.csv"
