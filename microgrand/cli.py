@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--epochs", type=epochs, default=500, help="training epochs on iris (default 500)"
     )
+    demo.add_argument(
+        "--second",
+        action="store_true",
+        help="also print the second derivatives: grad of grad vs the lecture's Hessian",
+    )
     demo.set_defaults(func=run_demo)
 
     train_cli.register(subparsers)
@@ -180,6 +185,11 @@ def run_demo(args: argparse.Namespace) -> int:
         print("Autograd equals the lecture's formulas bit for bit on every quantity.")
     else:
         print(f"Autograd equals the lecture's formulas to a relative {worst:.1e}.")
+    if args.second:
+        from microgrand.comparison import SECOND_TITLE  # loaded already, by compare
+
+        print(f"\n{SECOND_TITLE}:")
+        print(_indent(comparison.second_text()))
 
     print("\nWhy: the chain rule, from each op's local derivative:")
     print(_indent(explanation))

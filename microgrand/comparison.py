@@ -136,7 +136,8 @@ class Comparison(_Table):
     @property
     def max_second_formula_diff(self) -> float:
         """The largest |grad of grad - the lecture's formula| over the second derivatives
-        (nan when there are none)."""
+        (nan when there are none), leaving out the values rounding decided (marked, with a
+        note: `Row.cancelled`)."""
         return tables.max_formula_diff(self.second)
 
     @property
@@ -150,10 +151,12 @@ class Comparison(_Table):
         table under it."""
         text = "\n".join([_text(self.table()), *tables.footnotes(self.rows)])
         if second and self.second:
-            text += f"\n\n{SECOND_TITLE}:\n" + "\n".join(
-                [_text(tables.cells(HEADER, self.second)), *tables.footnotes(self.second)]
-            )
+            text += f"\n\n{SECOND_TITLE}:\n" + self.second_text()
         return text
+
+    def second_text(self) -> str:
+        """The second-derivative table as text, with its footnotes."""
+        return "\n".join([_text(self.second_table()), *tables.footnotes(self.second)])
 
     def __str__(self) -> str:
         return self.text()

@@ -14,6 +14,7 @@ or not.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -348,3 +349,26 @@ def test_an_exact_step_at_minus_one_takes_the_coarser_side() -> None:
     assert step and (-1.0 + step) + 1.0 == step and -1.0 - (-1.0 - step) == step
     table = microgrand.compare(0.0, 0.0, 0.0, 0.0, -1.0, 0.0)
     assert all(r.finite_difference is not None for r in table.second), table
+
+
+# --- the command line: microgrand demo --second ---------------------------------------------
+
+
+def test_demo_second_prints_the_second_table_with_its_marks(tmp_path: Path) -> None:
+    from test_lecture_cli import run
+
+    deep = ["demo", "--w1", "0", "--w2", "0", "--epochs", "1", "--second"]
+    result = run([*deep, "--b", "-74"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\nSecond derivatives: grad of grad vs the lecture's Hessian" in out
+    d2z = next(line for line in out.splitlines() if line.strip().startswith("d²L/dz² "))
+    assert d2z.split()[-5:] == ["0²", "7.281e-33", "—", "7.3e-33", "—"], d2z
+    assert "grad of grad lost its digits to cancellation at a = 7.281e-33" in out
+    assert "microgrand.bce_with_logits(z, y), whose gradient is σ(z) - y" in out
+    result = run([*deep, "--b", "-700"], tmp_path)  # the overflow, said in its row
+    assert result.returncode == 0, result.stderr
+    assert "one over its square is beyond floats" in result.stdout
+    assert "9.86e-305" in result.stdout  # the lecture's a(1-a) stands
+    plain = run(["demo", "--epochs", "1"], tmp_path)  # the front page stays short
+    assert plain.returncode == 0 and "Second derivatives" not in plain.stdout
