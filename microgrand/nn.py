@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from microgrand import bce_with_logits
+from microgrand.checks import to_float
 from microgrand.nn_setup import (
     DEFAULT_SEED,
     HIDDEN_ACTIVATIONS,
@@ -49,6 +50,18 @@ __all__ = [
 
 Input = Number | Node
 Matrix = list[list[float]]
+
+
+def _shape(matrix: object) -> tuple[int, ...]:
+    """(rows, columns) of a list (or array) of equally long rows; () for anything else."""
+    try:
+        if isinstance(matrix, str | bytes):
+            return ()
+        rows = list(matrix)  # type: ignore[call-overload]  # not iterable: TypeError
+        lengths = {-1 if isinstance(row, str | bytes) else len(row) for row in rows}
+    except TypeError:  # a number where a row or a matrix should be
+        return ()
+    return (len(rows), *lengths)
 
 
 def _grad_of(node: Node) -> float:
@@ -342,19 +355,21 @@ class MLP:
             raise ValueError(
                 f"set_matrices: {len(matrices)} layers given, the network has {len(self.layers)}"
             )
+        # Every value is checked before any is set: an error leaves the network as it was.
+        updates: list[tuple[Node, float]] = []
         for layer, (W, b) in zip(self.layers, matrices, strict=True):
             rows, cols = len(layer.W), len(layer.W[0])
-            shapes = (len(W), *{len(row) for row in W}), (len(b), *{len(row) for row in b})
-            if shapes != ((rows, cols), (rows, 1)):
+            if (_shape(W), _shape(b)) != ((rows, cols), (rows, 1)):
                 raise ValueError(
                     f"set_matrices: layer {layer.layer} needs W[{layer.layer}] {rows} × {cols} "
                     f"and b[{layer.layer}] {rows} × 1"
                 )
-            for nodes, values in zip(layer.W, W, strict=True):
+            pairs = zip([*layer.W, [*layer.b]], [*W, [value for (value,) in b]], strict=True)
+            for nodes, values in pairs:
                 for node, value in zip(nodes, values, strict=True):
-                    node.value = value
-            for node, (value,) in zip(layer.b, b, strict=True):
-                node.value = value
+                    updates.append((node, to_float(value, f"set_matrices: {node.name}")))
+        for node, value in updates:
+            node.value = value
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0.0 (backward recomputes grads anyway)."""

@@ -220,3 +220,35 @@ def test_the_network_refuses_no_examples_and_values_past_float64(X: Any, match: 
     with pytest.raises(ValueError, match=match) as error:
         train_network(MLP(2, [3, 1]), X, [0.0, 1.0], iterations=1)
     assert "inf" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("last", "error", "match"),
+    [
+        (math.nan, ValueError, r"set_matrices: b\[2\]₁: the value must be finite, got nan"),
+        ("1", TypeError, r"set_matrices: b\[2\]₁: expected a real number"),
+        (True, TypeError, r"set_matrices: b\[2\]₁: got the boolean"),
+    ],
+)
+def test_set_matrices_checks_every_value_before_it_sets_any(
+    last: object, error: type[Exception], match: str
+) -> None:
+    """A bad value in the last layer once raised after the first layer was set: half the
+    network had the new weights, half the old."""
+    net = MLP(2, [2, 1])
+    before = net.matrices()
+    new = [([[1.0, 2.0], [3.0, 4.0]], [[0.5], [0.5]]), ([[1.0, -1.0]], [[last]])]
+    with pytest.raises(error, match=match):
+        net.set_matrices(new)  # type: ignore[arg-type]  # the bad value is the point
+    assert net.matrices() == before
+
+
+@pytest.mark.parametrize(
+    "b1", [[0.0, 0.0], 0.0, [[0.0, 0.0]], "ab"], ids=["1-d", "number", "1 x 2", "str"]
+)
+def test_set_matrices_says_the_shape_it_needs(b1: object) -> None:
+    """b[1] as a 1-d list gave "object of type 'float' has no len()"."""
+    net = MLP(2, [2, 1])
+    W2, b2 = net.matrices()[1]
+    with pytest.raises(ValueError, match=r"layer 1 needs W\[1\] 2 × 2 and b\[1\] 2 × 1"):
+        net.set_matrices([([[1.0, 2.0], [3.0, 4.0]], b1), (W2, b2)])  # type: ignore[list-item]
