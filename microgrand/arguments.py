@@ -15,6 +15,9 @@ import sys
 from typing import Any, NoReturn, Protocol
 
 PROG = "microgrand"
+# J is kept for every epoch (0.3 GB at this many), and a typo like --epochs 10000000000 ran
+# for days with no word: iris takes about 3 minutes for 10,000,000 compiled epochs.
+MAX_EPOCHS = 10_000_000
 
 
 class Writable(Protocol):
@@ -97,6 +100,8 @@ def epochs(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    if value > MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_EPOCHS:,}, got {text.strip()}")
     return value
 
 

@@ -163,6 +163,12 @@ def test_a_csv_too_large_to_train_on_is_refused_before_it_fills_memory(
         (["demo", "--y", "2"], "argument --y: the label must be 0 or 1, got 2"),
         (["train", "--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
         (["train", "--epochs", "1.5"], "argument --epochs: '1.5' is not a whole number"),
+        # ran for ages in silence (no progress line before 10%), its J list growing
+        (
+            ["train", "--epochs", "1" + "0" * 20],
+            "argument --epochs: at most 10,000,000, got 1" + "0" * 20,
+        ),
+        (["demo", "--epochs", "10000001"], "argument --epochs: at most 10,000,000, got 10000001"),
         (["train", "--bogus"], "unrecognized arguments: --bogus"),
         # argparse took these for options ("expected one argument"): they are numbers
         (["demo", "--x1", "-inf"], "argument --x1: -inf is not a finite number"),

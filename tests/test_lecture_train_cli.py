@@ -253,9 +253,9 @@ def test_help_that_cannot_be_written_is_an_error(
 @pytest.mark.parametrize(
     "command",
     [
-        "train --epochs 100000000",
+        "train --epochs 10000000",
         "train --engine graph --epochs 1000000",
-        "train --hidden 2 --epochs 100000000",
+        "train --hidden 2 --epochs 10000000",
     ],
 )
 def test_ctrl_c_during_training_is_one_line(tmp_path: Path, command: str) -> None:
