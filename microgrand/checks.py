@@ -224,10 +224,15 @@ def partial_error(node: Node, error: Exception) -> ArithmeticError | ValueError:
             "that is not positive can only take an exponent that is a number or a data leaf "
             "(requires_grad=False)."
         )
-    return OverflowError(
+    hint = next(filter(None, (_saturated_loss(parent) for parent in node.parents)), "")
+    inner = str(error)
+    if hint:  # `not_finite`'s advice (a learning rate too big) is not the cause here
+        inner = inner.split("; values this large")[0]
+    message = (
         f"backward through {node.op} ({describe(node)}): the local derivative is infinite or "
-        f"too large for a float at {_shown(node.parents)} ({type(error).__name__}: {error})"
+        f"too large for a float at {_shown(node.parents)} ({type(error).__name__}: {inner})"
     )
+    return OverflowError(f"{message}. {hint}" if hint else message)
 
 
 def gradient_overflow(
@@ -250,21 +255,26 @@ def gradient_overflow(
     if not product:
         ops = ", ".join(sorted({user.op or "?" for user in users}))
         product = f"it overflowed in the chain-rule products through {ops}."
+    hint = _saturated_loss(node) or (
+        "Values or derivatives this large usually mean an input or learning rate is far too big."
+    )
+    return OverflowError(f"{head}{product} {hint}")
+
+
+def _saturated_loss(node: Node) -> str:
+    """Why a derivative at `node` overflows when it comes from a sigmoid near 0, and what to
+    do (the lecture's loss written with log a divides by a); "" otherwise."""
     a = _sigmoid_near(node, lambda a: 0.0 < a < 1e-150)
-    if a is not None:
-        z: Node = a._p0  # type: ignore[assignment]  # a computed node has a first input
-        return OverflowError(
-            f"{head}{product} It comes from a saturated sigmoid: a = σ({describe(z)} = "
-            f"{z._v!r}) = {a._v:.4g}. Written with log(a), the loss has the derivative "
-            "da = -y/a, and grad of grad divides by a again (d(da)/da = y/a²): near a = 0 "
-            "these leave the floats, although dz = a - y and d²L/dz² = a(1 - a) = "
-            f"{a._v * (1.0 - a._v):.4g} are small. Compute the loss with "
-            "microgrand.bce_with_logits(z, y): its gradient σ(z) - y and its second "
-            "derivative a(1 - a) never divide by a."
-        )
-    return OverflowError(
-        f"{head}{product} Values or derivatives this large usually mean an input or "
-        "learning rate is far too big."
+    if a is None:
+        return ""
+    z: Node = a._p0  # type: ignore[assignment]  # a computed node has a first input
+    return (
+        f"It comes from a saturated sigmoid: a = σ({describe(z)} = {z._v!r}) = {a._v:.4g}. "
+        "Written with log(a), the loss has the derivative da = -y/a, and grad of grad "
+        "divides by a again (d(da)/da = y/a²): near a = 0 these leave the floats, although "
+        f"dz = a - y and d²L/dz² = a(1 - a) = {a._v * (1.0 - a._v):.4g} are small. Compute "
+        "the loss with microgrand.bce_with_logits(z, y): its gradient σ(z) - y and its "
+        "second derivative a(1 - a) never divide by a."
     )
 
 

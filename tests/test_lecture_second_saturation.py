@@ -372,3 +372,25 @@ def test_demo_second_prints_the_second_table_with_its_marks(tmp_path: Path) -> N
     assert "9.86e-305" in result.stdout  # the lecture's a(1-a) stands
     plain = run(["demo", "--epochs", "1"], tmp_path)  # the front page stays short
     assert plain.returncode == 0 and "Second derivatives" not in plain.stdout
+
+
+def test_a_gradient_graph_that_cannot_be_built_says_why_too() -> None:
+    """create_graph=True records -y/a as a node: at z = -710 1/a is beyond floats, and at
+    z = -700 the graph of grad of grad records y/a². The error names the op and the value
+    and says what to do, not that a learning rate is too big."""
+    g = lecture_graph(2.0, -1.0, 0.0, 0.0, -710.0, 1.0)
+    with pytest.raises(OverflowError) as error:
+        grad(g.L, g.z, create_graph=True)
+    message = str(error.value)
+    assert message.startswith("backward through log (an unnamed log node): the local ")
+    assert "'a' = 4.47628622567513e-309 (OverflowError: div: the result inf" in message
+    assert "learning rate" not in message and "bce_with_logits(z, y)" in message
+    z, dz = naive_dz(-700.0)
+    with pytest.raises(OverflowError) as error:
+        grad(dz, z, create_graph=True)
+    message = str(error.value)
+    assert message.startswith("backward through div (an unnamed div node)")
+    assert "learning rate" not in message and "d(da)/da = y/a²" in message
+    x = Node(1e-310, "x")  # away from a sigmoid the advice stays
+    with pytest.raises(OverflowError, match=r"backward through log.*learning rate"):
+        grad(x.log(), x, create_graph=True)
