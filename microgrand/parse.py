@@ -23,6 +23,7 @@ import tokenize
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
+from microgrand.checks import clean_name
 from microgrand.node import Node, constant
 from microgrand.ops import TABLE, function_ops
 from microgrand.whitelist import FORBIDDEN, ParseError, fold, pop_args
@@ -289,8 +290,9 @@ def parse_graph(
         computed_names = {name for _, name, _ in parsed}
         first = sorted(unknown_data)[0]
         why = "computed by a statement" if first in computed_names else "not in the statements"
+        listed = _short(", ".join(map(clean_name, sorted(unknown_data))), 80)  # user text
         raise ParseError(
-            f"--data names {', '.join(sorted(unknown_data))}: {first} is {why}; --data "
+            f"--data names {listed}: {clean_name(first)} is {why}; --data "
             "marks the leaves that are data, like x1 in 'z = w1*x1 + b'"
         )
     computed = [(s, n, e) for s, n, e in parsed if n not in env]

@@ -117,16 +117,20 @@ COMMANDS = [
     ["draw", "J = 3*a", "a=1", "-o", "{name}/J.svg"],
     ["draw", "J = 3*a", "a=1", "-o", "{name}.jpeg"],
     ["train", "--data", "flower", "--hidden", "2", "--epochs", "1", "--plot", "{name}/b.png"],
+    ["draw", "J = 3*a", "a=1", "--data", "{name}"],
+    ["code", "J = 3*a", "--data", "{name},{name}x"],
 ]
 
 
 @pytest.mark.parametrize("name", HOSTILE, ids=["ansi-newline", "10000-chars", "separators"])
-@pytest.mark.parametrize("argv", COMMANDS, ids=["data", "output", "format", "plot"])
-def test_a_command_line_error_shows_a_hostile_path_cleaned_and_cut(
+@pytest.mark.parametrize(
+    "argv", COMMANDS, ids=["data", "output", "format", "plot", "draw-data", "code-data"]
+)
+def test_a_command_line_error_shows_hostile_user_text_cleaned_and_cut(
     argv: list[str], name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A file name is user text too: it reached the terminal raw (an ESC, a newline that
-    made the one-line error two), and 10,000 characters long."""
+    """A file name (or a name in --data) is user text too: it reached the terminal raw (an
+    ESC, a newline that made the one-line error two), and 10,000 characters long."""
     from microgrand.cli import main
 
     if "--plot" in argv:
