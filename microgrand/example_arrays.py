@@ -92,7 +92,8 @@ def _from_array(values: Any, what: str) -> Any:
         )
     kind = values.dtype.kind
     if kind == "O":  # Python objects: each one checked as the engine checks it
-        flat = [to_float(v, f"{what}, example {i}") for i, v in enumerate(values.flat)]
+        # np.ndindex, not enumerate(values.flat): in a matrix the flat index is no example
+        flat = [to_float(values[i], f"{what}, {_place(i)}") for i in np.ndindex(values.shape)]
         return np.array(flat, dtype=np.float64).reshape(values.shape)
     if kind not in _REAL_KINDS:
         name = _NAMED_KINDS.get(kind, str(values.dtype))
