@@ -57,6 +57,13 @@ class Parser(argparse.ArgumentParser):
                 raise
 
 
+def given(text: str) -> str:
+    """A number's text as an error shows it: int() and float() read it with whitespace
+    around it, which could be a newline or a line separator (the one-line error would be
+    two); what is left between is digits, signs, dots and letters."""
+    return text.strip()
+
+
 def finite_float(text: str) -> float:
     """An argparse type: a finite real number."""
     try:
@@ -64,7 +71,7 @@ def finite_float(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+        raise argparse.ArgumentTypeError(f"{given(text)} is not a finite number")
     return value
 
 
@@ -72,7 +79,7 @@ def positive_float(text: str) -> float:
     """An argparse type: a finite number > 0 (a learning rate: 0 would never move)."""
     value = finite_float(text)
     if value <= 0.0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {given(text)}")
     return value
 
 
@@ -80,7 +87,7 @@ def non_negative_float(text: str) -> float:
     """An argparse type: a finite number >= 0 (a tolerance, an L2 weight)."""
     value = finite_float(text)
     if value < 0.0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {given(text)}")
     return value
 
 
@@ -88,7 +95,7 @@ def label(text: str) -> float:
     """An argparse type: the label y, 0 or 1."""
     value = finite_float(text)
     if value not in (0.0, 1.0):
-        raise argparse.ArgumentTypeError(f"the label must be 0 or 1, got {text}")
+        raise argparse.ArgumentTypeError(f"the label must be 0 or 1, got {given(text)}")
     return value
 
 
@@ -99,9 +106,9 @@ def epochs(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {given(text)}")
     if value > MAX_EPOCHS:
-        raise argparse.ArgumentTypeError(f"at most {MAX_EPOCHS:,}, got {text.strip()}")
+        raise argparse.ArgumentTypeError(f"at most {MAX_EPOCHS:,}, got {given(text)}")
     return value
 
 

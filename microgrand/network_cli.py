@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from microgrand.arguments import counted
+from microgrand.arguments import counted, given
 from microgrand.datasets import FLOWER, MOONS, DataError, Dataset, standardize
 from microgrand.labels import clean_path, number
 from microgrand.network import ALPHA, ITERATIONS, NetworkResult, hidden_size_table, train_network
@@ -67,7 +67,9 @@ def seed(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 2**32 - 1 (4294967295), got {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be from 0 to 2**32 - 1 (4294967295), got {given(text)}"
+        )
     return value
 
 

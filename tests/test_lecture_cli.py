@@ -174,13 +174,21 @@ def test_a_csv_too_large_to_train_on_is_refused_before_it_fills_memory(
         (["demo", "--x1", "-inf"], "argument --x1: -inf is not a finite number"),
         (["demo", "--x1", "-1e400"], "argument --x1: -1e400 is not a finite number"),
         (["train", "--l2", "-1e-3"], "argument --l2: must be 0 or more, got -1e-3"),
+        # int() and float() skip whitespace around the number: shown raw, a newline or a
+        # line separator split the one-line error
+        (["train", "--epochs", "0\n"], "argument --epochs: must be at least 1, got 0 ("),
+        (["demo", "--x1", "inf\u2028"], "argument --x1: inf is not a finite number ("),
+        (["demo", "--y", "\n2"], "argument --y: the label must be 0 or 1, got 2 ("),
+        (["demo", "--alpha", "0\r"], "argument --alpha: must be greater than 0, got 0 ("),
+        (["train", "--l2", "\u2028-1"], "argument --l2: must be 0 or more, got -1 ("),
+        (["train", "--hidden", "2", "--seed", "-1\n"], "argument --seed: must be from 0 to"),
     ],
 )
 def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
     result = run(args, tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "\u2028" not in result.stderr, result.stderr
     assert result.stdout == ""
 
 
