@@ -89,8 +89,11 @@ def as_examples(X: Any, Y: Any | None, n_x: int) -> tuple[list[Array], Array]:
     shape = np.shape(Y) if isinstance(Y, np.ndarray) else None
     if shape is not None and len(shape) == 2 and 1 in shape:  # the course's 1 × m, or m × 1
         Y = Y.reshape(-1)
-    elif isinstance(Y, list | tuple) and len(Y) == 1 and isinstance(Y[0], list | tuple):
-        Y = Y[0]  # [[0, 1, ...]]: the course's 1 × m as a list
+    elif isinstance(Y, list | tuple) and Y and all(isinstance(r, list | tuple) for r in Y):
+        if len(Y) == 1:
+            Y = Y[0]  # [[0, 1, ...]]: the course's 1 × m as a list
+        elif all(len(row) == 1 for row in Y):
+            Y = [label for (label,) in Y]  # [[0], [1], ...]: m × 1
     labels = column(Y, "Y")
     if labels.shape != (m,):
         raise ValueError(f"Y must hold one label per example (m = {m}), got {labels.size}")

@@ -158,6 +158,7 @@ def test_the_network_refuses_examples_the_engine_would(
         np.array(LABELS),
         np.array([LABELS]),
         np.array(LABELS)[:, None],
+        [[label] for label in LABELS],  # m × 1 as a list: taken before example_arrays
         [1, 0, 1, 0],
         np.array(LABELS, dtype=int),
     ],
