@@ -306,23 +306,8 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
     from microgrand import codegen, generated, parts
     from microgrand.engine import ancestors
 
-    if not isinstance(root, Node):
-        raise TypeError(f"compile: root must be a Node, got {type(root).__name__}")
-    if isinstance(inputs, Node | str) or not isinstance(inputs, Iterable):
-        raise TypeError("compile: inputs must be a list of Nodes (the leaves to pass in)")
-    if isinstance(inputs, set | frozenset):  # its order follows hashes: f(2.0, ...) would
-        # give a value to whichever input came first, a different one from run to run
-        raise TypeError(
-            "compile: inputs must be in call order, but a set has no order: pass a list"
-        )
-    if root._op is CONSTANT:
-        raise ValueError(
-            f"compile: the root is {describe(root)}: a number with no inputs and no "
-            "gradients; compile the node that uses it"
-        )
-    leaves = list(inputs)
+    leaves = _checked_arguments(root, inputs)
     order = ancestors(root)
-    _check_inputs(leaves)
     p = codegen.plan(root, leaves, order)
     fname = f"{p.names[root]}_and_grads"
     scalar_source = generated.source(p, fname)
@@ -350,6 +335,27 @@ def compile(root: Node, inputs: Iterable[Node]) -> Compiled:
     compiled: Compiled = cls()
     namespace["general"], namespace["fail"] = compiled.general, compiled.fail
     return compiled
+
+
+def _checked_arguments(root: object, inputs: object) -> list[Node]:
+    """`compile`'s inputs as a list, once root and inputs are what it needs."""
+    if not isinstance(root, Node):
+        raise TypeError(f"compile: root must be a Node, got {type(root).__name__}")
+    if isinstance(inputs, Node | str) or not isinstance(inputs, Iterable):
+        raise TypeError("compile: inputs must be a list of Nodes (the leaves to pass in)")
+    if isinstance(inputs, set | frozenset):  # its order follows hashes: f(2.0, ...) would
+        # give a value to whichever input came first, a different one from run to run
+        raise TypeError(
+            "compile: inputs must be in call order, but a set has no order: pass a list"
+        )
+    if root._op is CONSTANT:
+        raise ValueError(
+            f"compile: the root is {describe(root)}: a number with no inputs and no "
+            "gradients; compile the node that uses it"
+        )
+    leaves = list(inputs)
+    _check_inputs(leaves)
+    return leaves
 
 
 def _check_inputs(leaves: list[Node]) -> None:
