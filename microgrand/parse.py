@@ -277,19 +277,18 @@ def parse_graph(
         )
     parsed = [(statement, *_parse(statement)) for statement in statements]
     names = _first_uses(parsed)
+    defined = {name for _, name, _ in parsed}  # every name a statement gives a value
     data_names = set(data) | _labels(parsed)
     env = _leaves(parsed, data_names)
     if unvalued is not None:
-        defined = {name for _, name, _ in parsed}
         for name in names:
             if name not in defined:
                 env[name] = Node(unvalued, name, requires_grad=name not in data_names)
     unknown_data = set(data) - set(env)
     if unknown_data:
         # Not a leaf: computed by a statement, or not in the statements at all (a typo).
-        computed_names = {name for _, name, _ in parsed}
         first = sorted(unknown_data)[0]
-        why = "computed by a statement" if first in computed_names else "not in the statements"
+        why = "computed by a statement" if first in defined else "not in the statements"
         listed = _short(", ".join(map(clean_name, sorted(unknown_data))), 80)  # user text
         raise ParseError(
             f"--data names {listed}: {clean_name(first)} is {why}; --data "
@@ -300,7 +299,17 @@ def parse_graph(
         raise ParseError(
             f"nothing to {purpose}: every statement only gives a value; add one like J = 3*a"
         )
-    _check_values(computed, {name for _, name, _ in parsed}, env)
+    _check_values(computed, defined, env)
+    nodes, used = _computed_nodes(computed, env, data)
+    results = [node for name, node in nodes[:-1] if name not in used] + [nodes[-1][1]]
+    return Parsed(nodes[-1][1], results, names)
+
+
+def _computed_nodes(
+    computed: list[tuple[str, str, ast.expr]], env: dict[str, Node], data: Collection[str]
+) -> tuple[list[tuple[str, Node]], set[str]]:
+    """Each computed statement's node (also put into `env`), in order; and the names the
+    statements use."""
     later = {name for _, name, _ in computed}
     used: set[str] = set()
     nodes: list[tuple[str, Node]] = []
@@ -318,8 +327,7 @@ def parse_graph(
             node = result.named(name)
         env[name] = node
         nodes.append((name, node))
-    results = [node for name, node in nodes[:-1] if name not in used] + [nodes[-1][1]]
-    return Parsed(nodes[-1][1], results, names)
+    return nodes, used
 
 
 def _first_uses(parsed: list[tuple[str, str, ast.expr]]) -> list[str]:
