@@ -236,7 +236,7 @@ def _plot(net: MLP | list[MLP], X: Any, Y: Any, path: str) -> None:
 
     with _plot_errors(path):
         plot_boundary(net, X, Y, path=path)
-    print(f"decision boundary: {path}", file=sys.stdout)
+    print(f"decision boundary: {clean_path(path)}", file=sys.stdout)  # user text
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ messages show names through `microgrand.labels.clean_text`, as drawings and `exp
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +140,20 @@ def test_a_command_line_error_shows_hostile_user_text_cleaned_and_cut(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and not any(raw in err for raw in RAW), err
     assert len(err) < 600, len(err)
+
+
+@pytest.mark.parametrize("name", [HOSTILE[0], HOSTILE[2]], ids=["ansi-newline", "separators"])
+def test_a_saved_plots_name_is_shown_cleaned(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plot is saved under the name as given; the line that says where shows it cleaned
+    (it printed the ESC and the newline raw, on success as the errors once did)."""
+    pytest.importorskip("matplotlib")
+    from microgrand.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--data", "flower", "--hidden", "2", "--epochs", "1", "--plot", f"{name}.png"]
+    assert main(argv) == 0
+    assert (tmp_path / f"{name}.png").is_file()
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("decision boundary: ") and not any(raw in last for raw in RAW), last
