@@ -99,6 +99,27 @@ def cancellation_note(a: float, size: float) -> str:
     )
 
 
+def overflow_note(which: list[str], graph: LectureGraph, divides: bool) -> str:
+    """One sentence for a cell whose grad of grad or lecture formula (`which`) overflowed:
+    what overflowed, at which value, and what to do. The long story (the op, the node, the
+    chain-rule product) is what `grad` and `hessian` raise, not repeated in each footnote.
+
+    At a saturated sigmoid (y/a² beyond floats: a below ~1e-154 with y = 1) it is y/a²,
+    which grad of grad of the loss written with log(a) holds (d(da)/da), and the lecture's
+    d²L/da² too (`divides`: every value in `which` holds y/a²); `bce_with_logits` never
+    divides by a.
+    """
+    a, y = graph.a.value, graph.y.value
+    what = " and ".join(which)
+    if divides and a > 0.0 and math.isinf(y / a / a):
+        return (
+            f"{what} overflowed: y/a² is beyond floats at a = {a:.4g} (a saturated sigmoid); "
+            "use microgrand.bce_with_logits(z, y) for the loss, which never divides by a"
+        )
+    x1, x2 = graph.x1.value, graph.x2.value  # a(1-a)·x·xᵀ: the inputs make it large
+    return f"{what} overflowed: too large for a float at a = {a:.4g}, x1 = {x1:.4g}, x2 = {x2:.4g}"
+
+
 def second_rows(
     graph: LectureGraph, order: list[Node], point: tuple[float, ...], eps: float = 1e-4
 ) -> tuple[Row, ...]:
@@ -120,16 +141,18 @@ def second_rows(
             if u not in firsts:
                 (firsts[u],) = grad(graph.L, nodes[u], create_graph=True)
             (autograd,) = grad(firsts[u], nodes[v], allow_unused=True)
-        except OverflowError as error:
-            autograd = math.nan
-            reasons.append(f"grad of grad overflowed ({error})")
+        except OverflowError:
+            autograd = math.nan  # the cell's footnote is short: grad raises the whole story
+            reasons.append("grad of grad")
         lecture_value = closed[key]
         if math.isinf(lecture_value):
             lecture_value = math.nan
-            where = ", ".join(f"{n} = {nodes[n].value:.4g}" for n in dict.fromkeys(("a", u, v)))
-            reasons.append(f"the lecture's {formula} is too large for a float at {where}")
+            reasons.append(f"the lecture's {formula}")
         if reasons:
-            rows.append(missing_row(label, formula, autograd, lecture_value, "; ".join(reasons)))
+            # of the lecture's formulas only d²L/da²'s holds y/a²; grad of grad's all do
+            divides = key == "d2a" or not math.isnan(lecture_value)
+            note = overflow_note(reasons, graph, divides)
+            rows.append(missing_row(label, formula, autograd, lecture_value, note))
             continue
         size = _size(firsts[u], nodes[v], autograd, lecture_value)
         if size is not None:

@@ -205,6 +205,44 @@ def test_the_second_table_marks_grad_of_grad_that_rounding_decided() -> None:
     ]
 
 
+def test_the_second_tables_overflow_footnotes_are_one_short_sentence_each() -> None:
+    """z = -700, y = 1: grad of grad overflows in y/a² in every row. Each footnote says
+    that, at which a, and what to do, in one sentence: not the whole error (the op, the
+    node, the chain-rule product), which is grad's and hessian's (tested above), and
+    whose inf and -inf split equal causes into two footnotes."""
+    table = microgrand.compare(2.0, -1.0, 0.0, 0.0, -700.0, 1.0)
+    d2a, *rest = table.second
+    assert all(r.missing and math.isnan(r.autograd) for r in table.second)
+    assert d2a.note == (
+        "grad of grad and the lecture's y/a² + (1-y)/(1-a)² overflowed: y/a² is beyond floats "
+        "at a = 9.86e-305 (a saturated sigmoid); use "
+        "microgrand.bce_with_logits(z, y) for the loss, which never divides by a"
+    )
+    assert {r.note for r in rest} == {
+        d2a.note.replace(" and the lecture's y/a² + (1-y)/(1-a)²", "")
+    }
+    assert [r.closed_form for r in rest][:1] == [table.graph.a.value * (1 - table.graph.a.value)]
+    footnotes = [line for line in table.second_text().splitlines() if line[:1] in "¹²³"]
+    assert [line[:2] for line in footnotes] == ["¹ ", "² "], footnotes
+    assert footnotes[1].startswith("² d²L/dz², d²L/dw1², d²L/dw1dw2, d²L/dw1db, d²L/dw2², ")
+    assert all(len(r.note) <= 200 for r in table.second)  # was ~900 characters
+    for line in footnotes:
+        assert line.count(". ") == 0, line  # one sentence
+        assert "chain-rule" not in line and "unnamed div node" not in line, line
+
+
+def test_an_overflow_away_from_saturation_names_the_values_in_one_sentence() -> None:
+    """x1 = 1e160: a(1-a)·x1² is beyond floats at a = 0.5, nothing divides by a."""
+    table = microgrand.compare(1e160, -1.0, 0.0, 0.0, 0.0, 1.0)
+    d2w1 = table.second[2]
+    assert d2w1.quantity == "d²L/dw1²" and d2w1.missing
+    assert d2w1.note == (
+        "grad of grad and the lecture's a(1-a) x1² overflowed: too large for a float at "
+        "a = 0.5, x1 = 1e+160, x2 = -1"
+    )
+    assert not any(r.missing for r in table.second if r is not d2w1)
+
+
 @pytest.mark.parametrize(
     ("z_value", "marked"),
     [
@@ -368,7 +406,7 @@ def test_demo_second_prints_the_second_table_with_its_marks(tmp_path: Path) -> N
     assert "microgrand.bce_with_logits(z, y), whose gradient is σ(z) - y" in out
     result = run([*deep, "--b", "-700"], tmp_path)  # the overflow, said in its row
     assert result.returncode == 0, result.stderr
-    assert "one over its square is beyond floats" in result.stdout
+    assert "y/a² is beyond floats at a = 9.86e-305" in result.stdout
     assert "9.86e-305" in result.stdout  # the lecture's a(1-a) stands
     plain = run(["demo", "--epochs", "1"], tmp_path)  # the front page stays short
     assert plain.returncode == 0 and "Second derivatives" not in plain.stdout
