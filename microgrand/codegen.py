@@ -267,6 +267,8 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     lines: list[str] = []
     order = sorted(p.computed, key=lambda n: n._stamp, reverse=True)
     folds = _foldable(p, order, wants)
+    on_arrival = _summed_on_arrival(p, order, wants, arrays) if arrays is not None else set()
+    per_example: set[Node] = set()  # scalar nodes whose gradient is kept one per example
     templates: dict[object, ast.expr] = {}
     # The engine's order: newest node first (stamps), each node's inputs x then y.
     for node in order:
@@ -279,8 +281,11 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
             partial, reused = partial_expr(p, node, op, slot, templates)
             note = "".join(f"  # {p.said[name]}" for name in reused) if reused else ""
             product = times(grad[node], partial)
-            if arrays is not None and node in arrays and parent not in arrays:
-                product = sum_over_examples(product, array_names)
+            if arrays is not None and (node in arrays or node in per_example):
+                if parent in on_arrival:
+                    product = sum_over_examples(product, array_names)
+                elif parent not in arrays:
+                    per_example.add(parent)
             if parent not in grad and (
                 isinstance(product, ast.Name)
                 or literal_value(product) is not None
@@ -317,7 +322,10 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     for node in [p.root, *p.inputs, *p.named]:
         # Data leaves hold no gradient (0.0, as in the engine): not computed at all.
         zero = ast.Constant(0.0)
-        grads[node] = unparse(zero if node._op is DATA else grad.get(node, zero))
+        expr = zero if node._op is DATA else grad.get(node, zero)
+        if node in per_example:  # summed over the examples only now, as the engine's are
+            expr = sum_over_examples(expr, array_names)
+        grads[node] = unparse(expr)
     # A gradient that is not finite spreads (times a partial, plus) into every gradient
     # below it: checking where the backward pass ends (parameters, and named nodes none of
     # whose inputs takes a gradient) covers all the others.
@@ -326,6 +334,32 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     checked = [grads[n].removeprefix("-") for n in ends]
     checked = [name for name in checked if name.isidentifier()]
     return BackwardPlan(lines, grads, checked)
+
+
+def _summed_on_arrival(
+    p: Plan, order: list[Node], wants: set[Node], arrays: set[Node]
+) -> set[Node]:
+    """Scalar nodes whose gradient is summed over the examples as the one product that
+    reaches it arrives (``dw1 = dot(dz, x1)``, ``db = total(dz)``).
+
+    A node qualifies when it is used once and so is every node its gradient flows on into:
+    then the sum is the engine's per-example gradients added up, only multiplied out in
+    another order. A node that adds up several products keeps them one per example and is
+    summed at the end: Σ(a + b) is not Σa + Σb in floats, and where a and b cancel in each
+    example (1e43 - 1e43) the sums of each would lose the rest (-1.0) to rounding.
+    """
+    uses_of = {node: 0 for node in wants}
+    for node in order:
+        if node in wants:
+            for parent in node.parents:
+                if parent in wants:
+                    uses_of[parent] += 1
+    summed: set[Node] = set()
+    for node in [*p.inputs, *reversed(order)]:  # inputs before the nodes made from them
+        used_once = node in wants and node not in arrays and uses_of[node] == 1
+        if used_once and all(parent in summed for parent in node.parents if parent in wants):
+            summed.add(node)
+    return summed
 
 
 def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:

@@ -125,8 +125,10 @@ def copies(p: Plan, grads: dict[Node, str]) -> list[str]:
     """Comments for the gradients that are another's number (db = dz): not computed twice."""
     lines = []
     for node, expr in grads.items():
-        if node is not p.root and node._op is not DATA and expr != f"d{p.names[node]}":
-            lines.append(f"# d{p.names[node]} = {expr}")
+        name = f"d{p.names[node]}"
+        # total(dv), the sum over the examples of dv itself, is returned as it is
+        if node is not p.root and node._op is not DATA and expr not in (name, f"total({name})"):
+            lines.append(f"# {name} = {expr}")
     return lines
 
 

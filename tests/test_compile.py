@@ -348,6 +348,28 @@ def test_a_number_that_an_array_is_added_to_is_summed_as_an_array() -> None:
     assert math.isclose(out.grads[v1], want, rel_tol=1e-15)
 
 
+def test_a_float_input_used_twice_sums_each_examples_gradient() -> None:
+    """w reaches J = w / (w/c + x) twice: per example dJ/dw = 1/t - (w/t²)/c, whose two
+    terms are ±3.4e43 and cancel to 0.0 where x = 0, and give 1.0 where x = 1. The sum
+    over the examples is 1.0, the engine's; summing each term over the examples first
+    lost the 1.0 to rounding (0.0)."""
+    w = Node(2.5478238297660162e-80, "w")
+    c = Node(8.587894749457688e-37, "c", requires_grad=False)
+    x = Node(0.0, "x", requires_grad=False)
+    J = (w / (w / c + x)).named("J")
+    f = microgrand.compile(J, [w, c, x])
+    xs = np.array([0.0, 1.0])
+    want = 0.0
+    for value in xs:
+        w.grad, x.value = 0.0, float(value)
+        fresh = w / (w / c + x)
+        fresh.backward()
+        want += w.grad
+    assert want == 1.0
+    assert f(w.value, c.value, xs).grads["w"] == want
+    assert f(w.value, c.value, xs, reduce="mean").grads["w"] == want / 2
+
+
 def test_finite_values_whose_sum_overflows_are_not_an_error() -> None:
     """The float version's quick check adds the checked values; a sum past the largest
     float falls through to the exact test (x - x for each), so nothing is raised."""
