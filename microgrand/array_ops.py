@@ -95,17 +95,23 @@ def is_zero(x: Array) -> Array:
 def bce_with_logits(z: Array, y: Array) -> Array:
     """max(z, 0) - z y + log(1 + e^-|z|): the lecture's loss of σ(z), without log(0).
 
-    max(z, 0) is (z + |z|) / 2, exactly (|z| is needed anyway, and np.maximum is slower);
-    the steps reuse two buffers. The same values as the float version's operations.
+    max(z, 0) is (z + |z|) / 2, exactly (|z| is needed anyway, and np.maximum takes
+    twice as long), but for z past half the largest float, where z + |z| overflows (under
+    the compiled code's np.errstate): then np.maximum. The steps reuse two buffers. The
+    same values as the float version's operations.
     """
     if z.__class__ is not np.ndarray:
-        return (z + np.abs(z)) * 0.5 - z * y + np.log1p(np.exp(-np.abs(z)))
+        return np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
     a = np.abs(z)
     t = np.negative(a)
     np.exp(t, out=t)
     np.log1p(t, out=t)
-    a += z
-    a *= 0.5
+    try:
+        a += z
+    except FloatingPointError:  # z + |z| beyond the floats (z > 8.9e307): z itself is not
+        np.maximum(z, 0.0, out=a)
+    else:
+        a *= 0.5
     a -= z * y
     a += t
     return a

@@ -370,6 +370,28 @@ def test_a_float_input_used_twice_sums_each_examples_gradient() -> None:
     assert f(w.value, c.value, xs, reduce="mean").grads["w"] == want / 2
 
 
+def test_bce_with_logits_on_arrays_takes_the_logits_floats_take() -> None:
+    """max(z, 0) is (z + |z|)/2 on arrays, which overflows for z past 8.9e307 although
+    the loss, 0 for y = 1, is a float: the arrays then take np.maximum, and equal the
+    engine example by example (they raised 'though each example alone is computed
+    without one')."""
+    z = Node(0.0, "z")
+    y = Node(1.0, "y", requires_grad=False)
+    f = microgrand.compile(microgrand.bce_with_logits(z, y).named("L"), [z, y])
+    zs = np.array([1e308, -3.0, 9e307, 2.0])
+    ys = np.array([1.0, 0.0, 0.5, 1.0])
+    out = f(zs, ys)
+    total = 0.0
+    for i, (zi, yi) in enumerate(zip(zs, ys, strict=True)):
+        leaf = Node(float(zi), "z")
+        L = microgrand.bce_with_logits(leaf, Node(float(yi), "y", requires_grad=False))
+        L.backward()
+        assert ulps(out.grads["z"][i], np.float64(leaf.grad)) <= ULPS
+        total += L.value
+    assert math.isclose(out.value, total, rel_tol=1e-15)
+    assert f(np.array([1e308]), np.array([0.5])).value == 0.5e308
+
+
 def test_finite_values_whose_sum_overflows_are_not_an_error() -> None:
     """The float version's quick check adds the checked values; a sum past the largest
     float falls through to the exact test (x - x for each), so nothing is raised."""
