@@ -35,7 +35,7 @@ def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
         try:
             outputs = made[0](*values, m)
         except (ArithmeticError, ValueError) as error:
-            raise locate(compiled, values, m, error, made[0]) from None
+            raise locate(compiled, values, m, error, made[0], reduce) from None
         return compiled._result(finish(outputs, made[2], m, reduce, made[3], compiled._plan))
 
 
@@ -295,10 +295,7 @@ def _repeated(
             one = float(grad)
             if not math.isfinite(one * m):
                 name = plan.names[list(plan.grads)[k]] if plan else f"number {k}"
-                raise OverflowError(
-                    f"the {reduce} of the gradient of {name} over the {m} examples is too "
-                    "large for a float"
-                )
+                raise OverflowError(_sum_too_large([name], m, reduce))
             out.append(one if mean else one * m)
         elif kind == PER_EXAMPLE:  # an array input the root does not depend on
             out.append(np.zeros(m))
@@ -310,8 +307,49 @@ def _repeated(
 CHUNK = 64  # examples `locate` re-runs on floats once the arrays have narrowed it down
 
 
+def _sum_too_large(names: list[str], m: int, reduce: str) -> str:
+    """The error for gradients of scalars (`names`, the first nearest the root) whose sum
+    over the m examples is not a float, although each example's is."""
+    more = f" (so are the sums for {', '.join(names[1:])})" if names[1:] else ""
+    mean = '; reduce="mean" sums first, then divides by m, as J = (1/m) Σ L does'
+    return (
+        f"the sum of the gradient of {names[0]} over the {m} examples is too large for a "
+        f"float, though each example's is finite{more}{mean if reduce == 'mean' else ''}"
+    )
+
+
+def _overflowed_sums(compiled: Compiled, values: list[Any], m: int, function: Any) -> list[str]:
+    """The gradients of scalars that the array `function` summed over the examples to inf
+    or nan, nearest the root first; [] if it cannot tell. Run again with floating-point
+    errors ignored: only on this error path, once no example fails on its own."""
+    p = compiled._plan
+    try:
+        with np.errstate(all="ignore"):
+            outputs = function(*values, m)
+    except (ArithmeticError, ValueError):
+        return []
+    made = compiled._arrays.get(tuple(v.__class__ is np.ndarray for v in values))
+    if made is None:
+        return []
+    kinds = made[2]
+    start = len(outputs) - len(kinds)
+    order = {node: i for i, node in enumerate(p.computed)}  # leaves: -1, backward: last
+    bad = [
+        node
+        for node, kind, grad in zip(p.grads, kinds, outputs[start:], strict=True)
+        if kind == SUMMED and not math.isfinite(float(grad))
+    ]
+    bad.sort(key=lambda node: -order.get(node, -1))
+    return [p.names[node] for node in bad]
+
+
 def locate(
-    compiled: Compiled, values: list[Any], m: int, error: Exception, function: Any = None
+    compiled: Compiled,
+    values: list[Any],
+    m: int,
+    error: Exception,
+    function: Any = None,
+    reduce: str = "sum",
 ) -> Exception:
     """Re-run the examples on floats: the first failure names the node and the example.
 
@@ -320,7 +358,8 @@ def locate(
     of the range are re-run until one of `CHUNK` examples is left (about one array pass
     over the m examples; one by one on floats, 10,000,000 examples took 9 s), whose
     examples then run on floats. Should the float version not fail there either (the
-    arrays overflowed only in a sum over the examples), all m run on floats.
+    arrays overflowed only in a sum over the examples), all m run on floats, and then the
+    error names the gradients whose sums are too large (`_overflowed_sums`).
     """
     found = _first_failure(compiled, values, m, range(min(CHUNK, m)))
     if found is None and function is not None and m > CHUNK:
@@ -335,6 +374,9 @@ def locate(
             f"{error}, but its forward function gives a finite number there: the op's "
             "array form (define_op's array=) disagrees with it"
         )
+    names = _overflowed_sums(compiled, values, m, function) if function is not None else []
+    if names:
+        return OverflowError(_sum_too_large(names, m, reduce))
     return OverflowError(
         f"{type(error).__name__} on the arrays ({short(str(error), 80)}), though each "
         "example alone is computed without one"

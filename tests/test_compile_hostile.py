@@ -147,6 +147,40 @@ def test_a_root_that_depends_on_no_array_and_overflows_in_the_sum() -> None:
         g(np.ones(10**6), 1e-10)  # J_i = 1e295, dJ_i/dw = 1e305
 
 
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_a_gradient_whose_sum_over_the_examples_overflows_is_named(reduce: str) -> None:
+    """J_i = w·x_i = 1e8 for each example, dJ_i/dw = x_i = 1e308 is a float, but their sum
+    over the examples is not: the error names w (was "FloatingPointError on the arrays
+    (overflow encountered in reduce), though each example alone is computed without one"),
+    and the gradients that only carry it on (b·x: the same sum; w = 2·u: u's sum, nearer
+    the root, first)."""
+    x, w = Node(1.0, "x", requires_grad=False), Node(1e-300, "w")
+    f = microgrand.compile((w * x).named("J"), [x, w])
+    xs = np.array([1e308, 1e308, 1.0])
+    mean = '; reduce="mean" sums first, then divides by m, as J = (1/m) Σ L does'
+    with pytest.raises(OverflowError) as error:
+        f(xs, 1e-300, reduce=reduce)
+    assert str(error.value) == (
+        "the sum of the gradient of w over the 3 examples is too large for a float, though "
+        "each example's is finite" + (mean if reduce == "mean" else "")
+    )
+    b = Node(0.0, "b")
+    u = (w * 0.5).named("u")
+    g = microgrand.compile((u * x + b * x).named("J"), [x, w, b])
+    with pytest.raises(
+        OverflowError,
+        match=r"^the sum of the gradient of u over the 3 exa.*"
+        r"finite \(so are the sums for (w, b|b, w)\)",
+    ):
+        g(xs, 1e-300, 0.0, reduce=reduce)
+    ok = f(np.array([1e307, 1e307, 1.0]), 1e-300, reduce=reduce)  # just below: a float
+    assert ok.grads[w] == (2e307 + 1.0) / (3 if reduce == "mean" else 1)
+    # a root that depends on no array: the same words
+    h = microgrand.compile((w * 1e305).named("K"), [x, w])
+    with pytest.raises(OverflowError, match=r"^the sum of the gradient of w over the 10000 "):
+        h(np.ones(10**4), 1e-10, reduce=reduce)
+
+
 @pytest.mark.parametrize("bad", [[0], [63], [64], [54_321, 54_400], [99_999], [5, 99_999]])
 def test_the_first_bad_example_of_100_000_is_found_without_running_each_on_floats(
     bad: list[int], monkeypatch: pytest.MonkeyPatch
@@ -172,11 +206,19 @@ def test_the_first_bad_example_of_100_000_is_found_without_running_each_on_float
     assert calls <= 1 + 2 * 64  # the call itself, the first examples, one chunk
 
 
-def test_an_overflow_only_in_the_sum_over_many_examples_is_still_explained() -> None:
+def test_an_overflow_only_in_the_sum_over_many_examples_is_still_explained(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """dw = Σ x_i overflows over 1,000 examples of 1e306 though no example does: after the
     arrays narrow down to examples that pass on floats, all of them are run, and the
-    error says that no example alone fails."""
+    error names the gradient whose sum is too large (where it cannot tell which: that
+    no example alone fails)."""
+    from microgrand import vectorize
+
     w, x = Node(1.0, "w"), Node(1.0, "x", requires_grad=False)
     f = microgrand.compile((w * x).named("J"), [w, x])
-    with pytest.raises(OverflowError, match="though each example alone is computed without"):
+    with pytest.raises(OverflowError, match=r"^the sum of the gradient of w over the 1000 "):
         f(1e-10, np.full(1000, 1e306))  # J_i = 1e296, dJ_i/dw = 1e306
+    monkeypatch.setattr(vectorize, "_overflowed_sums", lambda *args: [])
+    with pytest.raises(OverflowError, match="though each example alone is computed without"):
+        f(1e-10, np.full(1000, 1e306))
