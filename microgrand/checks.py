@@ -294,25 +294,30 @@ def _overflowed_product(node: Node, users: list[Node], gradient_of: Callable[[No
             except (ArithmeticError, ValueError):
                 continue  # partial_error names that one where it happens
             g = gradient_of(user)
-            if (g * slope) - (g * slope) == 0.0:
+            product = g * slope
+            if product - product == 0.0:
                 continue
             formula = op.formulas[i]
             if slope - slope != 0.0:
                 why = f"its local derivative in {describe(node)}, {formula}, is {slope!r}"
+                if g == 0.0:  # no overflow: the product is nan, though the gradient is 0
+                    why += f", times the gradient 0.0 of the {user.op} node: 0 × inf is nan"
                 if op.name == "div" and i == 1:  # -out / y is -x/y²
                     why += (
                         f" (that is -x/y² with y = {describe(node)} = {node._v:.4g}: one over "
                         "its square is beyond floats)"
                     )
                 elif 0.0 < abs(node._v) < 1.0:
-                    why += f": it divides by {describe(node)} = {node._v:.4g}, this close to 0"
+                    sep = "; " if g == 0.0 else ": "
+                    why += f"{sep}it divides by {describe(node)} = {node._v:.4g}, this close to 0"
             else:
                 why = (
                     f"its local derivative in {describe(node)}, {formula} = {slope:.4g}, "
                     f"times the gradient {g:.4g} of the {user.op} node is beyond floats"
                 )
+            outcome = "overflowed" if product == product else "is nan"
             return (
-                f"it overflowed in the chain-rule product through {user.op} "
+                f"it {outcome} in the chain-rule product through {user.op} "
                 f"({_valued(user)}, from {_shown(user.parents)}): {why}."
             )
     return ""

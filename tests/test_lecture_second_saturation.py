@@ -94,6 +94,18 @@ def test_a_first_derivative_that_overflows_is_explained_too() -> None:
     assert g.a.grad == 0.0
 
 
+def test_a_gradient_that_is_nan_says_zero_times_inf() -> None:
+    """y = 0, z = -740: the log a term's gradient is 0 (-y) and its slope 1/a is inf; their
+    product is nan, which 'it overflowed' did not explain."""
+    g = lecture_graph(2.0, -1.0, 0.0, 0.0, -740.0, 0.0)
+    with pytest.raises(OverflowError) as error:
+        g.L.backward()
+    message = str(error.value)
+    assert message.startswith("backward: the gradient of 'a' is nan, not a finite float; it ")
+    assert "it is nan in the chain-rule product through log (" in message, message
+    assert "is inf, times the gradient 0.0 of the log node: 0 × inf is nan" in message, message
+
+
 def test_an_overflow_away_from_a_sigmoid_keeps_the_general_advice() -> None:
     x = Node(1e-310, "x")
     with pytest.raises(OverflowError) as error:
