@@ -258,9 +258,10 @@ def _settled(
 
     A step inside the domain can still be large next to the distance to its edge (a =
     1.01e-4 and a step of 1e-4: log(a - h) at 1e-6), and the difference is then off by a
-    factor, not a digit. Halving the step moves it by a quarter of its truncation error:
-    where the two disagree by more than `_AGREE` (and their rounding), the step shrinks by
-    4, until they agree or rounding could decide the difference (`_resolved` refuses it).
+    factor, not a digit. Halving the step leaves a quarter of its truncation error (which
+    goes as h²), so the two differences are apart by three quarters of it: where they
+    disagree by more than `_AGREE` (and their rounding), the step shrinks by 4, until they
+    agree or rounding could decide the difference (`_resolved` refuses it).
     """
     hu, hv = steps
     while True:
