@@ -312,9 +312,10 @@ def hessian_m_examples(
 
 
 def _over_square(y: float, u: float) -> float:
-    """y/u², as y/u/u: u² of a u below ~1e-154 leaves the normal floats (at a = 1e-160 it
-    rounds to 0, though y/a² = 7e27 for y = 7e-293), y/u/u does not. A term too large for
-    floats is inf, as in `*`; a label of 0 keeps its term 0."""
+    """y/u², as y/u/u: u² of a u below ~1e-154 leaves the normal floats (at a = 1e-160,
+    a² = 1e-320 keeps a few digits: y/a² gave 7.00008e27 for y = 7e-293, not 7e27; below
+    ~2e-162 it rounds to 0), y/u/u does not. A term too large for floats is inf, as in
+    `*`; a label of 0 keeps its term 0."""
     if u == 0.0:  # not reached by the lecture's a in (0, 1); no ZeroDivisionError either
         return math.inf if y else 0.0
     return y / u / u
