@@ -36,6 +36,11 @@ ALPHA = 1.2  # the course's learning rate for the flower
 ITERATIONS = 10_000
 COURSE_HIDDEN_SIZES = (1, 2, 3, 4, 5, 20, 50)
 ENGINES = ("compiled", "graph")
+# The most the lecture's cost -(1/m) Σ (y log a + (1-y) log(1-a)) can be in floats: -log
+# of the smallest float, 2⁻¹⁰⁷⁴. bce_with_logits goes on past it (its L is about |z|), but
+# a J beyond it means some a = σ(z) has rounded to 0 or 1 on the wrong side, where the
+# lecture's log is -inf: gradient descent has diverged (J = 1e299 at α = 1e300 ran on).
+COST_BOUND = 1074 * math.log(2.0)  # 744.44
 
 
 class CompiledNetwork(NamedTuple):
@@ -194,6 +199,7 @@ def _descend_compiled(
         costs.append(J)
         if report is not None:
             report(k, J)
+        _check_cost(costs, alpha)
         if k == n:
             break
         grads = out.grads
@@ -219,6 +225,7 @@ def _descend_graph(
         costs.append(J.value)
         if report is not None:
             report(k, J.value)
+        _check_cost(costs, alpha)
         if k == n:
             break
         J.backward()
@@ -235,11 +242,38 @@ def _descend_graph(
     return costs, right
 
 
+class TrainingDiverged(OverflowError):
+    """Gradient descent left the floats or the lecture's cost: `detail` says where (the
+    iteration, and J or the parameter), the message adds α and what to do."""
+
+    def __init__(self, detail: str, alpha: float) -> None:
+        super().__init__(
+            f"gradient descent diverged: {detail} (α = {alpha:g}); try a smaller learning rate"
+        )
+        self.detail = detail
+
+
 def _diverged(params: list[Node], values: list[float], k: int, alpha: float) -> OverflowError:
+    """A step took a parameter past the floats (J is checked by `_cost_diverged`)."""
     bad = next(p for p, v in zip(params, values, strict=True) if not math.isfinite(v))
-    return OverflowError(
-        f"gradient descent diverged: after iteration {k}, {bad.name} - α·d{bad.name} is not a "
-        f"finite float (α = {alpha:g}); try a smaller learning rate"
+    return TrainingDiverged(
+        f"after iteration {k}, {bad.name} - α·d{bad.name} is not a finite float", alpha
+    )
+
+
+def _check_cost(costs: list[float], alpha: float) -> None:
+    """Raise if the last J went past `COST_BOUND` and above where it started (a start
+    that high is the starting weights', not a step's)."""
+    k, cost = len(costs) - 1, costs[-1]
+    if k == 0 or cost <= max(COST_BOUND, costs[0]):
+        return
+    from microgrand.notation import number  # on the error path only
+
+    raise TrainingDiverged(
+        f"at iteration {k}, J = {number(cost)} (it was {number(costs[0])} at iteration 0), more "
+        f"than the lecture's cost can be in floats ({COST_BOUND:.4g}: some a = σ(z) is 0 or 1 "
+        "on the wrong side)",
+        alpha,
     )
 
 

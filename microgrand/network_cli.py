@@ -26,7 +26,14 @@ from typing import Any
 from microgrand.arguments import counted, given
 from microgrand.datasets import FLOWER, MOONS, DataError, Dataset, standardize
 from microgrand.labels import clean_path, number
-from microgrand.network import ALPHA, ITERATIONS, NetworkResult, hidden_size_table, train_network
+from microgrand.network import (
+    ALPHA,
+    ITERATIONS,
+    NetworkResult,
+    TrainingDiverged,
+    hidden_size_table,
+    train_network,
+)
 from microgrand.nn import DEFAULT_SEED, HIDDEN_ACTIVATIONS, MLP
 from microgrand.progress import Progress
 
@@ -168,9 +175,14 @@ def _train(
             net, X, Y, alpha=alpha, iterations=iterations, on_iteration=on_iteration, engine=engine
         )
     except (OverflowError, ValueError, ArithmeticError) as error:
-        raise DataError(
-            f"training diverged at alpha = {alpha:g} ({error}); try a smaller --alpha"
-        ) from None
+        raise _diverged(alpha, error) from None
+
+
+def _diverged(alpha: float, error: Exception) -> DataError:
+    """One line: where training diverged (`TrainingDiverged` says it; other errors are
+    quoted) and the advice, once."""
+    where = f": {error.detail}" if isinstance(error, TrainingDiverged) else f" ({error})"
+    return DataError(f"training diverged at alpha = {alpha:g}{where}; try a smaller --alpha")
 
 
 def _table(
@@ -204,9 +216,7 @@ def _table(
                 engine=args.engine,
             )
         except (OverflowError, ValueError, ArithmeticError) as error:
-            raise DataError(
-                f"training diverged at alpha = {alpha:g} ({error}); try a smaller --alpha"
-            ) from None
+            raise _diverged(alpha, error) from None
     width = max(len(_percent(row.result)) for row in rows)
     print(f"  {'n_h':>4}  {'training accuracy'.ljust(width)}  final J")
     for row in rows:

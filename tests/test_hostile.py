@@ -144,11 +144,18 @@ def test_train_network_refuses_labels_that_are_not_0_or_1() -> None:
 
 
 def test_train_hidden_warns_when_j_ends_above_its_start(capsys: pytest.CaptureFixture[str]) -> None:
-    # --alpha 1e10 printed "final J = 3.587e+08" and "training accuracy: 99%" without a word.
-    assert main(["train", "--hidden", "4", "--alpha", "1e10", "--epochs", "10"]) == 0
+    # --alpha 1e10 printed "final J = 3.587e+08" and "training accuracy: 99%" without a word;
+    # --alpha 1000 overshoots to J = 60 (below what the lecture's cost can be: a warning),
+    # 1e10 to J = 1.7e6 at iteration 1 (past it: diverged, test_nn_train).
+    assert main(["train", "--hidden", "4", "--alpha", "1000", "--epochs", "10"]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith("microgrand: warning: J ended higher than it started (0.6929")
-    assert err[-1].endswith("(alpha = 1e+10 is too large); try a smaller --alpha")
+    assert err[-1].endswith("(alpha = 1000 is too large); try a smaller --alpha")
+    assert main(["train", "--hidden", "4", "--alpha", "1e10", "--epochs", "10"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith(
+        "microgrand: error: training diverged at alpha = 1e+10: at iteration 1, J = 1.726e+06 "
+    )
     assert main(["train", "--hidden", "4", "--epochs", "10"]) == 0
     assert "warning" not in capsys.readouterr().err
 

@@ -121,6 +121,23 @@ def test_bad_network_options_give_one_line(tmp_path: Path, args: list[str], mess
     assert "Traceback" not in result.stderr
 
 
+def test_a_diverging_network_stops_with_one_line_naming_the_iteration_and_J(
+    tmp_path: Path,
+) -> None:
+    """--alpha 1e300 printed 10 lines of 300-digit costs, J = 1.737e+298 and a warning at
+    the end; now one error line, with the advice once."""
+    args = ["train", "--data", "flower", "--hidden", "4", "--alpha", "1e300", "--epochs", "200"]
+    result = run(args, tmp_path)
+    assert result.returncode == 1, result.stdout
+    error = [line for line in result.stderr.splitlines() if "error" in line]
+    assert error == [
+        "microgrand: error: training diverged at alpha = 1e+300: at iteration 1, J = "
+        "3.918e+297 (it was 0.693 at iteration 0), more than the lecture's cost can be in "
+        "floats (744.4: some a = σ(z) is 0 or 1 on the wrong side); try a smaller --alpha"
+    ], result.stderr
+    assert "Cost after" not in result.stdout and "Traceback" not in result.stderr
+
+
 def test_plot_without_matplotlib_says_how_to_install_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -108,6 +108,59 @@ def test_a_diverging_run_says_where() -> None:
         train_network(net, [[1e100, -1e100], [1e100, 1e100]], [0.0, 1.0], alpha=1e215)
 
 
+@pytest.mark.parametrize("engine", ["compiled", "graph"])
+def test_a_cost_past_what_the_lectures_cost_can_be_is_divergence(engine: str) -> None:
+    """α = 1e300 on the flower: J went 0.693, 3.9e297, ... to 1e299 without a word, since
+    only a parameter that left the floats counted. J above -log(2⁻¹⁰⁷⁴) = 744.4 (the most
+    -(1/m) Σ (y log a + (1-y) log(1-a)) can be in floats) and above its start stops the
+    run, naming the iteration and J, as a parameter past the floats does."""
+    from microgrand.network import COST_BOUND, TrainingDiverged
+
+    assert -math.log(2.0**-1074) == COST_BOUND
+    seen: list[float] = []
+    with pytest.raises(TrainingDiverged) as error:
+        train_network(
+            MLP(2, [4, 1]),
+            X,
+            Y,
+            alpha=1e300,
+            iterations=200,
+            engine=engine,
+            on_iteration=lambda k, J: seen.append(J),
+        )
+    message = str(error.value)
+    assert message.startswith("gradient descent diverged: at iteration 1, J = 3.918e+297 (it ")
+    assert (
+        "was 0.693 at iteration 0), more than the lecture's cost can be in floats (744.4" in message
+    )
+    assert message.endswith("(α = 1e+300); try a smaller learning rate")
+    assert len(seen) == 2 and seen[1] > COST_BOUND  # reported, then stopped
+    assert isinstance(error.value, OverflowError)  # what callers caught before
+
+
+def test_an_overshooting_run_below_the_bound_runs_on() -> None:
+    """α = 1000: J rises to 384 and comes down to 228 (the CLI warns that J ended above
+    its start); α = 1.2 is the course's run (test above). Neither is stopped."""
+    result = train_network(MLP(2, [4, 1]), X, Y, alpha=1000.0, iterations=1000)
+    assert 300 < max(result.costs) < 744.4 and result.iterations == 1000
+
+
+def test_a_start_past_the_bound_is_not_called_divergence() -> None:
+    """Starting weights that put J at 3e4 are the user's: steps that bring it down run on;
+    a step that sends it above its start is divergence."""
+    from microgrand.network import TrainingDiverged
+
+    net = MLP(2, [4, 1])
+    (W1, b1), (W2, b2) = net.matrices()
+    big = [(W1, b1), ([[v * 1e8 for v in W2[0]]], b2)]
+    net.set_matrices(big)
+    result = train_network(net, X, Y, alpha=1e-9, iterations=20)
+    assert result.costs[0] > 744.4 and result.final_cost < result.costs[0]
+    net.set_matrices(big)
+    with pytest.raises(TrainingDiverged, match=r"at iteration 1, J = .* \(it was 3\.2"):
+        train_network(net, X, Y, alpha=1.2, iterations=20)
+
+
 def test_the_hidden_size_table_trains_one_seeded_network_per_size() -> None:
     data = moons()
     rows = hidden_size_table([data.x1, data.x2], data.y, [1, 3], iterations=300)
