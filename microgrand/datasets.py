@@ -22,7 +22,7 @@ from pathlib import Path
 
 from microgrand.arguments import counted
 from microgrand.checks import short
-from microgrand.labels import clean_path
+from microgrand.labels import NAME_LIMIT, clean_path, clean_text
 
 IRIS = "iris"
 IRIS_DESCRIPTION = "iris setosa (0) vs versicolor (1), sepal length and width"
@@ -183,7 +183,8 @@ def parse_csv(text: str, shown: str, *, name: str) -> Dataset:
     columns: tuple[list[float], list[float], list[float]] = ([], [], [])
     for line, row in _rows(text, shown):
         if header is None:
-            header = [cell.strip() for cell in row]
+            # user text: errors and warnings name the columns (no ESC or newline raw)
+            header = [clean_text(cell.strip(), NAME_LIMIT) for cell in row]
             _check_header(header, shown, line)
             continue
         if len(row) != 3:

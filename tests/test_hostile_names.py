@@ -157,3 +157,27 @@ def test_a_saved_plots_name_is_shown_cleaned(
     assert (tmp_path / f"{name}.png").is_file()
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("decision boundary: ") and not any(raw in last for raw in RAW), last
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'x1,x2,"{h}"\n1,2,0\n1,2,3\n',  # the label must be 0 or 1
+        'x1,"{h}",y\n1,2,0\n1,x,1\n',  # a column's value is not a number
+        'x1,x2,"{h}"\n1,2,0\n1,2\n',  # a row's count of values
+    ],
+    ids=["label", "column", "count"],
+)
+@pytest.mark.parametrize("name", HOSTILE, ids=["ansi-newline", "10000-chars", "separators"])
+def test_a_csv_header_is_user_text_in_errors_too(text: str, name: str) -> None:
+    """A CSV's column names reached the terminal raw in its errors (an ESC, a newline that
+    made the one-line error two) and in full, however long; they read cleaned and cut."""
+    from microgrand.datasets import DataError, parse_csv
+
+    with pytest.raises(DataError) as error:
+        parse_csv(text.format(h=name), "bad.csv", name="bad.csv")
+    message = str(error.value)
+    assert "\n" not in message and not any(raw in message for raw in RAW), message
+    assert len(message) < 300, len(message)
+    good = parse_csv(f'"{name}",x2,y\n1,2,0\n2,3,1\n', "good.csv", name="good.csv")
+    assert not any(raw in good.feature_names[0] for raw in RAW), good.feature_names
