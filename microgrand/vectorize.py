@@ -3,9 +3,9 @@
 The array function is made on first use from the same statements as the float one, with
 numpy's functions (`microgrand.array_ops`). It runs under ``np.errstate(over="raise",
 invalid="raise", divide="raise")``: strict numerics cost nothing until a value overflows,
-and then `locate` re-runs the examples one at a time through the float version, whose
-error names the node, and adds the first example's index. Inputs are checked once per
-call (1-d float64, one length m, finite; labels in [0, 1]).
+and then `array_failures.locate` finds the first example that fails in the float
+version, whose error names the node, and adds the example's index. Inputs are checked
+once per call (1-d float64, one length m, finite; labels in [0, 1]).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from microgrand.array_ops import BLAS_MOST, FLOAT64, RAISE, ArrayFormError
-from microgrand.checks import a_or_an, container_error, short, to_float
+from microgrand.array_ops import BLAS_MOST, FLOAT64, RAISE
+from microgrand.checks import a_or_an, container_error, to_float
 from microgrand.engine import DATA
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ def run(compiled: Compiled, args: Sequence[object], reduce: str) -> Result:
         try:
             outputs = made[0](*values, m)
         except (ArithmeticError, ValueError) as error:
+            from microgrand.array_failures import locate  # on the error path only
+
             raise locate(compiled, values, m, error, made[0], reduce) from None
         return compiled._result(finish(outputs, made[2], m, reduce, made[3], compiled._plan))
 
@@ -295,7 +297,7 @@ def _repeated(
             one = float(grad)
             if not math.isfinite(one * m):
                 name = plan.names[list(plan.grads)[k]] if plan else f"number {k}"
-                raise OverflowError(_sum_too_large([name], m, reduce))
+                raise OverflowError(sum_too_large([name], m, reduce))
             out.append(one if mean else one * m)
         elif kind == PER_EXAMPLE:  # an array input the root does not depend on
             out.append(np.zeros(m))
@@ -304,10 +306,7 @@ def _repeated(
     return out
 
 
-CHUNK = 64  # examples `locate` re-runs on floats once the arrays have narrowed it down
-
-
-def _sum_too_large(names: list[str], m: int, reduce: str) -> str:
+def sum_too_large(names: list[str], m: int, reduce: str) -> str:
     """The error for gradients of scalars (`names`, the first nearest the root) whose sum
     over the m examples is not a float, although each example's is."""
     more = f" (so are the sums for {', '.join(names[1:])})" if names[1:] else ""
@@ -316,97 +315,3 @@ def _sum_too_large(names: list[str], m: int, reduce: str) -> str:
         f"the sum of the gradient of {names[0]} over the {m} examples is too large for a "
         f"float, though each example's is finite{more}{mean if reduce == 'mean' else ''}"
     )
-
-
-def _overflowed_sums(compiled: Compiled, values: list[Any], m: int, function: Any) -> list[str]:
-    """The gradients of scalars that the array `function` summed over the examples to inf
-    or nan, nearest the root first; [] if it cannot tell. Run again with floating-point
-    errors ignored: only on this error path, once no example fails on its own."""
-    p = compiled._plan
-    try:
-        with np.errstate(all="ignore"):
-            outputs = function(*values, m)
-    except (ArithmeticError, ValueError):
-        return []
-    made = compiled._arrays.get(tuple(v.__class__ is np.ndarray for v in values))
-    if made is None:
-        return []
-    kinds = made[2]
-    start = len(outputs) - len(kinds)
-    order = {node: i for i, node in enumerate(p.computed)}  # leaves: -1, backward: last
-    bad = [
-        node
-        for node, kind, grad in zip(p.grads, kinds, outputs[start:], strict=True)
-        if kind == SUMMED and not math.isfinite(float(grad))
-    ]
-    bad.sort(key=lambda node: -order.get(node, -1))
-    return [p.names[node] for node in bad]
-
-
-def locate(
-    compiled: Compiled,
-    values: list[Any],
-    m: int,
-    error: Exception,
-    function: Any = None,
-    reduce: str = "sum",
-) -> Exception:
-    """Re-run the examples on floats: the first failure names the node and the example.
-
-    The first `CHUNK` examples run on floats first (a bad step often breaks them all).
-    Then, given the array `function` that failed, the arrays narrow the rest down: halves
-    of the range are re-run until one of `CHUNK` examples is left (about one array pass
-    over the m examples; one by one on floats, 10,000,000 examples took 9 s), whose
-    examples then run on floats. Should the float version not fail there either (the
-    arrays overflowed only in a sum over the examples), all m run on floats, and then the
-    error names the gradients whose sums are too large (`_overflowed_sums`).
-    """
-    found = _first_failure(compiled, values, m, range(min(CHUNK, m)))
-    if found is None and function is not None and m > CHUNK:
-        lo = _narrow(values, m, function)
-        found = _first_failure(compiled, values, m, range(lo, min(lo + CHUNK, m)))
-    if found is None:
-        found = _first_failure(compiled, values, m, range(m))
-    if found is not None:
-        return found
-    if isinstance(error, ArrayFormError):  # no example fails on floats: the array form
-        return ValueError(
-            f"{error}, but its forward function gives a finite number there: the op's "
-            "array form (define_op's array=) disagrees with it"
-        )
-    names = _overflowed_sums(compiled, values, m, function) if function is not None else []
-    if names:
-        return OverflowError(_sum_too_large(names, m, reduce))
-    return OverflowError(
-        f"{type(error).__name__} on the arrays ({short(str(error), 80)}), though each "
-        "example alone is computed without one"
-    )
-
-
-def _first_failure(
-    compiled: Compiled, values: list[Any], m: int, examples: range
-) -> Exception | None:
-    """The float version's error for the first of `examples` that fails, with its index."""
-    for i in examples:
-        example = [float(v[i]) if v.__class__ is np.ndarray else float(v) for v in values]
-        try:
-            compiled(*example)
-        except (ArithmeticError, ValueError) as failure:
-            return type(failure)(f"example {i} of {m}: {failure}")
-    return None
-
-
-def _narrow(values: list[Any], m: int, function: Any) -> int:
-    """The first example of a range of at most `CHUNK` in which the array function fails
-    and before which it does not (0 if it fails nowhere but on all m at once)."""
-    lo, hi = 0, m
-    while hi - lo > CHUNK:
-        mid = (lo + hi) // 2
-        part = [v[lo:mid] if v.__class__ is np.ndarray else v for v in values]
-        try:
-            function(*part, mid - lo)
-        except (ArithmeticError, ValueError):
-            hi = mid  # a failure among lo..mid-1
-        else:
-            lo = mid  # none there: the first is later
-    return lo

@@ -213,12 +213,12 @@ def test_an_overflow_only_in_the_sum_over_many_examples_is_still_explained(
     arrays narrow down to examples that pass on floats, all of them are run, and the
     error names the gradient whose sum is too large (where it cannot tell which: that
     no example alone fails)."""
-    from microgrand import vectorize
+    from microgrand import array_failures
 
     w, x = Node(1.0, "w"), Node(1.0, "x", requires_grad=False)
     f = microgrand.compile((w * x).named("J"), [w, x])
     with pytest.raises(OverflowError, match=r"^the sum of the gradient of w over the 1000 "):
         f(1e-10, np.full(1000, 1e306))  # J_i = 1e296, dJ_i/dw = 1e306
-    monkeypatch.setattr(vectorize, "_overflowed_sums", lambda *args: [])
+    monkeypatch.setattr(array_failures, "_overflowed_sums", lambda *args: [])
     with pytest.raises(OverflowError, match="though each example alone is computed without"):
         f(1e-10, np.full(1000, 1e306))

@@ -15,7 +15,7 @@ from test_compile import Recipe, built, outcome, recipes, ulps
 from user_ops import forget
 
 import microgrand
-from microgrand import Node, array_ops, inplace, ops, vectorize
+from microgrand import Node, array_failures, array_ops, inplace, ops, vectorize
 from microgrand.array_ops import RAISE
 from microgrand.compile import Compiled
 
@@ -36,7 +36,7 @@ def without_reuse(f: Compiled, args: Sequence[Any], reduce: str = "sum") -> list
         try:
             outputs = function(*values, m)
         except (ArithmeticError, ValueError) as error:  # as vectorize.run: name the node
-            raise vectorize.locate(f, values, m, error) from None
+            raise array_failures.locate(f, values, m, error) from None
         return vectorize.finish(outputs, kinds, m, reduce, negated)
 
 
