@@ -385,7 +385,9 @@ def _check_values(
     """A leaf given a value that is not a usable number (``v=abc``, ``v=nan``, ``v=1e400``)
     says so first, before a statement using it could call it undefined."""
     for statement, name, expr in computed:
-        literal = expr.operand if isinstance(expr, ast.UnaryOp) else expr
+        literal = expr
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub | ast.UAdd):
+            literal = expr.operand  # a sign, as `_number` reads it (not `not a`, `~a`)
         number = isinstance(literal, ast.Constant) and type(literal.value) in (int, float)
         if number:
             problem = "is too large for a float"  # `_number` takes every other number
@@ -393,6 +395,8 @@ def _check_values(
             problem = "is not a number (only numbers are allowed)"
         elif isinstance(literal, ast.Name) and literal.id not in defined | set(function_ops()):
             finite = literal.id.lower() not in ("nan", "inf", "infinity")
+            if literal is not expr and finite and literal.id in leaves:
+                continue  # -a of an input of code's (a leaf it gives 0.5): a node, no value
             problem = "is not a number" if finite else "is not a finite number"
         elif isinstance(expr, ast.Name) and expr.id in leaves:
             raise ParseError(f"{_short(statement)!r} only renames {expr.id}: write an expression")

@@ -79,6 +79,29 @@ def test_code_reads_the_statements_as_draw_does(
     assert draw_err.split(": error: ")[1] == err.split(": error: ")[1]
 
 
+def test_code_takes_a_negated_input(capsys: pytest.CaptureFixture[str]) -> None:
+    """Code gives its unvalued inputs 0.5: 'J = -a' is the node -a of the input a (it said
+    'the value of J is not a number', as if J were a leaf given -a, as draw says where no
+    statement gives a a value); 'J = a' and 'a = abc' are still read as values, as draw
+    reads them."""
+    code, out, err = run(capsys, "code", "J = -a")
+    assert code == 0 and err == "" and "def J_and_grads(a, " in out
+    code, out, err = run(capsys, "code", "J = a")
+    assert code == 2 and "the value of J is not a number: 'J = a'" in err
+
+
+@pytest.mark.parametrize("command", ["code", "draw"])
+@pytest.mark.parametrize("expression", ["not a", "~a"])
+def test_an_operator_that_is_not_allowed_is_named(
+    capsys: pytest.CaptureFixture[str], command: str, expression: str
+) -> None:
+    """'J = not a' said 'the value of J is not a number' (as if J were a leaf given a value):
+    only - and + make a leaf's value negative or positive; other unary operators are
+    refused as operators."""
+    code, _, err = run(capsys, command, f"J = {expression}")
+    assert code == 2 and "only unary - and + are allowed" in err, err
+
+
 def test_a_unicode_name_with_a_value_is_one_leaf(capsys: pytest.CaptureFixture[str]) -> None:
     """Python reads 'ﬁ' (a ligature) as 'fi': code's own reading did not, and said 'fi' was
     defined twice, in a statement the user never typed (fi=0.5)."""
