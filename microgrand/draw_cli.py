@@ -141,6 +141,17 @@ def _unused_option(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _output_error(output: str | None, width: int | None) -> str | None:
+    """What is wrong with -o and --width, or None: a file whose format its name does not
+    say, or a width for something other than an image."""
+    suffixes = (".svg", ".png", ".dot", ".gv", ".html", ".htm")
+    if output is not None and not output.lower().endswith(suffixes):
+        return f"cannot tell the format from '{clean_path(output)}': use {', '.join(suffixes)}"
+    if width is not None and not (output or "").lower().endswith((".svg", ".png")):
+        return "--width scales images: use it with -o FILE.svg or FILE.png"
+    return None
+
+
 def _pixels(text: str) -> int:
     """argparse type of --width: a positive whole number of pixels."""
     if not text.strip().isdigit() or int(text) < 1:
@@ -184,13 +195,9 @@ def run(args: argparse.Namespace) -> int:
             args.statements = [code_cli.LECTURE]
             args.data = "x1,x2,y"
         return code_cli.run(args)
-    suffixes = (".svg", ".png", ".dot", ".gv", ".html", ".htm")
-    if args.output is not None and not args.output.lower().endswith(suffixes):
-        shown = clean_path(args.output)
-        return _fail(f"cannot tell the format from '{shown}': use {', '.join(suffixes)}", 2)
-    width = args.width
-    if width is not None and not (args.output or "").lower().endswith((".svg", ".png")):
-        return _fail("--width scales images: use it with -o FILE.svg or FILE.png", 2)
+    wrong_output = _output_error(args.output, args.width)
+    if wrong_output is not None:
+        return _fail(wrong_output, 2)
     try:
         if args.lecture:
             from microgrand.logreg import lecture_graph
@@ -217,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
         if output is None:
             _write_dot(drawing.source)
         else:
-            drawing.save(output, width=width)
+            drawing.save(output, width=args.width)
     except (ParseError, GraphTooLargeError) as error:
         return _fail(str(error), 2)
     except BrokenPipeError:
