@@ -36,10 +36,10 @@ from microgrand.codegen_exprs import (
     unparse,
     uses,
 )
+from microgrand.codegen_nodes import foldable, summed_on_arrival, wants_grad
 from microgrand.codegen_terms import BINARY, POWER, call_name, partial_expr, safe_name
 from microgrand.define import CODE_NAMES
 from microgrand.engine import CONSTANT, DATA, PARAMETER, op_row
-from microgrand.formula import Num
 from microgrand.node import Node
 from microgrand.ops import (
     BCE_WITH_LOGITS,
@@ -225,17 +225,6 @@ def _forward(p: Plan, computed: list[Node]) -> None:
     p.checked = list(dict.fromkeys(p.names[n] for n in checked if n._op is not CONSTANT))
 
 
-def _wants_grad(p: Plan) -> set[Node]:
-    """Nodes whose gradient is computed: those on a path from the root to a node whose
-    gradient is returned (a parameter input or a named node)."""
-    wants = {leaf for leaf in p.inputs if leaf._op is PARAMETER}
-    wants.update(p.named)
-    for node in p.computed:
-        if node in wants or any(parent in wants for parent in node.parents):
-            wants.add(node)
-    return wants
-
-
 @dataclass
 class BackwardPlan:
     """The backward pass for one kind of call: its statements, the expression of each
@@ -255,7 +244,7 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
             A scalar node's gradient then sums its products over the examples as they
             arrive: ``dw1 = dot(dz, x1)`` (the lecture's X dZᵀ), ``db = total(dz)``.
     """
-    wants = _wants_grad(p)
+    wants = wants_grad(p)
     if arrays is not None and p.namer is not None and wants <= arrays:
         # Every node that takes a gradient holds m examples: nothing is summed over the
         # examples, so the statements are the float version's, written already.
@@ -266,8 +255,8 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     array_names = {p.names[n] for n in arrays or ()}
     lines: list[str] = []
     order = sorted(p.computed, key=lambda n: n._stamp, reverse=True)
-    folds = _foldable(p, order, wants)
-    on_arrival = _summed_on_arrival(p, order, wants, arrays) if arrays is not None else set()
+    folds = foldable(p, order, wants)
+    on_arrival = summed_on_arrival(p, order, wants, arrays) if arrays is not None else set()
     per_example: set[Node] = set()  # scalar nodes whose gradient is kept one per example
     templates: dict[object, ast.expr] = {}
     # The engine's order: newest node first (stamps), each node's inputs x then y.
@@ -296,28 +285,46 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
                 # only passes on (through +, - or one input) receives: no statement.
                 grad[parent] = product
                 continue
-            if parent in own:
-                target = unparse(grad[parent])
-                if leads_with_minus(product):  # da += -y * r is da -= y * r, exactly
-                    lines.append(f"{target} -= {unparse(negate(product))}{note}")
-                else:
-                    lines.append(f"{target} += {unparse(product)}{note}")
-                if array_names and uses(product, array_names):
-                    # A number that an array is added to is an array from then on
-                    # (d = 1.0 + -1.0, then d -= t3): sums over the examples must say so.
-                    array_names.add(target)
-                continue
-            target = names.take("d" + p.names[parent])
-            if parent in grad:
-                if leads_with_minus(product):
-                    product = ast.BinOp(grad[parent], ast.Sub(), negate(product))
-                else:
-                    product = ast.BinOp(grad[parent], ast.Add(), product)
-            lines.append(f"{target} = {unparse(product)}{note}")
-            own.add(parent)
-            if array_names and uses(product, array_names):
+            new = parent not in own
+            target = names.take("d" + p.names[parent]) if new else unparse(grad[parent])
+            line, held = _add_to(parent, product, grad, own, target)
+            lines.append(line + note)
+            if array_names and uses(held, array_names):
+                # A number that an array is added to is an array from then on
+                # (d = 1.0 + -1.0, then d -= t3): sums over the examples must say so.
                 array_names.add(target)
-            grad[parent] = ast.Name(target)
+    return _returned(p, wants, lines, grad, per_example, array_names)
+
+
+def _add_to(
+    parent: Node, product: ast.expr, grad: dict[Node, ast.expr], own: set[Node], target: str
+) -> tuple[str, ast.expr]:
+    """The statement that adds product to parent's gradient, the variable `target` (a new
+    one unless parent already has its own), and the expression the statement adds."""
+    if parent in own:
+        if leads_with_minus(product):  # da += -y * r is da -= y * r, exactly
+            return f"{target} -= {unparse(negate(product))}", product
+        return f"{target} += {unparse(product)}", product
+    if parent in grad:  # a copy or a folded product came first: added to it here
+        if leads_with_minus(product):
+            product = ast.BinOp(grad[parent], ast.Sub(), negate(product))
+        else:
+            product = ast.BinOp(grad[parent], ast.Add(), product)
+    own.add(parent)
+    grad[parent] = ast.Name(target)
+    return f"{target} = {unparse(product)}", product
+
+
+def _returned(
+    p: Plan,
+    wants: set[Node],
+    lines: list[str],
+    grad: dict[Node, ast.expr],
+    per_example: set[Node],
+    array_names: set[str],
+) -> BackwardPlan:
+    """The plan: the statements, each returned gradient's expression, and the names the
+    float version checks."""
     grads: dict[Node, str] = {}
     for node in [p.root, *p.inputs, *p.named]:
         # Data leaves hold no gradient (0.0, as in the engine): not computed at all.
@@ -334,58 +341,3 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
     checked = [grads[n].removeprefix("-") for n in ends]
     checked = [name for name in checked if name.isidentifier()]
     return BackwardPlan(lines, grads, checked)
-
-
-def _summed_on_arrival(
-    p: Plan, order: list[Node], wants: set[Node], arrays: set[Node]
-) -> set[Node]:
-    """Scalar nodes whose gradient is summed over the examples as the one product that
-    reaches it arrives (``dw1 = dot(dz, x1)``, ``db = total(dz)``).
-
-    A node qualifies when it is used once and so is every node its gradient flows on into:
-    then the sum is the engine's per-example gradients added up, only multiplied out in
-    another order. A node that adds up several products keeps them one per example and is
-    summed at the end: Σ(a + b) is not Σa + Σb in floats, and where a and b cancel in each
-    example (1e43 - 1e43) the sums of each would lose the rest (-1.0) to rounding.
-    """
-    uses_of = {node: 0 for node in wants}
-    for node in order:
-        if node in wants:
-            for parent in node.parents:
-                if parent in wants:
-                    uses_of[parent] += 1
-    summed: set[Node] = set()
-    for node in [*p.inputs, *reversed(order)]:  # inputs before the nodes made from them
-        used_once = node in wants and node not in arrays and uses_of[node] == 1
-        if used_once and all(parent in summed for parent in node.parents if parent in wants):
-            summed.add(node)
-    return summed
-
-
-def _foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
-    """Nodes whose gradient is written into the one expression that uses it.
-
-    A node qualifies when exactly one product reaches it, it passes its gradient on to at
-    most one input through a constant partial (+, -, neg: so the expression does not grow
-    along a chain), and its gradient is not returned: ``dt8 = -t6; dt7 = dt8 * (1.0 / t7);
-    da = -dt7`` becomes ``da = t6 * (1.0 / t7)``, the same operations on the same numbers
-    (a negation is exact), without the intermediate statements.
-    """
-    returned = {*p.inputs, *p.named, p.root}
-    arrivals: dict[Node, int] = {}
-    for node in order:
-        if node in wants:
-            for parent in node.parents:
-                if parent in wants:
-                    arrivals[parent] = arrivals.get(parent, 0) + 1
-    ops = {node._op for node in order}
-    # The ignore below: a computed node's op slot holds its Op row
-    constant = {op: all(isinstance(d, Num) for d in op.derivatives) for op in ops}  # type: ignore[union-attr]
-    return {
-        node
-        for node in order
-        if node not in returned
-        and arrivals.get(node, 0) == 1
-        and constant[node._op]
-        and sum(1 for parent in node.parents if parent in wants) <= 1
-    }
