@@ -111,20 +111,10 @@ def newton(
         SingularHessianError: the Hessian is nearly singular (or not finite); the message
             says why and what to do, and ``error.result`` holds the run so far.
     """
-    if not (math.isfinite(l2) and l2 >= 0.0):
-        raise ValueError(f"newton: l2 must be a finite number >= 0, got {l2!r}")
-    if not (math.isfinite(tol) and tol >= 0.0):
-        raise ValueError(f"newton: tol must be a finite number >= 0, got {tol!r}")
-    if max_iterations < 0:
-        raise ValueError(f"newton: max_iterations must be 0 or more, got {max_iterations}")
+    _check_settings(l2, tol, max_iterations)
     x1_nodes, x2_nodes = data_nodes(x1), data_nodes(x2)
     labels = list(y)
-    least, most = curvature_range(x1, x2)
-    bound = most + l2 / max(len(labels), 1)
-    # The features themselves leave J flat in some direction (a constant feature, or one a
-    # multiple of the other): a cause of a singular Hessian that no tolerance avoids.
-    dependent = least <= SINGULAR * most
-    overwhelming = most <= SINGULAR * bound
+    bound, advice = _singularity_scale(x1, x2, l2, len(labels))
     params = start
     losses: list[float] = []
     fractions: list[float] = []
@@ -143,10 +133,44 @@ def newton(
             break
         gradient, hessian = derivatives(graph)
         so_far = NewtonResult(list(losses), params, False, list(fractions))
-        step = _solve(hessian, gradient, bound, _advice(l2, dependent, overwhelming), so_far)
+        step = _solve(hessian, gradient, bound, advice, so_far)
         params, fraction = _damped(params, step, gradient, losses[-1], cost)
         fractions.append(fraction)
     return NewtonResult(losses, params, False, fractions)
+
+
+def _check_settings(l2: float, tol: float, max_iterations: int) -> None:
+    """Refuse settings the iteration would misread, before any graph is built.
+
+    A nan tolerance would silently turn the stopping test off, and a negative l2 makes J
+    unbounded below (no minimum for Newton's method to find): each gets one ValueError
+    naming it.
+    """
+    if not (math.isfinite(l2) and l2 >= 0.0):
+        raise ValueError(f"newton: l2 must be a finite number >= 0, got {l2!r}")
+    if not (math.isfinite(tol) and tol >= 0.0):
+        raise ValueError(f"newton: tol must be a finite number >= 0, got {tol!r}")
+    if max_iterations < 0:
+        raise ValueError(f"newton: max_iterations must be 0 or more, got {max_iterations}")
+
+
+def _singularity_scale(
+    x1: Sequence[float], x2: Sequence[float], l2: float, m: int
+) -> tuple[float, str]:
+    """J's largest possible curvature (the scale `_solve` judges a Hessian singular on) and
+    the advice a singular Hessian's error ends with.
+
+    Both depend on the data and l2 only, not on the iteration, so they are worked out once
+    per run; the advice needs the data's own curvature range to tell dependent features
+    and an overwhelming L2 term from separable data.
+    """
+    least, most = curvature_range(x1, x2)
+    bound = most + l2 / max(m, 1)
+    # The features themselves leave J flat in some direction (a constant feature, or one a
+    # multiple of the other): a cause of a singular Hessian that no tolerance avoids.
+    dependent = least <= SINGULAR * most
+    overwhelming = most <= SINGULAR * bound
+    return bound, _advice(l2, dependent, overwhelming)
 
 
 def _damped(
