@@ -7,8 +7,9 @@ at z = -74, where the lecture's a(1 - a) is 7.3e-33), and below z ≈ -354 its l
 derivative y/a² overflows although a(1 - a) is a float. PyTorch's double backward on the
 same graph gives the same 0 and inf: the engine is right for the graph. What a learner
 gets: the error names the op, the node and the value, says why and what to do, and
-`bce_with_logits` (whose gradient graph is σ(z) - y) gives a(1 - a) at every z, compiled
-or not.
+`bce_with_logits` (whose gradient graph is σ(z) - y) gives a(1 - a) without that
+cancellation, compiled or not: to a few units in the last place for z <= 0, with 1 - a's
+rounding for z > 0, and 0 from z = 53 ln 2 = 36.74 on (a rounds to 1), as the README says.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def test_a_product_that_overflows_with_finite_factors_is_named() -> None:
     assert "its local derivative in 'x', y = 1e+200, times the gradient 1e+200" in message
 
 
-# --- bce_with_logits gives a(1 - a) at every z: the engine, compiled, torch, differences ----
+# --- bce_with_logits gives a(1 - a) at deep saturation: the engine, compiled, torch, differences
 
 
 @pytest.mark.parametrize("z_value", DEEP)
@@ -179,6 +180,60 @@ def test_torch_float64_agrees_with_the_engine_on_both_graphs(z_value: float) -> 
         assert math.isinf(naive.item())  # torch: a silent inf; microgrand: the error above
         with pytest.raises(OverflowError):
             grad(dz, z)
+
+
+def exact_a_one_minus_a(z: float) -> float:
+    """σ(z)(1 - σ(z)) = e^-|z| / (1 + e^-|z|)², even in z: no 1 - a, a few ulps at any z."""
+    e = math.exp(-abs(z))
+    return e / (1.0 + e) ** 2
+
+
+def bce_second_derivative(z_value: float) -> tuple[float, float]:
+    """grad of grad of bce_with_logits(z, 0) in z: the engine's and the compiled code's."""
+    z, y = Node(z_value, "z"), Node(0.0, "y", requires_grad=False)
+    (dz,) = grad(bce_with_logits(z, y), z, create_graph=True)
+    (d2z,) = grad(dz, z)
+    compiled = microgrand.compile(dz.named("dz"), inputs=[z, y])(z_value, 0.0).grads["z"]
+    return d2z, compiled
+
+
+def test_bce_with_logits_second_derivative_is_what_the_readme_says_at_every_z() -> None:
+    """A few ulps for z <= 0; about 1e-16·e^z relative for z > 0 (1 - a from the rounded
+    a); 0 from 53 ln 2 on, where a rounds to 1 and a(1 - a) <= 1.1e-16. The README's
+    sentence names that range, not 'every z' (it said so, and z = 40 gave 0 for 4.2e-18)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "at every z" not in readme
+    # the first float where a = σ(z) rounds to 1 (1 + e^-z rounds to 1) is next to 53 ln 2
+    threshold = math.nextafter(53 * math.log(2), math.inf)
+    below = math.nextafter(threshold, 0.0)
+    assert microgrand.ops.sigmoid(threshold) == 1.0 > microgrand.ops.sigmoid(below)
+    assert f"from z = {threshold:.2f} (53·ln 2), where\na rounds to 1, it is 0" in readme
+    for z_value in [-745.0, -740.0, -708.0, -300.0, -74.0, -20.0, -1.0, -0.0]:
+        exact = exact_a_one_minus_a(z_value)
+        for value in bce_second_derivative(z_value):
+            assert abs(value - exact) <= 4 * math.ulp(exact), (z_value, value, exact)
+    for z_value in [0.5, 1.0, 10.0, 20.0, 30.0, 35.0, below]:
+        exact = exact_a_one_minus_a(z_value)
+        for value in bce_second_derivative(z_value):
+            assert value > 0.0 and abs(value - exact) <= 1e-16 * math.exp(z_value) * exact * 3
+    assert math.isclose(exact_a_one_minus_a(10.0), 4.5395807735951673e-05, rel_tol=1e-15)
+    for z_value in [threshold, 37.0, 40.0, 100.0, 700.0]:
+        exact = exact_a_one_minus_a(z_value)
+        assert 0.0 < exact <= 1.1103e-16
+        assert bce_second_derivative(z_value) == (0.0, 0.0)
+
+
+def test_torch_float64_gives_the_same_second_derivative_of_bce_with_logits() -> None:
+    """The same to a few ulps, the same 1 - a rounding for z > 0, the same 0 past 36.74."""
+    torch = pytest.importorskip("torch")
+    for z_value in [-74.0, -1.0, 10.0, 30.0, 36.7368, 37.0, 40.0]:
+        t = torch.tensor(z_value, dtype=torch.float64, requires_grad=True)
+        label = torch.tensor(0.0, dtype=torch.float64)
+        L = torch.nn.functional.binary_cross_entropy_with_logits(t, label)
+        (first,) = torch.autograd.grad(L, t, create_graph=True)
+        (second,) = torch.autograd.grad(first, t)
+        ours = bce_second_derivative(z_value)[0]
+        assert abs(second.item() - ours) <= 4 * math.ulp(ours), z_value  # 0 == 0 past 36.74
 
 
 # --- compare's second table: grad of grad that cancellation decided is marked, never silent -
