@@ -250,21 +250,7 @@ def _define(
     array: Callable[..., Any] | None = None,
 ) -> Op:
     """Parse, generate, check and register a row; install its method and function."""
-    if not callable(forward):
-        raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
-    if array is not None and not callable(array):
-        raise TypeError(
-            f"define_op({name!r}): array must be a function on numpy arrays, got {array!r}"
-        )
-    if len(formulas) not in (1, 2) or not all(isinstance(f, str) for f in formulas):
-        raise ValueError(
-            f"define_op({name!r}): give one derivative formula (a str) per input, for one or "
-            f"two inputs; got {formulas!r}"
-        )
-    try:
-        template.format(*"xy"[: len(formulas)])
-    except (IndexError, KeyError, ValueError) as problem:
-        raise ValueError(f"define_op({name!r}): bad template {template!r}: {problem}") from None
+    _check_row_shape(name, forward, formulas, template, array)
     callables = {**function_ops(), **dict.fromkeys(HELPERS, 1)}
     callables[name] = len(formulas)  # a formula may use its own op
     try:
@@ -302,6 +288,35 @@ def _define(
     if package is not None:
         setattr(package, name, op.function)
     return op
+
+
+def _check_row_shape(
+    name: str,
+    forward: object,
+    formulas: tuple[str, ...],
+    template: str,
+    array: object,
+) -> None:
+    """Refuse a row whose parts have the wrong kind or count, before anything is parsed.
+
+    Each mistake gets its own message naming the op, rather than surfacing later from the
+    formula parser, the derivative check or the first drawing that fills the template.
+    """
+    if not callable(forward):
+        raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
+    if array is not None and not callable(array):
+        raise TypeError(
+            f"define_op({name!r}): array must be a function on numpy arrays, got {array!r}"
+        )
+    if len(formulas) not in (1, 2) or not all(isinstance(f, str) for f in formulas):
+        raise ValueError(
+            f"define_op({name!r}): give one derivative formula (a str) per input, for one or "
+            f"two inputs; got {formulas!r}"
+        )
+    try:
+        template.format(*"xy"[: len(formulas)])
+    except (IndexError, KeyError, ValueError) as problem:
+        raise ValueError(f"define_op({name!r}): bad template {template!r}: {problem}") from None
 
 
 def _check_derivatives(op: Op) -> tuple[Callable[..., float], list[tuple[float, ...]]]:
