@@ -276,16 +276,7 @@ def train(
     params = _start(start)
     if engine not in ENGINES:
         raise ValueError(f"train: engine must be 'compiled' or 'graph', got {engine!r}")
-    from microgrand.example_arrays import column  # numpy: on first use
-
-    # Both engines get the same checked floats (`example_arrays`: what the engine refuses,
-    # such as booleans or strings, is refused here, naming the input and the example).
-    u, v, labels = (column(c, f"train: {n}") for c, n in ((x1, "x1"), (x2, "x2"), (y, "y")))
-    m = len(labels)
-    if m == 0 or len(u) != m or len(v) != m:
-        raise ValueError(
-            f"train: x1, x2 and y must have the same positive length, got {len(u)}, {len(v)}, {m}"
-        )
+    u, v, labels = _columns(x1, x2, y)
     if engine == "compiled":
         gradient = _compiled_gradient(u, v, labels, l2)
     else:
@@ -304,6 +295,26 @@ def train(
             params.b - alpha * grads.b,
         )
     return TrainResult(losses=losses, params=params)
+
+
+def _columns(
+    x1: Sequence[float], x2: Sequence[float], y: Sequence[float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """`train`'s examples as checked float64 arrays of one positive length.
+
+    Both engines get these same floats (`example_arrays`: what the engine refuses, such as
+    booleans or strings, is refused here, naming the input and the example), so the
+    compiled path and its oracle, the graph path, cannot disagree about the data.
+    """
+    from microgrand.example_arrays import column  # numpy: on first use
+
+    u, v, labels = (column(c, f"train: {n}") for c, n in ((x1, "x1"), (x2, "x2"), (y, "y")))
+    m = len(labels)
+    if m == 0 or len(u) != m or len(v) != m:
+        raise ValueError(
+            f"train: x1, x2 and y must have the same positive length, got {len(u)}, {len(v)}, {m}"
+        )
+    return u, v, labels
 
 
 def _start(start: object) -> Parameters:
