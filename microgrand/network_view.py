@@ -16,7 +16,7 @@ per unit, is the lecture view of ``net.loss(x, y)`` (`microgrand.draw`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from microgrand.dot_source import BLUE, RED, escape_label
 from microgrand.layout import TIMEOUT
@@ -55,6 +55,11 @@ class _Names:
     def y(self) -> str:
         return "Y" if self.vectorized else "y"
 
+    @property
+    def columns(self) -> int | str:
+        """How many columns the layer quantities have: m examples, or the one."""
+        return "m" if self.vectorized else 1
+
     def mean(self, text: str) -> str:
         """(1/m)·text for the vectorized formulas (the cost averages over examples)."""
         return f"(1/m) {text}" if self.vectorized else text
@@ -64,27 +69,41 @@ def _shape(rows: int | str, cols: int | str) -> str:
     return f"{rows} × {cols}"
 
 
+class _Canvas:
+    """The layer view's three kinds of mark on one DOT graph, each styled in one place: an
+    item (its lines escaped), a blue forward arrow and a red backward arrow with its formula.
+
+    A backward arrow is an edge in the forward direction drawn with its arrowhead at the
+    tail (``dir="back"``), so the layout still ranks the layers left to right.
+    """
+
+    def __init__(self, dot: Any) -> None:
+        self.dot = dot
+
+    def item(self, node_id: str, lines: list[str], **attrs: str) -> None:
+        self.dot.node(node_id, escape_label(lines), **attrs)
+
+    def forward(self, tail: str, head: str) -> None:
+        self.dot.edge(tail, head, color=BLUE)
+
+    def backward(self, tail: str, head: str, label: str | list[str]) -> None:
+        self.dot.edge(tail, head, escape_label(label), dir="back", color=RED, fontcolor=RED)
+
+
 def network_source(net: MLP, *, vectorized: bool = False) -> str:
     """DOT text of the layer view of `net` (see the module docstring)."""
     import graphviz
 
     names = _Names(vectorized)
     sizes = [net.n_in, *net.sizes]
-    columns = "m" if vectorized else 1
+    columns = names.columns
     depth = len(net.layers)
     dot = graphviz.Digraph(name="microgrand_network")
     dot.attr(rankdir="LR", nodesep="0.25", ranksep="0.3")
     dot.attr("node", fontsize="14")
     dot.attr("edge", fontsize="12")
-
-    def item(node_id: str, lines: list[str], **attrs: str) -> None:
-        dot.node(node_id, escape_label(lines), **attrs)
-
-    def forward(tail: str, head: str) -> None:
-        dot.edge(tail, head, color=BLUE)
-
-    def backward(tail: str, head: str, label: str | list[str]) -> None:
-        dot.edge(tail, head, escape_label(label), dir="back", color=RED, fontcolor=RED)
+    canvas = _Canvas(dot)
+    item, forward, backward = canvas.item, canvas.forward, canvas.backward
 
     item("a0", [names.a(0), _shape(sizes[0], columns)], shape="plaintext")
     for number, layer in enumerate(net.layers, start=1):
@@ -112,20 +131,29 @@ def network_source(net: MLP, *, vectorized: bool = False) -> str:
             if layer.activation != "linear":
                 lines.append(f"{g_prime} = " + _G_PRIME[layer.activation].format(a=a, z=z))
             backward(f"z{number}", f"a{number}", lines)
+    _loss_end(canvas, net, names)
+    return str(dot.source)
+
+
+def _loss_end(canvas: _Canvas, net: MLP, names: _Names) -> None:
+    """What follows the last layer: the loss box, the label y, their forward arrows, and
+    the backward arrows the output's sigmoid and the loss give (dz = a − y; da, the
+    lecture's formula, on the one-example view only)."""
+    depth = len(net.layers)
+    item, forward, backward = canvas.item, canvas.forward, canvas.backward
     last_a, last_z = names.a(depth), names.z(depth)
-    loss = f"J = (1/m) Σ L({last_a}, {names.y})" if vectorized else f"L({last_a}, {names.y})"
+    loss = f"J = (1/m) Σ L({last_a}, {names.y})" if names.vectorized else f"L({last_a}, {names.y})"
     item("L", [loss, _shape(1, 1)], shape="box")
-    item("y", [names.y, _shape(1, columns)], shape="plaintext")
+    item("y", [names.y, _shape(1, names.columns)], shape="plaintext")
     forward(f"a{depth}", "L")
     forward("y", "L")
     if net.output == "sigmoid":
         backward(f"z{depth}", f"a{depth}", f"d{last_z} = {last_a} − {names.y}")
-        if not vectorized:
+        if not names.vectorized:
             # the lecture's da = −y/a + (1−y)/(1−a), spaced as every formula (`infix`)
             one_minus_y, one_minus_a = (infix("1", "−", v, tight=True) for v in ("y", last_a))
             quotient = f"({one_minus_y})/({one_minus_a})"
             backward(f"a{depth}", "L", [f"d{last_a} = −y/{last_a}", f"+ {quotient}"])
-    return str(dot.source)
 
 
 def draw_network(
