@@ -301,16 +301,7 @@ def ops_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSo
             dot.node(op_id, escape_label(op.symbol), shape="ellipse")
             for i, parent in enumerate(node.parents):
                 if parent.is_constant:
-                    const_id = new_id()
-                    dot.node(
-                        const_id,
-                        escape_label(fmt_constant(parent.value)),
-                        shape="box",
-                        style="dashed",
-                        color="gray40",
-                    )
-                    dot.edge(const_id, op_id, color="gray40")
-                    sizer.edge(const_id, op_id)
+                    _constant_input(dot, sizer, new_id(), op_id, parent.value)
                     continue
                 attrs: dict[str, str] = {}
                 if parent.requires_grad and not large:
@@ -332,6 +323,24 @@ def ops_source(graph: Graph, options: Options, progress: BackwardStage) -> DotSo
             dot.edge(op_id, box_id)
             sizer.edge(op_id, box_id)
     return DotSource(str(dot.source), "ops", sizer.nodes, sizer.items())
+
+
+def _constant_input(dot: Any, sizer: Sizer, const_id: str, op_id: str, value: float) -> None:
+    """A constant input of an op in the ops view: a dashed gray box with its value, and a
+    gray edge to the op's ellipse.
+
+    The walk gives constants no box of their own: each use is drawn beside the op that
+    reads it, and since a constant takes no gradient its edge has no derivative label.
+    """
+    dot.node(
+        const_id,
+        escape_label(fmt_constant(value)),
+        shape="box",
+        style="dashed",
+        color="gray40",
+    )
+    dot.edge(const_id, op_id, color="gray40")
+    sizer.edge(const_id, op_id)
 
 
 def _ops_items(order: list[Node]) -> int:
