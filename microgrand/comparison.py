@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from microgrand import lecture, tables
 from microgrand.checks import to_float
@@ -26,6 +25,9 @@ from microgrand.finite_differences import NoStepError, finite_difference
 from microgrand.logreg import LectureGraph, compiled_loss, lecture_graph
 from microgrand.node import Node
 from microgrand.notation import number
+
+if TYPE_CHECKING:
+    from microgrand.lecture import Examples
 
 __all__ = ["Comparison", "Row", "compare"]
 
@@ -244,12 +246,12 @@ class BatchComparison(_Table):
 
 
 def compare_examples(
-    x1: Sequence[float],
-    x2: Sequence[float],
+    x1: Examples,
+    x2: Examples,
     w1: float,
     w2: float,
     b: float,
-    y: Sequence[float],
+    y: Examples,
 ) -> BatchComparison:
     """J and its gradients on m examples, three ways, side by side.
 
@@ -314,24 +316,24 @@ def compare(
 
 @overload
 def compare(
-    x1: Sequence[float],
-    x2: Sequence[float],
+    x1: Examples,
+    x2: Examples,
     w1: float,
     w2: float,
     b: float,
-    y: Sequence[float],
+    y: Examples,
     *,
     eps: float = ...,
 ) -> BatchComparison: ...
 
 
 def compare(
-    x1: float | Sequence[float] = 2.0,
-    x2: float | Sequence[float] = -1.0,
+    x1: float | Examples = 2.0,
+    x2: float | Examples = -1.0,
     w1: float = 0.3,
     w2: float = 0.5,
     b: float = 0.1,
-    y: float | Sequence[float] = 1.0,
+    y: float | Examples = 1.0,
     *,
     eps: float = 1e-6,
 ) -> Comparison | BatchComparison:

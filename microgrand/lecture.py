@@ -11,13 +11,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
     Array = NDArray[np.float64]
+    # One input's m examples as a user passes them: a sequence of numbers or a 1-d numpy
+    # array of real numbers (float or int dtypes; `example_arrays.column` refuses the other
+    # dtypes at run time). `m_examples`, `compare`, `train` and `newton` are typed with it;
+    # it lives here because the oracle may import nothing from microgrand, the others may.
+    Examples: TypeAlias = Sequence[float] | NDArray[np.floating[Any] | np.integer[Any]]
 
 
 def sigmoid(z: float) -> float:
@@ -74,9 +79,9 @@ class Batch:
 
 
 def m_examples(
-    x1: Sequence[float],
-    x2: Sequence[float],
-    y: Sequence[float],
+    x1: Examples,
+    x2: Examples,
+    y: Examples,
     w1: float,
     w2: float,
     b: float,
@@ -279,9 +284,9 @@ def hessian_one_example(x1: float, x2: float, w1: float, w2: float, b: float, y:
 
 
 def hessian_m_examples(
-    x1: Sequence[float],
-    x2: Sequence[float],
-    y: Sequence[float],
+    x1: Examples,
+    x2: Examples,
+    y: Examples,
     w1: float,
     w2: float,
     b: float,

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from microgrand.lecture import Examples
+
 Engine = Literal["compiled", "graph"]
 ENGINES = ("compiled", "graph")
 
@@ -122,7 +124,7 @@ class BatchGraph(NamedTuple):
     J: Node
 
 
-def data_nodes(values: Sequence[float]) -> list[Node]:
+def data_nodes(values: Examples) -> list[Node]:
     """One data leaf per value, made once and reused by every epoch's graph.
 
     Data leaves never change, so reusing them keeps graphs valid, and Node * Node skips
@@ -244,9 +246,9 @@ def _graph_gradient(
 
 
 def train(
-    x1: Sequence[float],
-    x2: Sequence[float],
-    y: Sequence[float],
+    x1: Examples,
+    x2: Examples,
+    y: Examples,
     *,
     alpha: float = 0.1,
     epochs: int = 1000,
@@ -298,7 +300,7 @@ def train(
 
 
 def _columns(
-    x1: Sequence[float], x2: Sequence[float], y: Sequence[float]
+    x1: Examples, x2: Examples, y: Examples
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """`train`'s examples as checked float64 arrays of one positive length.
 

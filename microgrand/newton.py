@@ -27,11 +27,15 @@ Two things can go wrong, and both are said clearly:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from microgrand.gradients import grad
 from microgrand.logreg import ZERO, BatchGraph, Parameters, batch_graph, data_nodes
+
+if TYPE_CHECKING:
+    from microgrand.lecture import Examples
 
 # The Hessian counts as singular when its smallest eigenvalue is below this fraction of the
 # largest curvature J can have, (1/4m) Σ x xᵀ (a(1-a) <= 1/4): a step then multiplies the
@@ -83,9 +87,9 @@ class SingularHessianError(ValueError):
 
 
 def newton(
-    x1: Sequence[float],
-    x2: Sequence[float],
-    y: Sequence[float],
+    x1: Examples,
+    x2: Examples,
+    y: Examples,
     *,
     l2: float = 0.0,
     tol: float = TOL,
@@ -154,9 +158,7 @@ def _check_settings(l2: float, tol: float, max_iterations: int) -> None:
         raise ValueError(f"newton: max_iterations must be 0 or more, got {max_iterations}")
 
 
-def _singularity_scale(
-    x1: Sequence[float], x2: Sequence[float], l2: float, m: int
-) -> tuple[float, str]:
+def _singularity_scale(x1: Examples, x2: Examples, l2: float, m: int) -> tuple[float, str]:
     """J's largest possible curvature (the scale `_solve` judges a Hessian singular on) and
     the advice a singular Hessian's error ends with.
 
@@ -214,7 +216,7 @@ def derivatives(graph: BatchGraph) -> tuple[list[float], list[list[float]]]:
     return [g.value for g in first], hessian
 
 
-def curvature_range(x1: Sequence[float], x2: Sequence[float]) -> tuple[float, float]:
+def curvature_range(x1: Examples, x2: Examples) -> tuple[float, float]:
     """The smallest and largest eigenvalues of (1/4m) Σ x xᵀ with x = (x1, x2, 1).
 
     The largest is J's curvature at its largest (every a(1-a) = 1/4, as at w = b = 0): the
