@@ -28,8 +28,16 @@ class Writable(Protocol):
 
 
 # argparse reads only -1 and -.5 as negative numbers, and takes -1e-3 or -inf for an option
-# ("--w2: expected one argument"): every float Python reads is a value here.
-NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+# ("--w2: expected one argument"): every float Python reads is a value here, with float()'s
+# digit groups (-1_000) and whitespace after it (\s is str.isspace): -1 followed by a tab,
+# \r\n or a line separator is -1, as 2 followed by one is 2; with \x1c-\x1f, which float()
+# does not skip, it is "not a number", as 2 is.
+_DIGITS = r"\d(?:_?\d)*"
+NEGATIVE_NUMBER = re.compile(
+    rf"^-(?:(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:e[-+]?{_DIGITS})?"
+    r"|inf|infinity|nan)\s*\Z",
+    re.I,
+)
 
 
 class Parser(argparse.ArgumentParser):

@@ -182,6 +182,15 @@ def test_a_csv_too_large_to_train_on_is_refused_before_it_fills_memory(
         (["demo", "--alpha", "0\r"], "argument --alpha: must be greater than 0, got 0 ("),
         (["train", "--l2", "\u2028-1"], "argument --l2: must be 0 or more, got -1 ("),
         (["train", "--hidden", "2", "--seed", "-1\n"], "argument --seed: must be from 0 to"),
+        # a negative number with whitespace after it other than one \n or spaces was taken
+        # for an option ("expected one argument"): now read as the number, as 2 with it is
+        (["train", "--l2", "-1\t"], "argument --l2: must be 0 or more, got -1 ("),
+        (["demo", "--alpha", "-1\r\n"], "argument --alpha: must be greater than 0, got -1 ("),
+        (["demo", "--x1", "-inf\u2028"], "argument --x1: -inf is not a finite number ("),
+        (["train", "--epochs", "-3\n\n"], "argument --epochs: must be at least 1, got -3 ("),
+        # \x1c is whitespace to str.isspace, not to float(): not a number, like 2\x1c
+        (["demo", "--x1", "-1\x1c"], "argument --x1: '-1\\x1c' is not a number ("),
+        (["demo", "--x1", "2\x1c"], "argument --x1: '2\\x1c' is not a number ("),
     ],
 )
 def test_bad_arguments(tmp_path: Path, args: list[str], message: str) -> None:
@@ -198,6 +207,27 @@ def test_negative_numbers_in_any_notation_are_values() -> None:
     given = ["--w2", "-1e-3", "--b", "-2.5E+2", "--x1", "-.5", "--x2", "-5."]
     args = build_parser().parse_args(["demo", *given])
     assert (args.w2, args.b, args.x1, args.x2) == (-1e-3, -250.0, -0.5, -5.0)
+
+
+@pytest.mark.parametrize("space", [c for c in map(chr, range(0x3000 + 1)) if c.isspace()])
+def test_negative_numbers_with_whitespace_after_them_are_those_numbers(
+    space: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """float() skips whitespace around a number, and argparse took '-1' plus a tab, two
+    newlines or a line separator for an option: now it is -1 wherever 2 with it is 2."""
+    from microgrand.cli import build_parser
+
+    parser = build_parser()
+    try:
+        positive = float("2" + space)
+    except ValueError:  # \x1c-\x1f: whitespace to str.isspace, not to float()
+        with pytest.raises(SystemExit):
+            parser.parse_args(["demo", "--x1", "-1" + space])
+        assert f"argument --x1: {'-1' + space!r} is not a number" in capsys.readouterr().err
+        return
+    given = ["--x1", "-1" + space, "--w2", "-1e-3" + space * 2, "--b", "-1_000" + space]
+    args = parser.parse_args(["demo", *given, "--x2", "2" + space])
+    assert (args.x1, args.w2, args.b, args.x2) == (-1.0, -1e-3, -1000.0, positive)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["train", "--help"]])
