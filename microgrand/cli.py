@@ -5,6 +5,9 @@ progress bars and errors to stderr. Errors are one line: exit code 2 for bad usa
 unusable data. The `train`, `draw` and `code` subcommands live in `microgrand.train_cli`,
 `microgrand.draw_cli` and `microgrand.code_cli` (each one's `register` function adds it to
 the subparsers).
+
+The module imports only what the top-level parser needs: the subcommands and the demo's
+machinery load inside `main`, where Ctrl-C is one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -14,10 +17,8 @@ import io
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, cast
 
-from microgrand import lecture, train_cli
 from microgrand.arguments import (
     PROG,
     ClosedStream,
@@ -28,12 +29,12 @@ from microgrand.arguments import (
     label,
     positive_float,
 )
-from microgrand.datasets import IRIS, DataError, load
-from microgrand.labels import number
-from microgrand.logreg import LectureGraph
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from microgrand.comparison import Comparison
+    from microgrand.logreg import LectureGraph
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=run_demo)
 
+    # here, not at the top: main catches Ctrl-C while they load (about 50 ms)
+    from microgrand import train_cli
+
     train_cli.register(subparsers)
 
     from microgrand import code_cli, draw_cli  # here: `microgrand demo` need not load them
@@ -113,7 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = func(args)
         sys.stdout.flush()  # a full disk shows here, not in Python's exit-time flush
         return code
-    except DataError as error:
+    except ValueError as error:
+        if not _is_data_error(error):
+            raise
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -129,6 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: cannot write the results: {reason}", file=sys.stderr)
         _drop_stdout()
         return 1
+
+
+def _is_data_error(error: BaseException) -> bool:
+    """True for a `microgrand.datasets.DataError` (one can exist only once its module is
+    loaded: so the module need not be imported before main's ``try``)."""
+    datasets = sys.modules.get("microgrand.datasets")
+    return datasets is not None and isinstance(error, datasets.DataError)
 
 
 def _prepare_streams() -> None:
@@ -167,6 +180,10 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
 
 def run_demo(args: argparse.Namespace) -> int:
     """`microgrand demo`: the lecture's example checked, explained, drawn; then training."""
+    from microgrand import train_cli
+    from microgrand.datasets import IRIS, load
+    from microgrand.labels import number
+
     comparison, explanation, new = _lecture_example(args)
     g = comparison.graph
     x1, x2, w1, w2, b, y = args.x1, args.x2, args.w1, args.w2, args.b, args.y
@@ -225,8 +242,10 @@ def _lecture_example(args: argparse.Namespace) -> tuple[Comparison, str, Lecture
     Extreme values (a rounding to 0 or 1, a gradient or a step too large for a float) are
     one line of error, not half a demo and a traceback.
     """
+    from microgrand import lecture
     from microgrand.chain_rule import explain
     from microgrand.comparison import compare
+    from microgrand.datasets import DataError
     from microgrand.logreg import descent_step
 
     x1, x2, w1, w2, b, y = args.x1, args.x2, args.w1, args.w2, args.b, args.y
@@ -257,6 +276,8 @@ def _lecture_example(args: argparse.Namespace) -> tuple[Comparison, str, Lecture
 
 def _signed(value: float) -> str:
     """A number as a factor after "*": negative ones in parentheses, as on the board."""
+    from microgrand.labels import number
+
     return f"({number(value)})" if value < 0 else number(value)
 
 
@@ -266,6 +287,8 @@ def _indent(text: str, by: str = "  ") -> str:
 
 def _write_drawing(graph: LectureGraph) -> Path | None:
     """Draw the lecture view to lecture.svg, or leave its DOT text in lecture.dot."""
+    from pathlib import Path
+
     from microgrand.render import draw
 
     try:

@@ -299,6 +299,70 @@ def test_ctrl_c_while_the_command_line_is_read(
     assert capsys.readouterr().err == "microgrand: interrupted\n"
 
 
+# Ctrl-C while a module loads, made deterministic: a finder first on sys.meta_path raises
+# KeyboardInterrupt when Python looks for that module, then `python -m microgrand` runs.
+INTERRUPTED_IMPORT = """
+import runpy, sys
+module = sys.argv[1]
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == module:
+            raise KeyboardInterrupt
+        return None
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["microgrand", *sys.argv[2:]]
+runpy.run_module("microgrand", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("microgrand.cli", ["--help"]),  # __main__'s import of the command line
+        ("microgrand.arguments", ["demo"]),  # the command line's own first import
+        ("microgrand.train_cli", ["train"]),  # the subcommands, loaded to build the parser
+        ("microgrand.datasets", ["--help"]),
+        ("microgrand.render", ["draw", "--help"]),
+    ],
+)
+def test_ctrl_c_while_the_command_line_loads_is_one_line(module: str, args: list[str]) -> None:
+    """Ctrl-C in the first ~90 ms of `microgrand ...` (the imports) printed a traceback."""
+    import sys
+
+    from cli_helpers import ENV
+
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_IMPORT, module, *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode, result.stderr, result.stdout) == (
+        130,
+        "microgrand: interrupted\n",
+        "",
+    )
+
+
+def test_the_command_line_module_loads_only_what_its_top_level_parser_needs() -> None:
+    """`import microgrand.cli` adds argparse and microgrand.arguments to `import microgrand`:
+    the subcommands, the data sets and the demo load in main, where Ctrl-C is one line."""
+    import sys
+
+    from cli_helpers import ENV
+
+    script = (
+        "import sys, microgrand; before = set(sys.modules); import microgrand.cli; "
+        "print(*sorted(m for m in set(sys.modules) - before if m.startswith('microgrand')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=ENV, check=True
+    )
+    assert result.stdout.split() == ["microgrand.arguments", "microgrand.cli"]
+
+
 # --- item 13: CSV comments and quotes ------------------------------------------------------
 
 
