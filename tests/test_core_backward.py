@@ -412,6 +412,29 @@ BUILD_OPS = {
 }
 
 
+# one made node of the history: (Node, op name or None, argument indices, made at)
+Made = tuple[Node, str | None, tuple[int, ...], int]
+
+
+def _expected_stale(nodes: list[Made], k: int, set_at: list[int]) -> tuple[bool, set[int]]:
+    """The test's own model of staleness, written apart from the engine's check: whether
+    some node behind node k was made before a leaf it uses directly was last set, and the
+    indices of the nodes k reaches (the leaves among them are the ones with a grad)."""
+    stale, reached = False, set()
+    stack = [k]
+    while stack:
+        n = stack.pop()
+        if n in reached:
+            continue
+        reached.add(n)
+        _, _, parents, made = nodes[n]
+        for a in parents:
+            if a < len(set_at) and set_at[a] > made:
+                stale = True
+            stack.append(a)
+    return stale, reached
+
+
 @given(data=st.data())
 def test_backward_raises_exactly_when_a_leaf_changed_after_use(data: st.DataObject) -> None:
     """Interleave making nodes, setting leaf values and backward on any node.
@@ -423,10 +446,7 @@ def test_backward_raises_exactly_when_a_leaf_changed_after_use(data: st.DataObje
     clock = 0
     leaves = [Node(float(i) / 4 + 0.25, f"w{i}") for i in range(3)]
     set_at = [0, 0, 0]
-    # each node: (Node, op name or None, argument indices, made at); leaves first
-    nodes: list[tuple[Node, str | None, tuple[int, ...], int]] = [
-        (leaf, None, (), 0) for leaf in leaves
-    ]
+    nodes: list[Made] = [(leaf, None, (), 0) for leaf in leaves]  # leaves first
     for _ in range(data.draw(st.integers(1, 25), label="actions")):
         clock += 1
         action = data.draw(st.sampled_from(["make", "make", "set", "backward"]))
@@ -445,18 +465,7 @@ def test_backward_raises_exactly_when_a_leaf_changed_after_use(data: st.DataObje
             nodes.append((node, name, made_from, clock))
         else:
             k = data.draw(st.integers(0, len(nodes) - 1), label="root")
-            stale, reached = False, set()
-            stack = [k]
-            while stack:
-                n = stack.pop()
-                if n in reached:
-                    continue
-                reached.add(n)
-                _, _, parents, made = nodes[n]
-                for a in parents:
-                    if a < len(leaves) and set_at[a] > made:
-                        stale = True
-                    stack.append(a)
+            stale, reached = _expected_stale(nodes, k, set_at)
             root = nodes[k][0]
             if stale:
                 with pytest.raises(RuntimeError, match="Build the graph again"):
