@@ -156,6 +156,14 @@ def measure(
         del root, keep
         record("teardown (del)", clock() - t0)
         gc.collect()
+    _add_differences(phases)
+    return phases
+
+
+def _add_differences(phases: dict[str, list[float]]) -> None:
+    """Add the phases no clock can time alone, each the difference of two timed phases in
+    the same round: the chain rule inside backward, the walk inside collect, and what the
+    garbage collector adds to a build."""
     phases["chain rule (backward - collect)"] = [
         b - c for b, c in zip(phases["backward (total)"], phases["collect + sort"], strict=True)
     ]
@@ -165,7 +173,6 @@ def measure(
     phases["gc share of build"] = [
         on - off for on, off in zip(phases["build, gc on"], phases["build, gc off"], strict=True)
     ]
-    return phases
 
 
 def report(title: str, phases: dict[str, list[float]], per: int) -> None:
