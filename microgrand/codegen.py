@@ -285,8 +285,9 @@ def plan_backward(p: Plan, arrays: set[Node] | None = None) -> BackwardPlan:
                 # only passes on (through +, - or one input) receives: no statement.
                 grad[parent] = product
                 continue
-            new = parent not in own
-            target = names.take("d" + p.names[parent]) if new else unparse(grad[parent])
+            # A new name is taken only for a gradient's first statement
+            d_parent = "d" + p.names[parent]
+            target = unparse(grad[parent]) if parent in own else names.take(d_parent)
             line, held = _add_to(parent, product, grad, own, target)
             lines.append(line + note)
             if array_names and uses(held, array_names):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from microgrand.engine import PARAMETER
+from microgrand.engine import PARAMETER, op_row
 from microgrand.formula import Num
 from microgrand.node import Node
 
@@ -68,14 +68,13 @@ def foldable(p: Plan, order: list[Node], wants: set[Node]) -> set[Node]:
     """
     returned = {*p.inputs, *p.named, p.root}
     arrived = arrivals(order, wants)
-    ops = {node._op for node in order}
-    # The ignore below: a computed node's op slot holds its Op row
-    constant = {op: all(isinstance(d, Num) for d in op.derivatives) for op in ops}  # type: ignore[union-attr]
+    ops = {op_row(node) for node in order}
+    constant = {op: all(isinstance(d, Num) for d in op.derivatives) for op in ops}
     return {
         node
         for node in order
         if node not in returned
         and arrived.get(node, 0) == 1
-        and constant[node._op]
+        and constant[op_row(node)]
         and sum(1 for parent in node.parents if parent in wants) <= 1
     }
